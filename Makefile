@@ -1,0 +1,23 @@
+# Two entry points, both set up whatever is missing first:
+#   make run   - serve the web app on $GRADIO_SERVER_NAME:$GRADIO_SERVER_PORT (0.0.0.0:7860)
+#   make test  - lint, then the whole test suite
+PY := .venv/bin/python
+
+.PHONY: setup run test lint bench
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(PY) app.py
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	@$(PY) -m pytest -ra; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+	exit $$rc
+
+bench: setup
+	$(PY) benchmarks/bench_foundation.py

