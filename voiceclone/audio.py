@@ -14,7 +14,6 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import soundfile as sf
@@ -36,7 +35,7 @@ from voiceclone.errors import (
     UnreadableAudioError,
 )
 
-AudioSource = Union[str, os.PathLike, np.ndarray]
+AudioSource = str | os.PathLike | np.ndarray
 
 FFMPEG_TIMEOUT_S = 120.0
 """Longest time an ffmpeg decode may take, in seconds."""

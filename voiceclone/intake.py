@@ -149,7 +149,9 @@ class QualityReport:
                 f"DNSMOS: OVRL {d.ovrl:.2f}, SIG {d.sig:.2f}, BAK {d.bak:.2f}, P.808 {d.p808:.2f}"
             )
         if self.speaker_min_cosine is not None:
-            lines.append(f"speaker consistency (lowest window cosine): {self.speaker_min_cosine:.2f}")
+            lines.append(
+                f"speaker consistency (lowest window cosine): {self.speaker_min_cosine:.2f}"
+            )
         for f in self.findings:
             tail = f" -> {f.suggestion}" if f.suggestion else ""
             lines.append(f"[{f.level}] {f.message}{tail}")

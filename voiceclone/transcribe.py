@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError
 from voiceclone.paths import cache_dir
 
