@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # the CLI boundary: report, never dump a traceback
+    except Exception as exc:  # the CLI boundary: never a traceback
         if os.environ.get("VOICECLONE_DEBUG"):
             raise
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

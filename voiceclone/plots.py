@@ -1,0 +1,60 @@
+"""Figures for people: a reference's waveform with its speech segments, and its
+spectrogram. Returns matplotlib figures (no display needed: Agg backend)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+SPECTROGRAM_NFFT = 512
+SPECTROGRAM_HOP = 128
+DB_RANGE = 80.0
+"""Dynamic range shown in the spectrogram, in dB."""
+
+
+def reference_figure(
+    audio: np.ndarray, sr: int, segments: list[tuple[int, int]], title: str = ""
+) -> Figure:
+    """Waveform (speech segments shaded) above a log-magnitude spectrogram.
+
+    Parameters
+    ----------
+    audio : np.ndarray
+        Mono float signal, shape ``(n,)``, at ``sr`` Hz.
+    segments : list[tuple[int, int]]
+        Speech segments as ``(start, end)`` sample indices.
+    """
+    fig, (wave_ax, spec_ax) = plt.subplots(2, 1, figsize=(9, 4.5), sharex=True)
+    t = np.arange(len(audio)) / sr
+    wave_ax.plot(t, audio, linewidth=0.4, color="#1f4e79")
+    for start, end in segments:
+        wave_ax.axvspan(start / sr, end / sr, color="#9fd3a8", alpha=0.45, linewidth=0)
+    wave_ax.set_ylabel("amplitude")
+    wave_ax.set_ylim(-1, 1)
+    wave_ax.set_title(title or "reference (green: detected speech)")
+
+    window = np.hanning(SPECTROGRAM_NFFT)
+    n_frames = max(1, 1 + (len(audio) - SPECTROGRAM_NFFT) // SPECTROGRAM_HOP)
+    padded = np.pad(audio, (0, max(0, SPECTROGRAM_NFFT - len(audio))))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, SPECTROGRAM_NFFT)[::SPECTROGRAM_HOP][
+        :n_frames
+    ]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    db = 10 * np.log10(power + 1e-12)
+    db = np.maximum(db, db.max() - DB_RANGE)
+    spec_ax.imshow(
+        db.T,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        extent=(0, len(audio) / sr, 0, sr / 2 / 1000),
+    )
+    spec_ax.set_ylabel("kHz")
+    spec_ax.set_xlabel("time (s)")
+    fig.tight_layout()
+    return fig
