@@ -21,7 +21,7 @@ _ABBREVIATIONS = frozenset(
 )
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes
 # or brackets, then whitespace.
-_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)\]]*\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?\u2026])([\"'\u201d\u2019)\]]*)\s+")
 _CLAUSE_END = re.compile(r"(?<=[,;:\u2014])\s+")
 
 
@@ -60,9 +60,9 @@ def split_sentences(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
             continue
         start = 0
         for match in _SENTENCE_END.finditer(paragraph):
-            candidate = paragraph[start : match.start()].strip()
+            candidate = paragraph[start : match.end(1)].strip()
             last_word = candidate.rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            if _is_abbreviation(last_word):
                 continue
             sentences.append(candidate)
             start = match.end()
@@ -71,6 +71,11 @@ def split_sentences(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
     for sentence in filter(None, sentences):
         chunks.extend(_limit_length(sentence, max_chars))
     return [c for c in chunks if any(ch.isalnum() for ch in c)]
+
+
+def _is_abbreviation(word: str) -> bool:
+    """True for "dr", "etc", a single initial, or a dotted form such as "p.m"."""
+    return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word
 
 
 def _limit_length(sentence: str, max_chars: int) -> list[str]:

@@ -1,0 +1,75 @@
+"""Shared fixtures: audio the tests make themselves (sines, noise, real speech
+from the bundled Piper voice, a second voice from Debian's flite)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceclone.audio import load_audio
+from voiceclone.constants import SAMPLE_RATE
+
+warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
+
+SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+PARAGRAPH = (
+    "The quick brown fox jumps over the lazy dog near the old bridge. "
+    "She sells bright shells by the ocean every summer morning. "
+    "A journey of a thousand miles begins with a single step. "
+    "Please call Stella and ask her to bring these things with her from the store."
+)
+
+
+@pytest.fixture(scope="session")
+def voice():
+    from voiceclone.base_voice import default_voice
+
+    return default_voice()
+
+
+@pytest.fixture(scope="session")
+def paragraph_speech(voice) -> np.ndarray:
+    """About 14 s of the base voice reading PARAGRAPH, mono float32 at 16 kHz."""
+    audio = voice.speak(PARAGRAPH)
+    return load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
+
+
+@pytest.fixture(scope="session")
+def sentence_speech(voice) -> np.ndarray:
+    """The base voice reading SENTENCE, mono float32 at 16 kHz."""
+    return load_audio(voice.speak(SENTENCE), SAMPLE_RATE, source_sr=voice.sample_rate)
+
+
+@pytest.fixture(scope="session")
+def flite_speech(tmp_path_factory) -> np.ndarray:
+    """A different voice (flite 'slt', female) reading PARAGRAPH, 16 kHz."""
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed (scripts/setup.sh installs it)")
+    path = tmp_path_factory.mktemp("flite") / "slt.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", PARAGRAPH, "-o", str(path)], check=True)
+    return load_audio(path)
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    from voiceclone.transcribe import default_transcriber
+
+    return default_transcriber()
+
+
+def sine(seconds: float, sr: int = SAMPLE_RATE, freq: float = 220.0, amp: float = 0.5):
+    """A sine tone, float64, shape ``(n,)``."""
+    t = np.arange(int(seconds * sr)) / sr
+    return amp * np.sin(2 * np.pi * freq * t)
+
+
+def write(path: Path, audio: np.ndarray, sr: int = SAMPLE_RATE, **kwargs) -> Path:
+    import soundfile as sf
+
+    sf.write(path, audio, sr, **kwargs)
+    return path

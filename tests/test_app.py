@@ -1,0 +1,233 @@
+"""End-to-end tests of the Gradio app: the real ``python app.py`` in a subprocess.
+
+``test_http_root`` needs only the server; the ``browser`` tests drive the page in
+headless Chromium (Debian's ``/usr/bin/chromium`` through Playwright) and are
+skipped when that browser is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT_S = 120
+RESULT_TIMEOUT_MS = 90_000  # the first analysis may wait for Whisper/DNSMOS to load
+UI_TIMEOUT_MS = 30_000
+
+REFERENCE_TEXT = (
+    "The weather in the mountains changed quickly that afternoon. "
+    "Our guide pointed at the dark clouds above the valley and told everyone to walk faster. "
+    "We reached the wooden cabin just before the rain began, "
+    "and we waited there until the storm had passed."
+)
+KEYWORDS = ("mountains", "valley", "cabin")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _http_status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def _log_tail(path: Path, n: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return "<no log>"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """Start ``python app.py`` on a free localhost port; stop it after the module."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    env = {
+        **os.environ,
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{_log_tail(log_path)}")
+            if _http_status(url) == 200:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"app.py did not answer 200 within {START_TIMEOUT_S} s:\n"
+                    f"{_log_tail(log_path)}"
+                )
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(app_url)
+    page.locator("#reference-audio").wait_for(state="visible")
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def reference_wav(tmp_path_factory) -> Path:
+    """About 13 s of English spoken by the project's own base voice."""
+    from voiceclone.audio import save_audio
+    from voiceclone.base_voice import default_voice
+
+    voice = default_voice()
+    audio = voice.speak(REFERENCE_TEXT)
+    assert 10.0 < len(audio) / voice.sample_rate < 30.0
+    path = tmp_path_factory.mktemp("reference") / "reference.wav"
+    save_audio(path, audio, voice.sample_rate)
+    return path
+
+
+@pytest.fixture(scope="module")
+def silent_wav(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("silent") / "silent.wav"
+    sf.write(path, np.zeros(3 * 16_000, dtype=np.float32), 16_000)
+    return path
+
+
+def _upload_reference(page, path: Path) -> None:
+    """Upload through the file input of #reference-audio and wait until the server has it."""
+    from playwright.sync_api import expect
+
+    page.locator("#reference-audio input[type=file]").set_input_files(str(path))
+    # Once uploaded, the component offers the server copy for download.
+    expect(page.locator('#reference-audio a[data-testid="download-link"]')).to_have_attribute(
+        "href", re.compile(r"/gradio_api/file=.*" + re.escape(path.name))
+    )
+
+
+def test_http_root(app_url):
+    assert _http_status(app_url) == 200
+
+
+@pytest.mark.browser
+def test_speak_default_text(page):
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Speak").click()
+    expect(page.locator("#tts-text textarea")).to_have_value(re.compile("base voice"))
+    page.locator("#speak-button").click()
+
+    # Gradio 6 plays through WaveSurfer (the <audio> tag stays empty); the
+    # served file shows up as the component's download link.
+    link = page.locator('#tts-audio a[data-testid="download-link"]')
+    expect(link).to_have_attribute(
+        "href", re.compile(r"/gradio_api/file=.*\.wav$"), timeout=60_000
+    )
+    expect(page.locator("#tts-audio #duration")).not_to_have_text("0:00")
+
+    response = page.request.get(link.get_attribute("href"))
+    assert response.ok
+    body = response.body()
+    assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
+    assert len(body) > 44 + 22_050  # more than half a second of 16-bit audio
+
+
+@pytest.mark.browser
+def test_voice_tab_analysis(page, reference_wav):
+    from playwright.sync_api import expect
+
+    _upload_reference(page, reference_wav)
+    page.get_by_role("button", name="Analyse reference").click()
+
+    report = page.locator("#quality-report")
+    expect(report).to_contain_text("Findings", timeout=RESULT_TIMEOUT_MS)
+    expect(report).to_contain_text("Measurements")
+
+    transcript_box = page.locator("#transcript textarea")
+    expect(transcript_box).not_to_have_value("")
+    transcript = transcript_box.input_value().lower()
+    found = [word for word in KEYWORDS if word in transcript]
+    assert len(found) >= 2, f"transcript {transcript!r} has too few of {KEYWORDS}"
+
+    assert "Traceback" not in page.locator("body").inner_text()
+    page.screenshot(path="/tmp/voice_tab.png", full_page=True)
+
+
+@pytest.mark.browser
+def test_voice_tab_silent_reference(page, silent_wav):
+    from playwright.sync_api import expect
+
+    _upload_reference(page, silent_wav)
+    page.get_by_role("button", name="Analyse reference").click()
+
+    toast = page.locator('[data-testid="toast-body"]').filter(has_text="silent")
+    expect(toast.first).to_be_visible(timeout=RESULT_TIMEOUT_MS)
+    expect(toast.first).not_to_contain_text("something went wrong")
+    assert "Traceback" not in page.locator("body").inner_text()
+    expect(page.locator("#quality-report")).not_to_contain_text("Findings")

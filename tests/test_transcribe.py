@@ -1,0 +1,42 @@
+"""Whisper base round trip and model assembly."""
+
+from __future__ import annotations
+
+import pytest
+
+from evaluation.metrics import cer, wer
+from evaluation.text_norm import normalise
+from tests.conftest import PARAGRAPH
+
+# Whisper base on clean Piper speech: measured 0-5 % here; the bound leaves room.
+MAX_ROUND_TRIP_WER = 0.10
+
+
+def test_round_trip_of_synthesised_speech(transcriber, paragraph_speech):
+    transcript = transcriber.transcribe(paragraph_speech)
+    assert wer(PARAGRAPH, transcript.text) <= MAX_ROUND_TRIP_WER
+    assert transcript.segments and transcript.segments[-1][1] <= len(paragraph_speech) / 16_000 + 1
+
+
+def test_wer_is_a_real_measure():
+    assert wer("the cat sat", "the cat sat") == 0.0
+    assert wer("the cat sat", "the dog sat") == pytest.approx(1 / 3)
+    assert cer("abc", "abd") == pytest.approx(1 / 3)
+    assert normalise("Don't STOP—believing!  ‘Hold’ on.") == "don't stop believing hold on"
+    with pytest.raises(ValueError):
+        wer("", "anything")
+
+
+def test_model_is_assembled_once_with_a_size_check(tmp_path, monkeypatch):
+    from voiceclone import transcribe
+
+    monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
+    folder = transcribe.whisper_model_dir()
+    model_bin = folder / "model.bin"
+    assert model_bin.stat().st_size == transcribe.WHISPER_MODEL_BYTES
+    assert {p.name for p in folder.iterdir()} == {"model.bin", *transcribe.WHISPER_SIDE_FILES}
+    # A damaged (truncated) model is noticed and rebuilt.
+    with open(model_bin, "r+b") as fh:
+        fh.truncate(1000)
+    assert transcribe.whisper_model_dir() == folder
+    assert model_bin.stat().st_size == transcribe.WHISPER_MODEL_BYTES
