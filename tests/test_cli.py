@@ -53,7 +53,9 @@ def test_tts_writes_speech_whisper_understands(tmp_path, transcriber):
 def test_tts_reads_text_from_a_file(tmp_path):
     (tmp_path / "text.txt").write_text(PARAGRAPH, encoding="utf-8")
     out = tmp_path / "para.flac"
-    proc = run_cli("tts", "--text", f"@{tmp_path / 'text.txt'}", "--out", str(out), "--speed", "1.2")
+    proc = run_cli(
+        "tts", "--text", f"@{tmp_path / 'text.txt'}", "--out", str(out), "--speed", "1.2"
+    )
     assert proc.returncode == 0, proc.stderr
     assert len(load_audio(out)) > 8 * 16_000
 

@@ -62,7 +62,7 @@ def test_loudness_is_normalised_to_target(paragraph_speech):
 
 
 def test_too_little_speech_is_refused(sentence_speech):
-    one_second = sentence_speech[: SAMPLE_RATE]
+    one_second = sentence_speech[:SAMPLE_RATE]
     with pytest.raises(TooShortError, match="at least 2 s"):
         prepare_reference(_pad(one_second, 1.0, 1.0), FAST, source_sr=SAMPLE_RATE)
 
