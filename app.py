@@ -67,11 +67,11 @@ def analyse_reference(path: str | None, denoise: bool, progress=gr.Progress()):
 
 def report_markdown(report) -> str:
     """The quality report as Markdown: findings first, then the numbers."""
-    icons = {"ok": "✅", "warning": "⚠️", "problem": "❌"}
+    labels = {"ok": "**OK**", "warning": "**Warning:**", "problem": "**Problem:**"}
     lines = ["### Findings"]
     for f in report.findings:
         tip = f" — *{f.suggestion}*" if f.suggestion else ""
-        lines.append(f"- {icons.get(f.level, '')} {f.message}{tip}")
+        lines.append(f"- {labels.get(f.level, '')} {f.message}{tip}")
     lines.append("\n### Measurements")
     lines.extend(f"- {line}" for line in report.summary_lines() if not line.startswith("["))
     return "\n".join(lines)

@@ -99,8 +99,7 @@ def app_url(tmp_path_factory):
                 break
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"app.py did not answer 200 within {START_TIMEOUT_S} s:\n"
-                    f"{_log_tail(log_path)}"
+                    f"app.py did not answer 200 within {START_TIMEOUT_S} s:\n{_log_tail(log_path)}"
                 )
             time.sleep(0.5)
         yield url
@@ -186,9 +185,7 @@ def test_speak_default_text(page):
     # Gradio 6 plays through WaveSurfer (the <audio> tag stays empty); the
     # served file shows up as the component's download link.
     link = page.locator('#tts-audio a[data-testid="download-link"]')
-    expect(link).to_have_attribute(
-        "href", re.compile(r"/gradio_api/file=.*\.wav$"), timeout=60_000
-    )
+    expect(link).to_have_attribute("href", re.compile(r"/gradio_api/file=.*\.wav$"), timeout=60_000)
     expect(page.locator("#tts-audio #duration")).not_to_have_text("0:00")
 
     response = page.request.get(link.get_attribute("href"))

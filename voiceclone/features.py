@@ -1,0 +1,140 @@
+"""Stage 2, acoustic features: F0, spectral envelope, mel-cepstrum, aperiodicity.
+
+WORLD analysis (``pyworld``): F0 by DIO refined with StoneMask, spectral
+envelope by CheapTrick, aperiodicity by D4C; mel-cepstrum by the all-pass
+frequency warping of SPTK's ``sp2mc`` (order 24, alpha 0.42 at 16 kHz by
+default), computed as one precomputed linear map so a whole utterance converts
+in a single matrix product.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from voiceclone.constants import HOP_MS, SAMPLE_RATE
+
+MCEP_ORDER = 24
+MCEP_ALPHA = 0.42
+"""All-pass constant approximating the mel scale at 16 kHz."""
+F0_FLOOR_HZ = 50.0
+F0_CEIL_HZ = 700.0
+DIO_SPEED = 1
+"""DIO's decimation (1 = full accuracy)."""
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Analysis settings.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Rate of the audio analysed, in Hz.
+    frame_ms : float
+        Frame shift, in milliseconds.
+    mcep_order : int
+        Mel-cepstrum order (coefficients ``c0..c_order``).
+    mcep_alpha : float
+        Frequency-warping all-pass constant.
+    f0_floor, f0_ceil : float
+        F0 search range, in Hz.
+    """
+
+    sample_rate: int = SAMPLE_RATE
+    frame_ms: float = HOP_MS
+    mcep_order: int = MCEP_ORDER
+    mcep_alpha: float = MCEP_ALPHA
+    f0_floor: float = F0_FLOOR_HZ
+    f0_ceil: float = F0_CEIL_HZ
+
+    @property
+    def hop(self) -> int:
+        """Frame shift in samples."""
+        return int(round(self.sample_rate * self.frame_ms / 1000))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Frame-wise features of one utterance (``T`` frames).
+
+    Attributes
+    ----------
+    f0 : np.ndarray
+        Shape ``(T,)``, Hz; 0 in unvoiced frames.
+    envelope : np.ndarray
+        Power spectral envelope, shape ``(T, fft_size // 2 + 1)``.
+    mcep : np.ndarray
+        Mel-cepstrum, shape ``(T, order + 1)``; column 0 is the energy term c0.
+    aperiodicity : np.ndarray or None
+        Shape like ``envelope``, in [0, 1]; only when asked for.
+    settings : FeatureSettings
+    """
+
+    f0: np.ndarray
+    envelope: np.ndarray
+    mcep: np.ndarray
+    aperiodicity: np.ndarray | None
+    settings: FeatureSettings
+
+    @property
+    def voiced(self) -> np.ndarray:
+        """Boolean ``(T,)``: frames with an F0."""
+        return self.f0 > 0
+
+
+def analyse(
+    audio: np.ndarray, settings: FeatureSettings = FeatureSettings(), aperiodicity: bool = False
+) -> Features:
+    """WORLD analysis of mono audio at ``settings.sample_rate``.
+
+    Parameters
+    ----------
+    audio : np.ndarray
+        Shape ``(n,)``, float, at ``settings.sample_rate``.
+    aperiodicity : bool
+        Also compute D4C aperiodicity (slower).
+    """
+    import pyworld
+
+    x = np.ascontiguousarray(audio, dtype=np.float64)
+    fs = settings.sample_rate
+    f0, times = pyworld.dio(
+        x,
+        fs,
+        f0_floor=settings.f0_floor,
+        f0_ceil=settings.f0_ceil,
+        frame_period=settings.frame_ms,
+        speed=DIO_SPEED,
+    )
+    f0 = pyworld.stonemask(x, f0, times, fs)
+    envelope = pyworld.cheaptrick(x, f0, times, fs, f0_floor=settings.f0_floor)
+    ap = pyworld.d4c(x, f0, times, fs) if aperiodicity else None
+    mcep = envelope_to_mcep(envelope, settings.mcep_order, settings.mcep_alpha)
+    return Features(f0=f0, envelope=envelope, mcep=mcep, aperiodicity=ap, settings=settings)
+
+
+def envelope_to_mcep(envelope: np.ndarray, order: int, alpha: float) -> np.ndarray:
+    """Power spectral envelope ``(T, F)`` to mel-cepstrum ``(T, order + 1)``.
+
+    Same result as ``pysptk.sp2mc`` frame by frame (log power -> real cepstrum
+    -> all-pass frequency warping), done as one matrix product.
+    """
+    fft_size = 2 * (envelope.shape[1] - 1)
+    cepstrum = np.fft.irfft(np.log(np.maximum(envelope, 1e-20)), n=fft_size, axis=1)
+    cepstrum[:, 0] /= 2.0
+    return cepstrum @ _warp_matrix(fft_size, order, alpha)
+
+
+@lru_cache(maxsize=8)
+def _warp_matrix(fft_size: int, order: int, alpha: float) -> np.ndarray:
+    """The linear map of SPTK's ``freqt``: real cepstrum ``(fft_size,)`` to
+    mel-cepstrum ``(order + 1,)``, built by transforming each unit vector."""
+    import pysptk
+
+    eye = np.eye(fft_size)
+    matrix = np.stack([pysptk.freqt(eye[i], order, alpha) for i in range(fft_size)])
+    matrix.setflags(write=False)
+    return matrix
