@@ -47,10 +47,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the voiceclone package
 
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio import load_audio, load_clip, save_audio
 from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.intake import IntakeSettings, prepare_reference
+from voiceclone.intake import (
+    IntakeSettings,
+    detect_speech,
+    measure_loudness,
+    normalise_loudness,
+    prepare_reference,
+    trim_silence,
+)
+from voiceclone.quality import estimate_snr
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -116,6 +124,8 @@ LONG_TEXT = (
     "An old fisherman tells anyone who will listen about the storm of nineteen eighty-seven, "
     "when the waves reached the church steps and the whole town slept in the school hall. "
     "Clara has heard the story many times, but she smiles as if it were new. "
+    "Around noon a van brings sacks of flour from the mill up the valley, and the driver "
+    "stays for a slice of apple cake and the latest news from the villages along the coast. "
     "When the last loaf is sold, usually a little after two, she sweeps the floor, wipes the "
     "counters, and writes tomorrow's order in a worn notebook. Then she sits by the window "
     "with a cup of tea and watches the harbour, where the boats rock gently on the tide. It "
@@ -264,6 +274,8 @@ def stage_intake(workdir: Path, runs: int) -> dict:
         segments=np.asarray(reference.segments, dtype=np.int64),
     )
     log(f"intake: full run {timing.median_s:.3f} s (first {timing.first_s:.3f} s)")
+    rest = time_intake_rest(path, settings, runs)
+    log(f"intake: rest (decode, SNR, loudness, trim, normalise) {rest.median_s:.3f} s")
     return {
         "input_s": report.duration_s,
         "processed_s": len(reference.audio) / reference.sample_rate,
@@ -273,8 +285,30 @@ def stage_intake(workdir: Path, runs: int) -> dict:
         "speaker_min_cosine": report.speaker_min_cosine,
         "transcript": report.transcript,
         "findings": [f"[{f.level}] {f.message}" for f in report.findings],
+        "rest": rest.to_dict(),
         **timing.to_dict(),
     }
+
+
+def time_intake_rest(path: Path, settings: IntakeSettings, runs: int) -> Timing:
+    """Time the intake steps that use no model: decode, SNR, loudness, trim, normalise.
+
+    The speech segments they need are found once beforehand (VAD is timed apart).
+    """
+    segments = detect_speech(load_clip(path, SAMPLE_RATE, limits=settings.limits).samples)
+
+    def rest() -> np.ndarray:
+        samples = load_clip(path, SAMPLE_RATE, limits=settings.limits).samples
+        mask = np.zeros(len(samples), dtype=bool)
+        for start, end in segments:
+            mask[start:end] = True
+        estimate_snr(samples, mask)
+        measure_loudness(samples)
+        trimmed, _ = trim_silence(samples, segments)
+        return normalise_loudness(trimmed, settings.target_lufs)
+
+    timing, _ = time_runs(rest, runs)
+    return timing
 
 
 def stage_part(name: str, workdir: Path, runs: int) -> dict:
@@ -383,12 +417,40 @@ def run_stage(name: str, workdir: Path, runs: int) -> None:
 # --- Orchestration, table and docs ------------------------------------------------
 
 
+def cpu_busy_seconds() -> float | None:
+    """CPU-seconds the whole machine has spent busy since boot (``/proc/stat``).
+
+    Busy is everything but idle and I/O wait; steal (time the hypervisor gave to
+    others) counts as busy, since it was not available to this benchmark either.
+    """
+    try:
+        fields = Path("/proc/stat").read_text(encoding="utf-8").splitlines()[0].split()
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, fields[1:9])
+    except (OSError, ValueError, IndexError):
+        return None
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU-seconds used by this process and its finished children."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total
+
+
 def run_all(runs: int) -> tuple[dict[str, dict], dict]:
-    """Run every stage in a fresh subprocess; return their results and context."""
-    context = {
+    """Run every stage in a fresh subprocess; return their results and context.
+
+    The context holds the date, the load average before and after, and how much
+    CPU other processes used meanwhile (a measure of contention).
+    """
+    context: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": os.getloadavg(),
     }
+    busy_start, own_start, wall_start = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_foundation_") as tmp:
         for name in STAGES:
@@ -398,6 +460,13 @@ def run_all(runs: int) -> tuple[dict[str, dict], dict]:
             )
             results[name] = json.loads((Path(tmp) / f"{name}.json").read_text(encoding="utf-8"))
     context["load_after"] = os.getloadavg()
+    context["wall_s"] = time.perf_counter() - wall_start
+    busy_end = cpu_busy_seconds()
+    context["other_cpu_s"] = (
+        None
+        if busy_start is None or busy_end is None
+        else max(0.0, busy_end - busy_start - (own_cpu_seconds() - own_start))
+    )
     return results, context
 
 
@@ -407,88 +476,62 @@ def fmt(value: float | None, digits: int = 3) -> str:
 
 
 def build_table(results: dict[str, dict], runs: int) -> str:
-    """The Markdown table of all figures."""
+    """The Markdown table of all figures (one row per workload)."""
     tts, intake = results["tts"], results["intake"]
     short, long_ = tts["texts"]["short"], tts["texts"]["long"]
     first = tts["first_sentence"]
     ref_s = intake["input_s"]
-    tts_rss = (fmt(tts["peak_rss_mib"], 0), fmt(tts["peak_rss_mib"] - tts["baseline_rss_mib"], 0))
     header = (
         "Stage",
         "Input",
         "Cold load (s)",
         "First run (s)",
         f"Warm, median of {runs} (s)",
+        "Warm runs, min–max (s)",
         "RTF (warm)",
         "Peak RSS (MiB)",
         "RSS over baseline (MiB)",
     )
+
+    def rss(proc: dict) -> tuple[str, str]:
+        peak = proc["peak_rss_mib"]
+        return fmt(peak, 0), fmt(peak - proc["baseline_rss_mib"], 0)
+
+    def row(
+        stage: str, given: str, load: str, timing: dict, audio_s: float | None, memory: tuple
+    ) -> tuple[str, ...]:
+        spread = f"{min(timing['runs_s']):.3f}–{max(timing['runs_s']):.3f}"
+        rtf = fmt(timing["median_s"] / audio_s) if audio_s else "—"
+        median = fmt(timing["median_s"])
+        return (stage, given, load, fmt(timing["first_s"]), median, spread, rtf, *memory)
+
+    same = ("″", "″")
     rows = [
-        (
-            "Base voice (Piper joe), speak",
+        row("Base voice (Piper joe), `speak`",
             f"{short['chars']} chars → {short['audio_s']:.1f} s audio",
-            fmt(tts["load_s"]),
-            fmt(short["first_s"]),
-            fmt(short["median_s"]),
-            fmt(short["rtf"]),
-            *tts_rss,
-        ),
-        (
-            "Base voice (Piper joe), speak",
+            fmt(tts["load_s"]), short, short["audio_s"], rss(tts)),
+        row("Base voice (Piper joe), `speak`",
             f"{long_['chars']} chars → {long_['audio_s']:.1f} s audio",
-            "″",
-            "—",
-            fmt(long_["median_s"]),
-            fmt(long_["rtf"]),
-            *tts_rss,
-        ),
-        (
-            "Base voice, time to first sentence",
-            f"{short['chars']} chars, 1st sentence {first['audio_s']:.1f} s audio",
-            "″",
-            "—",
-            fmt(first["median_s"]),
-            "—",
-            *tts_rss,
-        ),
-        (
-            "Intake, full (`prepare_reference`)",
-            f"{ref_s:.1f} s reference, 16 kHz WAV",
-            "in first run",
-            fmt(intake["first_s"]),
-            fmt(intake["median_s"]),
-            fmt(intake["median_s"] / ref_s),
-            fmt(intake["peak_rss_mib"], 0),
-            fmt(intake["peak_rss_mib"] - intake["baseline_rss_mib"], 0),
-        ),
-    ]
+            "″", long_, long_["audio_s"], same),
+        row("Base voice, time to first sentence",
+            f"{short['chars']} chars; 1st sentence = {first['audio_s']:.1f} s audio",
+            "″", first, None, same),
+        row("Intake, full (`prepare_reference`)", f"{ref_s:.1f} s reference, 16 kHz WAV",
+            "in first run", intake, ref_s, rss(intake)),
+    ]  # fmt: skip
     for name in PART_STAGES:
         part = results[name]
-        rows.append(
-            (
-                f"Intake part: {PART_LABELS[name]}",
-                f"{part['input_s']:.1f} s {'as decoded' if name == 'vad' else 'trimmed'}",
-                fmt(part["load_s"]),
-                fmt(part["first_s"]),
-                fmt(part["median_s"]),
-                fmt(part["median_s"] / ref_s),
-                fmt(part["peak_rss_mib"], 0),
-                fmt(part["peak_rss_mib"] - part["baseline_rss_mib"], 0),
-            )
-        )
-    rest_s = intake["median_s"] - sum(results[n]["median_s"] for n in PART_STAGES)
+        given = f"{part['input_s']:.1f} s {'as decoded' if name == 'vad' else 'trimmed'}"
+        label = f"– part: {PART_LABELS[name]}"
+        rows.append(row(label, given, fmt(part["load_s"]), part, ref_s, rss(part)))
+    rest = intake["rest"]
+    label = "– part: rest (decode, SNR, loudness, trim, normalise)"
+    rows.append(row(label, f"{ref_s:.1f} s reference", "—", rest, ref_s, ("—", "—")))
+    parts_s = sum(results[n]["median_s"] for n in PART_STAGES) + rest["median_s"]
     rows.append(
-        (
-            "Intake rest (decode, SNR, loudness, trim; by difference)",
-            f"{ref_s:.1f} s reference",
-            "—",
-            "—",
-            fmt(rest_s),
-            fmt(rest_s / ref_s),
-            "—",
-            "—",
-        )
-    )
+        ("Intake, sum of the parts", f"{ref_s:.1f} s reference", "—", "—", fmt(parts_s), "—",
+         fmt(parts_s / ref_s), "—", "—")
+    )  # fmt: skip
     return markdown_table(header, rows)
 
 

@@ -1,15 +1,477 @@
-"""Objective metrics.
+"""Objective metrics, each with its conventions stated where it is computed.
 
-Intelligibility (for now): WER and CER with jiwer after :func:`normalise`.
-Values are fractions (0.1 = 10 %), per utterance; corpus-level figures pool
-the edit counts over utterances (:func:`corpus_wer`).
+Every metric returns a :class:`MetricResult`; a metric that does not apply
+(silence, no reference, signals that are not time-aligned, no text) is
+*refused*: its value is None and ``refused`` says why. No number is made up.
+
+Intrusive metrics (need a reference of the same words):
+
+- ``pesq_wb``: ITU-T P.862.2 wideband PESQ (MOS-LQO) at 16 kHz (``pesq``).
+- ``pesq_nb``: P.862 narrowband PESQ (MOS-LQO) after resampling to 8 kHz.
+- ``stoi`` / ``estoi``: (extended) short-time objective intelligibility
+  (``pystoi``), on signals time-aligned by cross-correlation and cut to equal
+  length; refused when, after removing the delay, the lengths still differ by
+  more than ``max_length_mismatch`` (the pair is then not a time-aligned copy).
+- ``si_sdr``: scale-invariant SDR in dB, same alignment rule as STOI.
+- ``mcd``: mel-cepstral distortion in dB, ``10/ln10 * sqrt(2 * sum_d (c_d - c'_d)^2)``
+  averaged over DTW-aligned frames; WORLD CheapTrick envelope -> mel-cepstrum
+  order 24, alpha 0.42 at 16 kHz, 5 ms frames, c0 excluded, frames more than
+  ``silence_db`` below the utterance's loudest frame dropped before DTW.
+- ``lsd``: log-spectral distance in dB, ``sqrt(mean_f (10 log10 P/P')^2)`` per
+  frame, averaged over the same DTW-aligned speech frames (1024-point STFT).
+- ``mel_distance``: mean absolute difference of 80-band log-mel spectra in dB
+  over the same aligned frames.
+- ``f0_rmse_cents``: RMSE of ``1200 log2(F0'/F0)`` over aligned frames voiced
+  in both (WORLD DIO + StoneMask, 50-700 Hz).
+- ``f0_corr``: Pearson correlation of log-F0 over the same frames.
+- ``vuv_error``: fraction of aligned frames whose voicing decisions differ.
+
+Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
+
+- ``dnsmos_sig``, ``dnsmos_bak``, ``dnsmos_ovrl``, ``dnsmos_p808``: DNSMOS.
+- ``speaker_similarity``: cosine of Resemblyzer embeddings of the degraded
+  clip and the speaker reference, reported with its ceiling (the reference
+  clip against the speaker reference) and, when a source is given, its floor
+  (the unconverted source against the speaker reference) and the fraction of
+  the floor-to-ceiling gap closed.
+- ``wer`` / ``cer``: Whisper base transcript of the degraded clip against the
+  given text, after :func:`evaluation.text_norm.normalise`; per utterance.
+- ``duration_s``, ``speech_s``, ``speaking_rate_wpm``: length, detected
+  speech (silero-vad), and words per minute of detected speech (with text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
 import jiwer
+import numpy as np
 
 from evaluation.text_norm import normalise
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.features import FeatureSettings, envelope_to_mcep
+
+NB_SAMPLE_RATE = 8_000
+MAX_DELAY_S = 1.0
+"""Largest delay searched when aligning two copies, in seconds."""
+MIN_PESQ_S = 0.25
+MIN_STOI_S = 0.4
+"""STOI needs 30 frames of 384 ms windows' hops (about 0.4 s) of speech."""
+MIN_ALIGNED_FRAMES = 20
+MIN_VOICED_FRAMES = 10
+MIN_EMBED_S = 1.0
+STFT_SIZE = 1024
+N_MELS = 80
+LOG_FLOOR = 1e-10
+
+
+@dataclass(frozen=True)
+class MetricSettings:
+    """Settings shared by the metrics.
+
+    Attributes
+    ----------
+    features : FeatureSettings
+        WORLD/mel-cepstrum analysis (order, alpha, frame shift, F0 range).
+    max_length_mismatch : float
+        Largest relative length difference, after delay removal, accepted for
+        time-aligned metrics (STOI, ESTOI, SI-SDR).
+    silence_db : float
+        Frames this far below the loudest frame are dropped before DTW.
+    """
+
+    features: FeatureSettings = field(default_factory=FeatureSettings)
+    max_length_mismatch: float = 0.05
+    silence_db: float = 40.0
+
+    def describe(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One metric's outcome.
+
+    Attributes
+    ----------
+    name : str
+    value : float or None
+        None when refused.
+    unit : str
+    higher_is_better : bool
+    refused : str or None
+        Why the metric does not apply, when it does not.
+    details : dict
+        Supporting numbers (calibration, alignment, transcript, ...).
+    """
+
+    name: str
+    value: float | None
+    unit: str
+    higher_is_better: bool
+    refused: str | None = None
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        if self.value is not None:
+            data["value"] = round(float(self.value), 4)
+        return data
+
+
+# name -> (unit, higher is better)
+METRICS: dict[str, tuple[str, bool]] = {
+    "pesq_wb": ("MOS-LQO", True),
+    "pesq_nb": ("MOS-LQO", True),
+    "stoi": ("", True),
+    "estoi": ("", True),
+    "si_sdr": ("dB", True),
+    "mcd": ("dB", False),
+    "lsd": ("dB", False),
+    "mel_distance": ("dB", False),
+    "f0_rmse_cents": ("cents", False),
+    "f0_corr": ("", True),
+    "vuv_error": ("", False),
+    "dnsmos_sig": ("MOS", True),
+    "dnsmos_bak": ("MOS", True),
+    "dnsmos_ovrl": ("MOS", True),
+    "dnsmos_p808": ("MOS", True),
+    "speaker_similarity": ("cosine", True),
+    "wer": ("", False),
+    "cer": ("", False),
+    "duration_s": ("s", False),
+    "speech_s": ("s", False),
+    "speaking_rate_wpm": ("words/min", False),
+}
+INTRUSIVE = (
+    "pesq_wb",
+    "pesq_nb",
+    "stoi",
+    "estoi",
+    "si_sdr",
+    "mcd",
+    "lsd",
+    "mel_distance",
+    "f0_rmse_cents",
+    "f0_corr",
+    "vuv_error",
+)
+CHEAP = ("pesq_wb", "pesq_nb", "stoi", "estoi", "mcd")
+NON_INTRUSIVE = tuple(m for m in METRICS if m not in INTRUSIVE)
+ALL = tuple(METRICS)
+
+
+def _result(name: str, value: float | None = None, refused: str | None = None, **details):
+    unit, higher = METRICS[name]
+    return MetricResult(name, None if refused else value, unit, higher, refused, details)
+
+
+def refuse(names: Iterable[str], reason: str) -> dict[str, MetricResult]:
+    """Refuse several metrics with one reason."""
+    return {n: _result(n, refused=reason) for n in names}
+
+
+# --------------------------------------------------------------------------
+# Time alignment
+# --------------------------------------------------------------------------
+
+
+def estimate_delay(reference: np.ndarray, degraded: np.ndarray, sr: int = SAMPLE_RATE) -> int:
+    """Delay of ``degraded`` relative to ``reference`` in samples (positive:
+    degraded is late), by FFT cross-correlation within ``MAX_DELAY_S``."""
+    from scipy.signal import correlate
+
+    corr = correlate(degraded, reference, mode="full", method="fft")
+    lags = np.arange(-len(reference) + 1, len(degraded))
+    window = np.abs(lags) <= int(MAX_DELAY_S * sr)
+    return int(lags[window][np.argmax(corr[window])])
+
+
+def time_align(
+    reference: np.ndarray, degraded: np.ndarray, settings: MetricSettings, sr: int = SAMPLE_RATE
+) -> tuple[np.ndarray, np.ndarray, int] | str:
+    """Remove the delay and cut both to equal length.
+
+    Returns
+    -------
+    (reference, degraded, delay) or str
+        The aligned pair and the delay removed (samples), or the reason the
+        pair cannot be time-aligned.
+    """
+    delay = estimate_delay(reference, degraded, sr)
+    deg = degraded[delay:] if delay >= 0 else np.concatenate([np.zeros(-delay), degraded])
+    mismatch = abs(len(deg) - len(reference)) / len(reference)
+    if mismatch > settings.max_length_mismatch:
+        return (
+            f"not a time-aligned copy: after removing a {1000 * delay / sr:.0f} ms delay the "
+            f"lengths differ by {100 * mismatch:.0f} % (limit "
+            f"{100 * settings.max_length_mismatch:.0f} %); use the DTW-based metrics"
+        )
+    n = min(len(deg), len(reference))
+    return reference[:n], deg[:n], delay
+
+
+# --------------------------------------------------------------------------
+# Intrusive metrics
+# --------------------------------------------------------------------------
+
+
+def pesq_scores(reference: np.ndarray, degraded: np.ndarray) -> dict[str, MetricResult]:
+    """Wideband (16 kHz) and narrowband (8 kHz) PESQ."""
+    import soxr
+    from pesq import PesqError, pesq
+
+    out: dict[str, MetricResult] = {}
+    if min(len(reference), len(degraded)) < MIN_PESQ_S * SAMPLE_RATE:
+        return refuse(("pesq_wb", "pesq_nb"), f"shorter than {MIN_PESQ_S} s")
+    for name, rate, mode in (("pesq_wb", SAMPLE_RATE, "wb"), ("pesq_nb", NB_SAMPLE_RATE, "nb")):
+        ref, deg = reference, degraded
+        if rate != SAMPLE_RATE:
+            ref = soxr.resample(reference, SAMPLE_RATE, rate)
+            deg = soxr.resample(degraded, SAMPLE_RATE, rate)
+        try:
+            value = float(pesq(rate, ref.astype(np.float64), deg.astype(np.float64), mode))
+            out[name] = _result(name, value, sample_rate=rate, mode=mode)
+        except PesqError as exc:
+            out[name] = _result(name, refused=f"PESQ could not score this pair: {exc}")
+    return out
+
+
+def aligned_scores(
+    reference: np.ndarray, degraded: np.ndarray, settings: MetricSettings
+) -> dict[str, MetricResult]:
+    """STOI, ESTOI and SI-SDR on the time-aligned pair (or refusals)."""
+    from pystoi import stoi
+
+    names = ("stoi", "estoi", "si_sdr")
+    aligned = time_align(reference, degraded, settings)
+    if isinstance(aligned, str):
+        return refuse(names, aligned)
+    ref, deg, delay = aligned
+    if len(ref) < MIN_STOI_S * SAMPLE_RATE:
+        return refuse(names, f"aligned overlap is shorter than {MIN_STOI_S} s")
+    info = {"delay_ms": round(1000 * delay / SAMPLE_RATE, 2), "aligned": "cross-correlation"}
+    return {
+        "stoi": _result("stoi", float(stoi(ref, deg, SAMPLE_RATE, extended=False)), **info),
+        "estoi": _result("estoi", float(stoi(ref, deg, SAMPLE_RATE, extended=True)), **info),
+        "si_sdr": _result("si_sdr", si_sdr(ref, deg), **info),
+    }
+
+
+def si_sdr(reference: np.ndarray, estimate: np.ndarray) -> float:
+    """Scale-invariant signal-to-distortion ratio in dB (zero-mean signals,
+    optimal scaling of the reference; Le Roux et al. 2019)."""
+    ref = reference.astype(np.float64) - np.mean(reference)
+    est = estimate.astype(np.float64) - np.mean(estimate)
+    scale = np.dot(est, ref) / max(np.dot(ref, ref), LOG_FLOOR)
+    target = scale * ref
+    noise = est - target
+    ratio = max(np.dot(target, target), LOG_FLOOR) / max(np.dot(noise, noise), LOG_FLOOR)
+    return float(10 * np.log10(ratio))
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    """Per-signal analysis of the non-silent frames, shared by the DTW metrics."""
+
+    mcep: np.ndarray  # (K, order + 1)
+    f0: np.ndarray  # (K,), Hz, 0 = unvoiced
+    log_power: np.ndarray | None  # (K, STFT_SIZE // 2 + 1), dB
+    log_mel: np.ndarray | None  # (K, N_MELS), dB
+
+
+def _analyse(audio: np.ndarray, settings: MetricSettings, spectra: bool) -> _Analysis:
+    """WORLD F0 and mel-cepstrum (and STFT spectra when ``spectra``) of the
+    frames within ``settings.silence_db`` of the loudest one.
+
+    Frames are centred on ``i * hop`` (the WORLD convention); the envelope is
+    only computed for the kept frames.
+    """
+    import pyworld
+
+    fs = settings.features
+    x = np.ascontiguousarray(audio, dtype=np.float64)
+    hop, n_frames = fs.hop, len(x) // fs.hop + 1
+    padded = np.pad(x, STFT_SIZE // 2)
+    frames = np.lib.stride_tricks.sliding_window_view(padded, STFT_SIZE)[::hop][:n_frames]
+    energy = 10 * np.log10(np.sum(frames**2, axis=1) + LOG_FLOOR)
+    keep = np.flatnonzero(energy > energy.max() - settings.silence_db)
+    f0, times = pyworld.dio(
+        x, fs.sample_rate, f0_floor=fs.f0_floor, f0_ceil=fs.f0_ceil, frame_period=fs.frame_ms
+    )
+    f0 = pyworld.stonemask(x, f0, times, fs.sample_rate)
+    keep = keep[keep < len(f0)]
+    f0_kept = np.ascontiguousarray(f0[keep])
+    envelope = pyworld.cheaptrick(
+        x, f0_kept, np.ascontiguousarray(times[keep]), fs.sample_rate, f0_floor=fs.f0_floor
+    )
+    mcep = envelope_to_mcep(envelope, fs.mcep_order, fs.mcep_alpha)
+    log_power = log_mel = None
+    if spectra:
+        power = np.abs(np.fft.rfft(frames[keep] * np.hanning(STFT_SIZE), axis=1)) ** 2
+        log_power = 10 * np.log10(power + LOG_FLOOR)
+        log_mel = 10 * np.log10(power @ _mel_basis(fs.sample_rate).T + LOG_FLOOR)
+    return _Analysis(mcep, f0_kept, log_power, log_mel)
+
+
+@lru_cache(maxsize=4)
+def _mel_basis(sr: int) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=sr, n_fft=STFT_SIZE, n_mels=N_MELS)
+
+
+def dtw_path(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """DTW path between two feature sequences ``(T1, D)`` and ``(T2, D)``,
+    Euclidean frame distance, steps (1,1), (1,0), (0,1); shape ``(L, 2)``."""
+    import librosa
+
+    _, path = librosa.sequence.dtw(X=a.T, Y=b.T, metric="euclidean", backtrack=True)
+    return path[::-1]
+
+
+MCD_CONSTANT = 10.0 / np.log(10.0) * np.sqrt(2.0)
+
+
+def dtw_scores(
+    reference: np.ndarray,
+    degraded: np.ndarray,
+    settings: MetricSettings,
+    want_spectra: bool = True,
+) -> dict[str, MetricResult]:
+    """MCD, LSD, mel distance and the F0 metrics on DTW-aligned frames."""
+    names = ("mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error")
+    spectra = want_spectra
+    ref, deg = _analyse(reference, settings, spectra), _analyse(degraded, settings, spectra)
+    if min(len(ref.f0), len(deg.f0)) < MIN_ALIGNED_FRAMES:
+        return refuse(names, "too few non-silent frames to align")
+    path = dtw_path(ref.mcep[:, 1:], deg.mcep[:, 1:])
+    r, d = path[:, 0], path[:, 1]
+    fs = settings.features
+    conv = {
+        "alignment": "DTW on mel-cepstra (c0 excluded), non-silent frames",
+        "frames": int(len(path)),
+        "order": fs.mcep_order,
+        "alpha": fs.mcep_alpha,
+        "frame_ms": fs.frame_ms,
+    }
+    diff = ref.mcep[r, 1:] - deg.mcep[d, 1:]
+    mcd = float(np.mean(MCD_CONSTANT * np.sqrt(np.sum(diff**2, axis=1))))
+    out = {"mcd": _result("mcd", mcd, c0="excluded", **conv)}
+    if spectra:
+        lsd = np.mean(np.sqrt(np.mean((ref.log_power[r] - deg.log_power[d]) ** 2, axis=1)))
+        mel = np.mean(np.abs(ref.log_mel[r] - deg.log_mel[d]))
+        out["lsd"] = _result("lsd", float(lsd), stft=STFT_SIZE, **conv)
+        out["mel_distance"] = _result("mel_distance", float(mel), n_mels=N_MELS, **conv)
+    f0_r, f0_d = ref.f0[r], deg.f0[d]
+    voiced_r, voiced_d = f0_r > 0, f0_d > 0
+    both = voiced_r & voiced_d
+    out["vuv_error"] = _result("vuv_error", float(np.mean(voiced_r != voiced_d)), **conv)
+    if both.sum() < MIN_VOICED_FRAMES:
+        out.update(refuse(("f0_rmse_cents", "f0_corr"), "too few frames voiced in both"))
+        return out
+    cents = 1200.0 * np.log2(f0_d[both] / f0_r[both])
+    out["f0_rmse_cents"] = _result(
+        "f0_rmse_cents", float(np.sqrt(np.mean(cents**2))), voiced_frames=int(both.sum()), **conv
+    )
+    log_r, log_d = np.log(f0_r[both]), np.log(f0_d[both])
+    if np.std(log_r) < 1e-9 or np.std(log_d) < 1e-9:
+        out["f0_corr"] = _result("f0_corr", refused="F0 is constant: correlation undefined")
+    else:
+        corr = float(np.corrcoef(log_r, log_d)[0, 1])
+        out["f0_corr"] = _result("f0_corr", corr, voiced_frames=int(both.sum()), **conv)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Non-intrusive metrics
+# --------------------------------------------------------------------------
+
+
+def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:
+    """DNSMOS P.835 and P.808 (16 kHz)."""
+    from voiceclone.quality import default_dnsmos
+
+    s = default_dnsmos().score(degraded)
+    info = {"model": "DNSMOS P.835 sig_bak_ovr.onnx + P.808 model_v8.onnx (speechmos)"}
+    return {
+        "dnsmos_sig": _result("dnsmos_sig", s.sig, **info),
+        "dnsmos_bak": _result("dnsmos_bak", s.bak, **info),
+        "dnsmos_ovrl": _result("dnsmos_ovrl", s.ovrl, **info),
+        "dnsmos_p808": _result("dnsmos_p808", s.p808, **info),
+    }
+
+
+def speaker_scores(
+    degraded: np.ndarray,
+    speaker_reference: np.ndarray | None,
+    reference: np.ndarray | None = None,
+    source: np.ndarray | None = None,
+) -> dict[str, MetricResult]:
+    """Speaker similarity with its calibration (ceiling, floor, gap closed)."""
+    from voiceclone.speaker import cosine, default_encoder
+
+    if speaker_reference is None:
+        return refuse(["speaker_similarity"], "no speaker reference given")
+    if len(degraded) < MIN_EMBED_S * SAMPLE_RATE:
+        return refuse(["speaker_similarity"], f"shorter than {MIN_EMBED_S} s")
+    encoder = default_encoder()
+    target = encoder.embed(speaker_reference)
+    value = cosine(encoder.embed(degraded), target)
+    details: dict = {"encoder": "Resemblyzer GE2E (256-d)"}
+    if reference is not None and len(reference) >= MIN_EMBED_S * SAMPLE_RATE:
+        details["ceiling"] = round(cosine(encoder.embed(reference), target), 4)
+    if source is not None and len(source) >= MIN_EMBED_S * SAMPLE_RATE:
+        details["floor"] = round(cosine(encoder.embed(source), target), 4)
+    if "ceiling" in details and "floor" in details:
+        gap = details["ceiling"] - details["floor"]
+        if gap > 1e-6:
+            details["gap_closed"] = round((value - details["floor"]) / gap, 4)
+    return {"speaker_similarity": _result("speaker_similarity", value, **details)}
+
+
+def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
+    """WER and CER of Whisper base's transcript against ``text``."""
+    if not text or not normalise(text):
+        return refuse(("wer", "cer"), "no text given")
+    from voiceclone.transcribe import default_transcriber
+
+    hypothesis = default_transcriber().transcribe(degraded).text
+    info = {
+        "asr": "Whisper base (faster-whisper int8, beam 5)",
+        "normaliser": "lower-case, punctuation stripped (evaluation.text_norm)",
+        "transcript": hypothesis,
+    }
+    return {
+        "wer": _result("wer", wer(text, hypothesis), **info),
+        "cer": _result("cer", cer(text, hypothesis), **info),
+    }
+
+
+def timing_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
+    """Duration, detected speech, and speaking rate (words per minute of speech)."""
+    from voiceclone.intake import detect_speech
+
+    speech_s = sum(e - s for s, e in detect_speech(degraded)) / SAMPLE_RATE
+    out = {
+        "duration_s": _result("duration_s", len(degraded) / SAMPLE_RATE),
+        "speech_s": _result("speech_s", speech_s, vad="silero-vad"),
+    }
+    words = len(normalise(text).split()) if text else 0
+    if not words:
+        out.update(refuse(["speaking_rate_wpm"], "no text given"))
+    elif speech_s <= 0:
+        out.update(refuse(["speaking_rate_wpm"], "no speech detected"))
+    else:
+        out["speaking_rate_wpm"] = _result("speaking_rate_wpm", 60.0 * words / speech_s)
+    return out
+
+
+# --------------------------------------------------------------------------
+# Text metrics
+# --------------------------------------------------------------------------
 
 
 def wer(reference: str, hypothesis: str) -> float:

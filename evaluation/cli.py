@@ -1,0 +1,144 @@
+"""Command-line interface: ``python -m evaluation SUBCOMMAND ...``.
+
+Exit status 0 on success; on bad input one line on stderr and status 1 (2 for
+usage errors), never a traceback (``VOICECLONE_DEBUG=1`` shows one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+
+from evaluation.metrics import ALL, CHEAP, INTRUSIVE, NON_INTRUSIVE
+from voiceclone.errors import VoiceCloneError
+
+METRIC_SETS = {"all": ALL, "cheap": CHEAP, "intrusive": INTRUSIVE, "non-intrusive": NON_INTRUSIVE}
+
+
+def _metrics(value: str) -> tuple[str, ...]:
+    if value in METRIC_SETS:
+        return METRIC_SETS[value]
+    names = tuple(v.strip() for v in value.split(",") if v.strip())
+    unknown = [n for n in names if n not in ALL]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown metric(s) {', '.join(unknown) or value!r}; use one of "
+            f"{', '.join(METRIC_SETS)} or names from: {', '.join(ALL)}"
+        )
+    return names
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m evaluation",
+        description="Objective evaluation of cloned / degraded speech.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    score = sub.add_parser("score", help="score one clip against a reference")
+    score.add_argument("--degraded", required=True, type=Path, help="clip under test")
+    score.add_argument("--reference", type=Path, help="same words by the target (intrusive)")
+    score.add_argument("--text", help="what the clip says (WER, CER, speaking rate)")
+    score.add_argument("--speaker-reference", type=Path, help="another clip of the target")
+    score.add_argument("--source", type=Path, help="unconverted source (similarity floor)")
+    score.add_argument("--metrics", type=_metrics, default=ALL, help="set or comma list")
+    score.add_argument("--json", action="store_true", help="print JSON")
+    score.set_defaults(func=cmd_score)
+
+    batch = sub.add_parser("batch", help="score a manifest CSV; summary, comparison, provenance")
+    batch.add_argument("--manifest", required=True, type=Path)
+    batch.add_argument("--out", required=True, type=Path, help="per-utterance results CSV")
+    batch.add_argument("--metrics", type=_metrics, default=ALL, help="set or comma list")
+    batch.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    batch.add_argument("--executor", choices=("local", "dask"), default="local")
+    batch.add_argument("--dask-address", help="dask scheduler (default: a local cluster)")
+    batch.set_defaults(func=cmd_batch)
+    return parser
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from evaluation.scoring import score
+
+    card = score(
+        args.degraded,
+        args.reference,
+        text=args.text,
+        speaker_reference=args.speaker_reference,
+        source=args.source,
+        metrics=args.metrics,
+    )
+    if args.json:
+        print(json.dumps(card.to_dict(), indent=2))
+        return 0
+    for note in card.notes:
+        print(f"note: {note}")
+    for name, r in card.results.items():
+        if r.refused:
+            print(f"{name:20s} refused: {r.refused}")
+        else:
+            extra = ""
+            if name == "speaker_similarity" and r.details.get("ceiling") is not None:
+                extra = f"  (ceiling {r.details['ceiling']:.3f}"
+                if "floor" in r.details:
+                    extra += f", floor {r.details['floor']:.3f}"
+                    if "gap_closed" in r.details:
+                        extra += f", gap closed {100 * r.details['gap_closed']:.0f} %"
+                extra += ")"
+            print(f"{name:20s} {r.value:10.4f} {r.unit}{extra}")
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from evaluation.batch import BatchSettings, read_manifest, run_batch
+
+    if args.workers < 1:
+        raise VoiceCloneError("--workers must be at least 1")
+    if args.out.suffix.lower() != ".csv":
+        raise VoiceCloneError(f"--out must be a .csv file: {args.out}")
+    rows = read_manifest(args.manifest)
+    settings = BatchSettings(
+        metrics=args.metrics,
+        workers=args.workers,
+        executor=args.executor,
+        dask_address=args.dask_address,
+    )
+    with tqdm(total=len(rows), unit="clip", file=sys.stderr, disable=None) as bar:
+        result = run_batch(rows, settings, progress=lambda done, total: bar.update(1))
+    paths = result.write(args.out)
+    summary = result.summary
+    shown = summary[summary["n"] > 0]
+    print(
+        shown[["system", "metric", "mean", "ci_low", "ci_high", "n"]].to_string(
+            index=False, float_format=lambda v: f"{v:.4f}"
+        )
+    )
+    failed = result.provenance["failed"]
+    print(f"{len(rows)} rows, {failed} failed; wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except VoiceCloneError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the CLI boundary: never a traceback
+        if os.environ.get("VOICECLONE_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1

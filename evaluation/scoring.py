@@ -1,0 +1,144 @@
+"""Score one degraded (or cloned) clip: load inputs, run the asked metrics.
+
+Silence is not an error here: a silent clip gets every metric refused with
+the reason, so a batch keeps its row. Unreadable files raise the entry
+point's errors (the batch records them as failures).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from evaluation.metrics import (
+    ALL,
+    INTRUSIVE,
+    MetricResult,
+    MetricSettings,
+    aligned_scores,
+    dnsmos_scores,
+    dtw_scores,
+    intelligibility_scores,
+    pesq_scores,
+    refuse,
+    speaker_scores,
+    timing_scores,
+)
+from voiceclone.audio import AudioSource, load_audio
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.errors import SilentAudioError
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """Results of one scoring run.
+
+    Attributes
+    ----------
+    results : dict[str, MetricResult]
+        In the order of ``evaluation.metrics.METRICS``.
+    notes : list[str]
+        Warnings about the inputs (e.g. a silent reference).
+    settings : dict
+        The metric settings used.
+    """
+
+    results: dict[str, MetricResult]
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+
+    def values(self) -> dict[str, float | None]:
+        """Metric name -> value (None where refused)."""
+        return {name: r.value for name, r in self.results.items()}
+
+    def to_dict(self) -> dict:
+        return {
+            "metrics": {name: r.to_dict() for name, r in self.results.items()},
+            "notes": self.notes,
+            "settings": self.settings,
+        }
+
+
+def load_for_metrics(source: AudioSource | None, role: str) -> tuple[np.ndarray | None, str | None]:
+    """Load a clip at 16 kHz; return ``(audio, None)``, ``(None, reason)`` for a
+    silent clip, or ``(None, None)`` when no clip was given."""
+    if source is None or (isinstance(source, str | Path) and str(source) == ""):
+        return None, None
+    try:
+        return load_audio(source, SAMPLE_RATE, source_sr=SAMPLE_RATE), None
+    except SilentAudioError:
+        return None, f"the {role} is silent"
+
+
+def score(
+    degraded: AudioSource,
+    reference: AudioSource | None = None,
+    *,
+    text: str | None = None,
+    speaker_reference: AudioSource | None = None,
+    source: AudioSource | None = None,
+    metrics: tuple[str, ...] = ALL,
+    settings: MetricSettings = MetricSettings(),
+) -> Scorecard:
+    """Score ``degraded`` with the metrics named in ``metrics``.
+
+    Parameters
+    ----------
+    degraded : path or array
+        The clip under test (arrays must be 16 kHz mono).
+    reference : path or array, optional
+        The same words, spoken by the target (intrusive metrics need it).
+    text : str, optional
+        What ``degraded`` should say (WER, CER, speaking rate).
+    speaker_reference : path or array, optional
+        Another utterance of the target speaker (speaker similarity).
+    source : path or array, optional
+        The unconverted source (the floor of speaker similarity).
+    """
+    unknown = set(metrics) - set(ALL)
+    if unknown:
+        raise ValueError(f"unknown metric(s): {', '.join(sorted(unknown))}")
+    deg, deg_problem = load_for_metrics(degraded, "degraded clip")
+    ref, ref_problem = load_for_metrics(reference, "reference")
+    spk, spk_problem = load_for_metrics(speaker_reference, "speaker reference")
+    src, _ = load_for_metrics(source, "source")
+    notes = [p for p in (deg_problem, ref_problem, spk_problem) if p]
+    results: dict[str, MetricResult] = {}
+    wanted = set(metrics)
+
+    def want(*names: str) -> bool:
+        return bool(wanted.intersection(names))
+
+    if deg is None:
+        results.update(refuse(metrics, deg_problem or "no degraded clip"))
+        return _ordered(results, metrics, notes, settings)
+
+    intrusive = [m for m in metrics if m in INTRUSIVE]
+    if intrusive and ref is None:
+        results.update(refuse(intrusive, ref_problem or "no reference given"))
+    elif intrusive:
+        if want("pesq_wb", "pesq_nb"):
+            results.update(pesq_scores(ref, deg))
+        if want("stoi", "estoi", "si_sdr"):
+            results.update(aligned_scores(ref, deg, settings))
+        if want("mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error"):
+            results.update(dtw_scores(ref, deg, settings, want("lsd", "mel_distance")))
+    if want("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
+        results.update(dnsmos_scores(deg))
+    if want("speaker_similarity"):
+        if spk is None and spk_problem:
+            results.update(refuse(["speaker_similarity"], spk_problem))
+        else:
+            results.update(speaker_scores(deg, spk, ref, src))
+    if want("wer", "cer"):
+        results.update(intelligibility_scores(deg, text))
+    if want("duration_s", "speech_s", "speaking_rate_wpm"):
+        results.update(timing_scores(deg, text))
+    return _ordered(results, metrics, notes, settings)
+
+
+def _ordered(results, metrics, notes, settings) -> Scorecard:
+    kept = {m: results[m] for m in ALL if m in metrics and m in results}
+    return Scorecard(kept, notes, settings.describe())
