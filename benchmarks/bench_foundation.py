@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ KIB_PER_MIB = 1024
 DOCS_PATH = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 DOCS_HEADER = "# Benchmarks — measured figures, regenerate with the commands shown\n"
 SECTION_TITLE = "## Foundation (issue 2): base voice and intake"
+DOCS_WRAP_CHARS = 90
+"""Width prose in the docs section is wrapped to, in characters."""
 SOFTWARE = (
     "piper-tts",
     "onnxruntime",
@@ -606,50 +609,76 @@ def build_section(results: dict[str, dict], context: dict, table: str, runs: int
     """The docs section: machine, date, command, table and notes."""
     m = machine_description()
     intake = results["intake"]
-    baselines = sorted(r["baseline_rss_mib"] for r in results.values())
+    low, high = (f(r["baseline_rss_mib"] for r in results.values()) for f in (min, max))
+    baseline = f"{low:.0f} MiB" if round(low) == round(high) else f"{low:.0f}–{high:.0f} MiB"
     dnsmos = intake["dnsmos"] or {}
+    nan = float("nan")
     load_before, load_after = context["load_before"][0], context["load_after"][0]
-    return f"""{SECTION_TITLE}
-
-Measured {context["date"]} on a **2-core machine** ({m["cpus"]} CPUs reported by
-`os.cpu_count()`, CPU model "{m["cpu_model"]}" from `/proc/cpuinfo`,
-`platform.processor()` = "{m["processor"]}"), {m["memory"]}, CPU only (no GPU),
-{m["os"]}, Python {m["python"]}; {m["software"]}.
-Another agent may have been running tests on the same 2 cores at the same time
-(1-minute load average {load_before:.2f} before the run, {load_after:.2f} after),
-so treat the figures as an upper bound for an idle machine of this kind.
-
-Command (from the project root):
-
-```
-{command_line()}
-```
-
-{table}
-
-- **RTF** = processing seconds / audio seconds (below 1 is faster than real time). The
-  base voice's audio includes the {SENTENCE_PAUSE_S:.2f} s pauses `speak()` puts between sentences;
-  every intake row divides by the {intake["input_s"]:.0f} s reference, so the parts add up
-  to the full intake.
-- **Cold load**: the first call of the model's loader in a fresh process, including
-  importing its library (onnxruntime, torch, ctranslate2, librosa). **First run**: the
-  first call of the workload after that (warm-up, not counted); for the full intake it
-  includes loading all four models. **Warm**: median of {runs} runs after it.
-- **Time to first sentence**: from calling `BaseVoice.sentences()` to receiving the
-  first sentence's audio (text cleaning and splitting included).
-- **Peak RSS**: `ru_maxrss` of a fresh process running only that stage (the three base
-  voice rows share one process; the intake parts each have their own). Baseline RSS
-  after imports (numpy + voiceclone modules; models load lazily):
-  {baselines[0]:.0f}–{baselines[-1]:.0f} MiB.
-- **Reference**: the base voice reading "{REFERENCE_TEXT}"
-  ({results["tts"]["reference_spoken_s"]:.1f} s as spoken), resampled to 16 kHz,
-  {REFERENCE_LEAD_SILENCE_S} s of silence before it, silence after it up to
-  exactly {REFERENCE_SECONDS:.0f} s. The intake found {intake["speech_s"]:.1f} s of
-  speech ({intake["processed_s"]:.1f} s after trimming); DNSMOS OVRL
-  {dnsmos.get("ovrl", float("nan")):.2f}, SIG {dnsmos.get("sig", float("nan")):.2f},
-  BAK {dnsmos.get("bak", float("nan")):.2f}; lowest speaker-window cosine
-  {fmt(intake["speaker_min_cosine"], 2)}; transcript: "{intake["transcript"]}".
-"""
+    wall_s, other_s = context["wall_s"], context["other_cpu_s"]
+    if other_s is None:
+        contention = "the CPU use of other processes could not be read"
+    else:
+        share = 100 * other_s / (wall_s * (os.cpu_count() or 1))
+        contention = (
+            f"other processes used {other_s:.0f} CPU-seconds during the {wall_s:.0f} s run, "
+            f"{share:.0f} % of the machine's capacity"
+        )
+    intro = (
+        f"Measured {context['date']} on a **2-core machine**: {m['cpus']} CPUs "
+        f'(`os.cpu_count()`), "{m["cpu_model"]}" (`/proc/cpuinfo` model name; '
+        f'`platform.processor()` is "{m["processor"]}"), {m["memory"]}, CPU only (no GPU), '
+        f"{m['os']}, Python {m['python']}; {m['software']}. Another agent may have been "
+        f"running tests on the same 2 cores at the same time: {contention} (1-minute load "
+        f"average {load_before:.2f} before, {load_after:.2f} after). Treat the figures as "
+        "upper bounds for an idle machine of this kind; the min–max column shows how much "
+        "the runs moved."
+    )
+    notes = [
+        "**RTF** = processing seconds / audio seconds (below 1 is faster than real time). "
+        f"The base voice's audio includes the {SENTENCE_PAUSE_S:.2f} s pauses `speak()` puts "
+        f"between sentences. Every intake row divides by the {intake['input_s']:.0f} s "
+        'reference, so the parts add up to the full intake ("sum of the parts" adds their '
+        "medians; it differs from the full intake by run-to-run noise).",
+        "**Cold load**: the first call of the model's loader in a fresh process, including "
+        "importing its library (onnxruntime, torch, ctranslate2). **First run**: the first "
+        "call of the workload after that (a warm-up, not counted; it pays lazy imports and "
+        "first-call set-up such as librosa's); for the full intake it includes loading all "
+        f"four models. **Warm**: median of {runs} runs after the warm-up.",
+        "**Time to first sentence**: from calling `BaseVoice.sentences()` to receiving the "
+        "first sentence's audio (text cleaning and sentence splitting included), warm.",
+        "**Intake parts**: each in its own fresh process, through the functions the intake "
+        "uses (`detect_speech`, `default_dnsmos().score`, `speaker_consistency`, "
+        "`default_transcriber().transcribe`); VAD sees the decoded reference, the others the "
+        'trimmed, loudness-normalised audio, as in the intake. "Rest" is timed inside the '
+        "intake's process: `load_clip`, `estimate_snr`, `measure_loudness`, `trim_silence`, "
+        "`normalise_loudness`.",
+        "**Peak RSS**: `ru_maxrss` at the end of a fresh process running only that stage (the "
+        "three base voice rows share one process; each intake part has its own). Baseline "
+        "RSS after imports (numpy and the voiceclone modules; models and their libraries "
+        f"load lazily): {baseline}. The VAD model is ONNX, but silero-vad and "
+        "`detect_speech` import torch, which is most of that process's RSS.",
+        f'**Reference**: the base voice reading "{REFERENCE_TEXT}" '
+        f"({results['tts']['reference_spoken_s']:.1f} s as spoken), resampled to 16 kHz with "
+        f"{REFERENCE_LEAD_SILENCE_S} s of silence before it and silence after it up to "
+        f"exactly {REFERENCE_SECONDS:.0f} s. The intake found {intake['speech_s']:.1f} s of "
+        f"speech ({intake['processed_s']:.1f} s after trimming); DNSMOS OVRL "
+        f"{dnsmos.get('ovrl', nan):.2f}, SIG {dnsmos.get('sig', nan):.2f}, BAK "
+        f"{dnsmos.get('bak', nan):.2f}; lowest speaker-window cosine "
+        f'{fmt(intake["speaker_min_cosine"], 2)}; transcript: "{intake["transcript"]}"',
+    ]
+    bullets = [
+        textwrap.fill(n, DOCS_WRAP_CHARS, initial_indent="- ", subsequent_indent="  ")
+        for n in notes
+    ]
+    parts = [
+        SECTION_TITLE,
+        textwrap.fill(intro, DOCS_WRAP_CHARS),
+        "Command (from the project root):",
+        f"```\n{command_line()}\n```",
+        table,
+        "\n".join(bullets),
+    ]
+    return "\n\n".join(parts) + "\n"
 
 
 def update_docs(section: str, path: Path = DOCS_PATH) -> None:

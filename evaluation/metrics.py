@@ -252,7 +252,11 @@ def aligned_scores(
     ref, deg, delay = aligned
     if len(ref) < MIN_STOI_S * SAMPLE_RATE:
         return refuse(names, f"aligned overlap is shorter than {MIN_STOI_S} s")
-    info = {"delay_ms": round(1000 * delay / SAMPLE_RATE, 2), "aligned": "cross-correlation"}
+    info = {
+        "delay_samples": int(delay),
+        "delay_ms": round(1000 * delay / SAMPLE_RATE, 3),
+        "aligned": "cross-correlation",
+    }
     return {
         "stoi": _result("stoi", float(stoi(ref, deg, SAMPLE_RATE, extended=False)), **info),
         "estoi": _result("estoi", float(stoi(ref, deg, SAMPLE_RATE, extended=True)), **info),

@@ -26,9 +26,15 @@ from evaluation.metrics import (
     speaker_scores,
     timing_scores,
 )
+from evaluation.text_norm import normalise
 from voiceclone.audio import AudioSource, load_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import SilentAudioError
+
+MAX_LENGTH_RATIO = 2.0
+"""Clips whose lengths differ more than this factor are not taken as parallel."""
+MAX_PARALLEL_WER = 0.5
+"""Reference transcripts further than this WER from the text are not parallel."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +122,13 @@ def score(
         return _ordered(results, metrics, notes, settings)
 
     intrusive = [m for m in metrics if m in INTRUSIVE]
-    if intrusive and ref is None:
-        results.update(refuse(intrusive, ref_problem or "no reference given"))
+    not_parallel = None
+    if intrusive and ref is not None:
+        not_parallel = parallel_problem(ref, deg, text if want("wer") else None)
+        if not_parallel:
+            notes.append(not_parallel)
+    if intrusive and (ref is None or not_parallel):
+        results.update(refuse(intrusive, not_parallel or ref_problem or "no reference given"))
     elif intrusive:
         if want("pesq_wb", "pesq_nb"):
             results.update(pesq_scores(ref, deg))
@@ -137,6 +148,33 @@ def score(
     if want("duration_s", "speech_s", "speaking_rate_wpm"):
         results.update(timing_scores(deg, text))
     return _ordered(results, metrics, notes, settings)
+
+
+def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | None) -> str | None:
+    """Why ``reference`` and ``degraded`` are not the same words, or None.
+
+    Intrusive metrics compare the same words; on a non-parallel pair they are
+    meaningless. Checks: the lengths differ more than ``MAX_LENGTH_RATIO``-fold;
+    and, when ``text`` is given (so ASR runs anyway), the reference's Whisper
+    transcript is far from ``text`` (WER above ``MAX_PARALLEL_WER``).
+    """
+    ratio = max(len(reference), len(degraded)) / max(min(len(reference), len(degraded)), 1)
+    if ratio > MAX_LENGTH_RATIO:
+        return (
+            f"not a parallel pair: one clip is {ratio:.1f} times as long as the other, so "
+            "they cannot say the same words; intrusive metrics refused"
+        )
+    if text:
+        from evaluation.metrics import wer
+        from voiceclone.transcribe import default_transcriber
+
+        heard = default_transcriber().transcribe(reference).text
+        if normalise(text) and wer(text, heard) > MAX_PARALLEL_WER:
+            return (
+                "not a parallel pair: the reference does not say the given text "
+                f"(Whisper heard {heard[:60]!r}); intrusive metrics refused"
+            )
+    return None
 
 
 def _ordered(results, metrics, notes, settings) -> Scorecard:

@@ -16,7 +16,7 @@ from voiceclone.constants import SAMPLE_RATE
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
-SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank."
+SENTENCE = "The quick brown fox jumps over the lazy dog near the old stone bridge."
 PARAGRAPH = (
     "The quick brown fox jumps over the lazy dog near the old bridge. "
     "She sells bright shells by the ocean every summer morning. "
