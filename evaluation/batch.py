@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import time
@@ -251,8 +252,24 @@ def _execute(rows: list[dict], settings: BatchSettings) -> Iterator[dict]:
     elif settings.workers <= 1 or len(rows) == 1:
         yield from map(job, rows)
     else:
-        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
+        # spawn, not fork: the parent may hold torch/onnxruntime thread pools.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=settings.workers, mp_context=context, initializer=single_threaded
+        ) as pool:
             yield from pool.map(job, rows, chunksize=1)
+
+
+def single_threaded() -> None:
+    """Worker initialiser: one compute thread per worker process, so N workers
+    use N cores without oversubscription."""
+    os.environ["VOICECLONE_THREADS"] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def _execute_dask(rows: list[dict], job, settings: BatchSettings) -> Iterator[dict]:
@@ -269,6 +286,7 @@ def _execute_dask(rows: list[dict], job, settings: BatchSettings) -> Iterator[di
         )
         client = Client(cluster)
     try:
+        client.run(single_threaded)
         futures = client.map(job, rows, pure=False)
         for future in as_completed(futures):
             yield future.result()

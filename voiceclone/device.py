@@ -16,3 +16,10 @@ def torch_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def cpu_threads() -> int:
+    """Compute threads per model on the CPU: ``VOICECLONE_THREADS``, or 0 (the
+    library's default, usually every core)."""
+    value = os.environ.get("VOICECLONE_THREADS", "0")
+    return int(value) if value.isdigit() else 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.device import cpu_threads
 from voiceclone.errors import ModelError
 from voiceclone.paths import cache_dir
 
@@ -64,7 +65,10 @@ class Transcriber:
         compute_type = "float16" if device == "cuda" else "int8"
         try:
             self._model = WhisperModel(
-                str(model_dir), device=device, compute_type=compute_type, cpu_threads=0
+                str(model_dir),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads(),
             )
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"could not load Whisper base from {model_dir}: {exc}") from exc
