@@ -38,23 +38,21 @@ def reference_figure(
     wave_ax.set_ylim(-1, 1)
     wave_ax.set_title(title or "reference (green: detected speech)")
 
-    window = np.hanning(SPECTROGRAM_NFFT)
-    n_frames = max(1, 1 + (len(audio) - SPECTROGRAM_NFFT) // SPECTROGRAM_HOP)
-    padded = np.pad(audio, (0, max(0, SPECTROGRAM_NFFT - len(audio))))
-    frames = np.lib.stride_tricks.sliding_window_view(padded, SPECTROGRAM_NFFT)[::SPECTROGRAM_HOP][
-        :n_frames
-    ]
-    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
-    db = 10 * np.log10(power + 1e-12)
-    db = np.maximum(db, db.max() - DB_RANGE)
-    spec_ax.imshow(
-        db.T,
-        origin="lower",
-        aspect="auto",
-        cmap="magma",
-        extent=(0, len(audio) / sr, 0, sr / 2 / 1000),
-    )
+    db, extent = log_spectrogram(audio, sr)
+    spec_ax.imshow(db.T, origin="lower", aspect="auto", cmap="magma", extent=extent)
     spec_ax.set_ylabel("kHz")
     spec_ax.set_xlabel("time (s)")
     fig.tight_layout()
     return fig
+
+
+def log_spectrogram(audio: np.ndarray, sr: int) -> tuple[np.ndarray, tuple[float, ...]]:
+    """Log-power spectrogram in dB, ``(frames, bins)``, limited to ``DB_RANGE``
+    below its peak, with the ``imshow`` extent (seconds, kHz)."""
+    window = np.hanning(SPECTROGRAM_NFFT)
+    padded = np.pad(audio, (0, max(0, SPECTROGRAM_NFFT - len(audio))))
+    frames = np.lib.stride_tricks.sliding_window_view(padded, SPECTROGRAM_NFFT)[::SPECTROGRAM_HOP]
+    power = np.abs(np.fft.rfft(frames * window, axis=1)) ** 2
+    db = 10 * np.log10(power + 1e-12)
+    db = np.maximum(db, db.max() - DB_RANGE)
+    return db, (0.0, len(audio) / sr, 0.0, sr / 2 / 1000)
