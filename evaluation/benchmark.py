@@ -1,0 +1,218 @@
+"""The cloning benchmark: run a cloning system over the project's corpus.
+
+For each benchmark voice, the system is given that voice's first reference
+sentences (``reference_seconds`` of them) and their texts, then asked to
+speak each held-out sentence. Each clone is scored against the same
+sentence really spoken by the target voice:
+
+- speaker similarity to the target (Resemblyzer cosine against the embedding
+  of the reference audio the system was given), with its ceiling (the real
+  held-out utterance) and floor (the unconverted base voice saying the same
+  sentence), and the fraction of the floor-to-ceiling gap closed, computed
+  from the per-voice means: ``(sim - floor) / (ceiling - floor)``;
+- WER with Whisper base, corpus-level per voice (pooled edits over words);
+- DNSMOS OVRL;
+- MCD against the real utterance (DTW, order 24, alpha 0.42, c0 excluded);
+- real-time factor: synthesis seconds over output seconds, and enrolment time.
+
+A system is any object with ``name``, ``enroll(clips, texts) -> state`` and
+``speak(state, text) -> np.ndarray`` (mono float32, 16 kHz). Register new
+systems in :data:`SYSTEMS`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+from evaluation.corpus import Corpus, build_corpus, concat, take_seconds
+from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores
+from voiceclone.audio import load_audio
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.errors import VoiceCloneError
+
+DEFAULT_REFERENCE_S = 30.0
+
+
+class CloningSystem(Protocol):
+    """What the benchmark needs from a cloning system."""
+
+    name: str
+
+    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object: ...
+
+    def speak(self, state: object, text: str) -> np.ndarray: ...
+
+
+class BaseVoiceSystem:
+    """The unconverted base voice (Piper joe): the floor every clone must beat."""
+
+    name = "base"
+
+    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
+        return None
+
+    def speak(self, state: object, text: str) -> np.ndarray:
+        return synthesise_base(text)
+
+
+def synthesise_base(text: str) -> np.ndarray:
+    """The base voice saying ``text``, mono float32 at 16 kHz."""
+    from voiceclone.base_voice import default_voice
+
+    voice = default_voice()
+    return load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
+
+
+@lru_cache(maxsize=256)
+def _base_voice_cached(text: str) -> np.ndarray:
+    audio = synthesise_base(text)
+    audio.setflags(write=False)
+    return audio
+
+
+def base_voice_16k(text: str) -> np.ndarray:
+    """Like :func:`synthesise_base`, cached (for the similarity floor)."""
+    return _base_voice_cached(text).copy()
+
+
+SYSTEMS: dict[str, Callable[[], CloningSystem]] = {"base": BaseVoiceSystem}
+
+
+@dataclass
+class BenchmarkResult:
+    """Per-utterance rows and the per-voice table (pandas DataFrames)."""
+
+    system: str
+    reference_seconds: float
+    utterances: object
+    voices: object
+
+    def markdown(self) -> str:
+        """The per-voice table, with a mean row."""
+        from evaluation.report import markdown_table
+
+        header = ["voice", "ref s", "similarity", "ceiling", "floor", "gap closed"]
+        header += ["WER %", "DNSMOS OVRL", "MCD dB", "RTF", "enrol s"]
+        rows = []
+        for r in self.voices.itertuples():
+            rows.append(
+                [
+                    r.voice,
+                    f"{r.reference_s:.1f}",
+                    f"{r.similarity:.3f}",
+                    f"{r.ceiling:.3f}",
+                    f"{r.floor:.3f}",
+                    f"{100 * r.gap_closed:.0f} %",
+                    f"{100 * r.wer:.1f}",
+                    f"{r.dnsmos_ovrl:.2f}",
+                    f"{r.mcd:.2f}",
+                    f"{r.rtf:.3f}",
+                    f"{r.enroll_s:.2f}",
+                ]
+            )
+        m = self.voices.mean(numeric_only=True)
+        rows.append(
+            [
+                "**mean**",
+                f"{m.reference_s:.1f}",
+                f"{m.similarity:.3f}",
+                f"{m.ceiling:.3f}",
+                f"{m.floor:.3f}",
+                f"{100 * m.gap_closed:.0f} %",
+                f"{100 * m.wer:.1f}",
+                f"{m.dnsmos_ovrl:.2f}",
+                f"{m.mcd:.2f}",
+                f"{m.rtf:.3f}",
+                f"{m.enroll_s:.2f}",
+            ]
+        )
+        return markdown_table(header, rows)
+
+
+def run_benchmark(
+    system: CloningSystem,
+    reference_seconds: float = DEFAULT_REFERENCE_S,
+    voices: list[str] | None = None,
+    corpus: Corpus | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> BenchmarkResult:
+    """Clone every benchmark voice with ``system`` and score the held-out clips."""
+    import pandas as pd
+
+    from voiceclone.quality import default_dnsmos
+    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.transcribe import default_transcriber
+
+    corpus = corpus or build_corpus()
+    names = voices or corpus.voices()
+    unknown = sorted(set(names) - set(corpus.voices()))
+    if unknown:
+        raise VoiceCloneError(f"unknown benchmark voice(s): {', '.join(unknown)}")
+    encoder, asr, dnsmos = default_encoder(), default_transcriber(), default_dnsmos()
+    settings = MetricSettings()
+    rows, per_voice = [], []
+    for voice in names:
+        refs = corpus.select(voice, "reference")
+        clips = take_seconds([u.audio() for u in refs], reference_seconds)
+        texts = [u.text for u in refs[: len(clips)]]
+        start = time.perf_counter()
+        state = system.enroll(clips, texts)
+        enroll_s = time.perf_counter() - start
+        target = encoder.embed(concat(clips))
+        voice_rows = []
+        for utt in corpus.select(voice, "held_out"):
+            if progress:
+                progress(f"{voice}: {utt.text[:40]}")
+            start = time.perf_counter()
+            clone = np.asarray(system.speak(state, utt.text), dtype=np.float32)
+            synth_s = time.perf_counter() - start
+            real = utt.audio()
+            hypothesis = asr.transcribe(clone).text
+            mcd = dtw_scores(real, clone, settings, want_spectra=False)["mcd"].value
+            voice_rows.append(
+                {
+                    "system": system.name,
+                    "voice": voice,
+                    "utterance": utt.index,
+                    "text": utt.text,
+                    "transcript": hypothesis,
+                    "similarity": cosine(encoder.embed(clone), target),
+                    "ceiling": cosine(encoder.embed(real), target),
+                    "floor": cosine(encoder.embed(base_voice_16k(utt.text)), target),
+                    "dnsmos_ovrl": dnsmos.score(clone).ovrl,
+                    "mcd": np.nan if mcd is None else mcd,
+                    "synth_s": synth_s,
+                    "audio_s": len(clone) / SAMPLE_RATE,
+                }
+            )
+        frame = pd.DataFrame(voice_rows)
+        sim, ceil, floor = (
+            frame["similarity"].mean(),
+            frame["ceiling"].mean(),
+            frame["floor"].mean(),
+        )
+        per_voice.append(
+            {
+                "voice": voice,
+                "reference_s": sum(len(c) for c in clips) / SAMPLE_RATE,
+                "similarity": sim,
+                "ceiling": ceil,
+                "floor": floor,
+                "gap_closed": (sim - floor) / (ceil - floor) if ceil > floor else np.nan,
+                "wer": corpus_wer(list(frame["text"]), list(frame["transcript"])),
+                "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
+                "mcd": frame["mcd"].mean(),
+                "rtf": frame["synth_s"].sum() / frame["audio_s"].sum(),
+                "enroll_s": enroll_s,
+            }
+        )
+        rows.extend(voice_rows)
+    return BenchmarkResult(
+        system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
+    )
