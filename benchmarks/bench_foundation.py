@@ -81,6 +81,12 @@ STAGE_TIMEOUT_S = 1800.0
 """Longest a stage subprocess may run, in seconds."""
 KIB_PER_MIB = 1024
 """``ru_maxrss`` is in KiB on Linux."""
+WAIT_IDLE_S = 60.0
+"""Longest wait for an idle machine before each stage, in seconds (``--wait-idle``)."""
+IDLE_WINDOW_S = 2.0
+"""Window over which the machine's idleness is judged, in seconds."""
+IDLE_MAX_SHARE = 0.10
+"""Share of the machine other processes may use for it to count as idle (0-1)."""
 
 # --- Where the results go ----------------------------------------------------
 DOCS_PATH = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
@@ -443,33 +449,81 @@ def own_cpu_seconds() -> float:
     return total
 
 
-def run_all(runs: int) -> tuple[dict[str, dict], dict]:
+@dataclass(frozen=True)
+class CpuSnapshot:
+    """Machine-wide busy CPU time, this process tree's CPU time and the clock."""
+
+    busy_s: float | None
+    own_s: float
+    wall_s: float
+
+    @classmethod
+    def take(cls) -> CpuSnapshot:
+        """Snapshot now."""
+        return cls(cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter())
+
+    def others_since(self) -> dict:
+        """CPU used by other processes since this snapshot.
+
+        Returns
+        -------
+        dict
+            ``wall_s`` (elapsed seconds), ``other_cpu_s`` (CPU-seconds of other
+            processes, None when ``/proc/stat`` is unreadable) and ``other_share``
+            (that over the machine's capacity in the interval, 0-1, or None).
+        """
+        now = CpuSnapshot.take()
+        wall_s = now.wall_s - self.wall_s
+        if self.busy_s is None or now.busy_s is None:
+            return {"wall_s": wall_s, "other_cpu_s": None, "other_share": None}
+        other = max(0.0, now.busy_s - self.busy_s - (now.own_s - self.own_s))
+        capacity = wall_s * (os.cpu_count() or 1)
+        return {"wall_s": wall_s, "other_cpu_s": other, "other_share": other / capacity}
+
+
+def wait_for_idle(max_wait_s: float) -> float:
+    """Wait until the machine is nearly idle, for at most ``max_wait_s`` seconds.
+
+    Idle means other processes used under ``IDLE_MAX_SHARE`` of the machine over
+    an ``IDLE_WINDOW_S`` window. Returns the seconds waited.
+    """
+    start = time.perf_counter()
+    while time.perf_counter() - start < max_wait_s:
+        snapshot = CpuSnapshot.take()
+        time.sleep(IDLE_WINDOW_S)
+        share = snapshot.others_since()["other_share"]
+        if share is None or share < IDLE_MAX_SHARE:
+            break
+    return time.perf_counter() - start
+
+
+def run_all(runs: int, wait_idle_s: float) -> tuple[dict[str, dict], dict]:
     """Run every stage in a fresh subprocess; return their results and context.
 
-    The context holds the date, the load average before and after, and how much
-    CPU other processes used meanwhile (a measure of contention).
+    Before each stage, waits up to ``wait_idle_s`` for the machine to be idle.
+    Each stage's result gets ``contention`` (CPU use of other processes while it
+    ran); the context holds the date, load averages and the whole run's contention.
     """
     context: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": os.getloadavg(),
     }
-    busy_start, own_start, wall_start = cpu_busy_seconds(), own_cpu_seconds(), time.perf_counter()
+    overall = CpuSnapshot.take()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_foundation_") as tmp:
         for name in STAGES:
+            waited_s = wait_for_idle(wait_idle_s)
+            log(f"{name}: starting (waited {waited_s:.0f} s for an idle machine)")
             cmd = [sys.executable, __file__, "--stage", name, "--runs", str(runs)]
+            snapshot = CpuSnapshot.take()
             subprocess.run(
                 [*cmd, "--workdir", tmp], check=True, timeout=STAGE_TIMEOUT_S, cwd=PROJECT_ROOT
             )
-            results[name] = json.loads((Path(tmp) / f"{name}.json").read_text(encoding="utf-8"))
+            result = json.loads((Path(tmp) / f"{name}.json").read_text(encoding="utf-8"))
+            result["contention"] = snapshot.others_since()
+            results[name] = result
     context["load_after"] = os.getloadavg()
-    context["wall_s"] = time.perf_counter() - wall_start
-    busy_end = cpu_busy_seconds()
-    context["other_cpu_s"] = (
-        None
-        if busy_start is None or busy_end is None
-        else max(0.0, busy_end - busy_start - (own_cpu_seconds() - own_start))
-    )
+    context["contention"] = overall.others_since()
     return results, context
 
 
@@ -605,7 +659,9 @@ def command_line() -> str:
     return " ".join([str(exe), str(script), *sys.argv[1:]])
 
 
-def build_section(results: dict[str, dict], context: dict, table: str, runs: int) -> str:
+def build_section(
+    results: dict[str, dict], context: dict, table: str, runs: int, wait_idle_s: float
+) -> str:
     """The docs section: machine, date, command, table and notes."""
     m = machine_description()
     intake = results["intake"]
@@ -614,14 +670,17 @@ def build_section(results: dict[str, dict], context: dict, table: str, runs: int
     dnsmos = intake["dnsmos"] or {}
     nan = float("nan")
     load_before, load_after = context["load_before"][0], context["load_after"][0]
-    wall_s, other_s = context["wall_s"], context["other_cpu_s"]
-    if other_s is None:
+    overall = context["contention"]
+    if overall["other_cpu_s"] is None:
         contention = "the CPU use of other processes could not be read"
     else:
-        share = 100 * other_s / (wall_s * (os.cpu_count() or 1))
+        per_stage = ", ".join(
+            f"{name} {100 * r['contention']['other_share']:.0f} %" for name, r in results.items()
+        )
         contention = (
-            f"other processes used {other_s:.0f} CPU-seconds during the {wall_s:.0f} s run, "
-            f"{share:.0f} % of the machine's capacity"
+            f"other processes used {overall['other_cpu_s']:.0f} CPU-seconds during the "
+            f"{overall['wall_s']:.0f} s run, {100 * overall['other_share']:.0f} % of the "
+            f"machine's capacity (per stage: {per_stage})"
         )
     intro = (
         f"Measured {context['date']} on a **2-core machine**: {m['cpus']} CPUs "
@@ -631,7 +690,8 @@ def build_section(results: dict[str, dict], context: dict, table: str, runs: int
         f"running tests on the same 2 cores at the same time: {contention} (1-minute load "
         f"average {load_before:.2f} before, {load_after:.2f} after). Treat the figures as "
         "upper bounds for an idle machine of this kind; the min–max column shows how much "
-        "the runs moved."
+        "the runs moved. Each stage waited up to "
+        f"{wait_idle_s:.0f} s for the machine to be idle before it started."
     )
     notes = [
         "**RTF** = processing seconds / audio seconds (below 1 is faster than real time). "
@@ -723,6 +783,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--runs", type=int, default=RUNS, help=f"timed runs per figure (default {RUNS})"
     )
     parser.add_argument(
+        "--wait-idle",
+        type=float,
+        default=WAIT_IDLE_S,
+        metavar="SECONDS",
+        help="before each stage, wait up to this long for other processes to quiet down "
+        f"(default {WAIT_IDLE_S:.0f}; 0 to start at once)",
+    )
+    parser.add_argument(
         "--write-docs",
         action="store_true",
         help=f"write the table into {DOCS_PATH.relative_to(PROJECT_ROOT)}",
@@ -749,22 +817,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage:
         run_stage(args.stage, args.workdir, args.runs)
         return 0
-    results, context = run_all(args.runs)
+    results, context = run_all(args.runs, args.wait_idle)
     table = build_table(results, args.runs)
     print()
     print(table)
     print()
     for name in STAGES:
         r = results[name]
+        share = r["contention"]["other_share"]
         print(
             f"{name}: baseline RSS {r['baseline_rss_mib']:.0f} MiB, "
-            f"peak RSS {r['peak_rss_mib']:.0f} MiB"
+            f"peak RSS {r['peak_rss_mib']:.0f} MiB, other processes' CPU share "
+            + ("unknown" if share is None else f"{100 * share:.0f} %")
         )
     intake = results["intake"]
     print(f"intake transcript: {intake['transcript']!r}")
     print(f"intake findings: {intake['findings']}")
     if args.write_docs:
-        update_docs(build_section(results, context, table, args.runs))
+        update_docs(build_section(results, context, table, args.runs, args.wait_idle))
         print(f"wrote {DOCS_PATH.relative_to(PROJECT_ROOT)}")
     return 0
 

@@ -121,8 +121,11 @@ class BatchResult:
         return paths
 
 
-def read_manifest(path: Path) -> list[dict]:
+def read_manifest(path: Path, confine_to: Path | None = None) -> list[dict]:
     """Read and check a manifest; paths are resolved relative to its folder.
+
+    With ``confine_to``, every audio path must resolve inside that folder
+    (used for uploaded bundles, so a manifest cannot point at other files).
 
     Raises
     ------
@@ -158,7 +161,12 @@ def read_manifest(path: Path) -> list[dict]:
         for c in PATH_COLUMNS:
             if row[c]:
                 p = Path(row[c])
-                row[c] = str(p if p.is_absolute() else (path.parent / p).resolve())
+                resolved = (p if p.is_absolute() else path.parent / p).resolve()
+                if confine_to is not None and not resolved.is_relative_to(confine_to.resolve()):
+                    problems.append(f"line {line}: {c} points outside the uploaded bundle")
+                elif not resolved.is_file():
+                    problems.append(f"line {line}: {c} file not found: {row[c]}")
+                row[c] = str(resolved)
         rows.append(row)
     if problems:
         shown = "; ".join(problems[:5])

@@ -180,3 +180,52 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
 def _ordered(results, metrics, notes, settings) -> Scorecard:
     kept = {m: results[m] for m in ALL if m in metrics and m in results}
     return Scorecard(kept, notes, settings.describe())
+
+
+def scorecards_frame(cards: dict[str, Scorecard]):
+    """One row per metric, one column per scored clip (label -> Scorecard).
+
+    Cells hold the value, or ``"refused: <reason>"``; columns ``unit`` and
+    ``better`` say how to read them.
+    """
+    import pandas as pd
+
+    from evaluation.metrics import METRICS
+
+    names = [m for m in METRICS if any(m in c.results for c in cards.values())]
+    records = []
+    for name in names:
+        unit, higher = METRICS[name]
+        row = {"metric": name, "unit": unit, "better": "higher" if higher else "lower"}
+        for label, card in cards.items():
+            result = card.results.get(name)
+            if result is None:
+                row[label] = ""
+            elif result.refused:
+                row[label] = f"refused: {result.refused}"
+            else:
+                row[label] = round(float(result.value), 4)
+        records.append(row)
+    return pd.DataFrame(records)
+
+
+def scorecards_long(cards: dict[str, Scorecard]):
+    """Long format for CSV export: clip, metric, value, unit, refused, details."""
+    import json
+
+    import pandas as pd
+
+    records = []
+    for label, card in cards.items():
+        for name, r in card.results.items():
+            records.append(
+                {
+                    "clip": label,
+                    "metric": name,
+                    "value": r.value,
+                    "unit": r.unit,
+                    "refused": r.refused or "",
+                    "details": json.dumps(r.details, default=str),
+                }
+            )
+    return pd.DataFrame(records)
