@@ -151,31 +151,34 @@ def evaluate_manifest(
 ):
     """Evaluate tab, batch: a manifest CSV (paths relative to it) and a zip of audio."""
     from evaluation.batch import BatchSettings, read_manifest, run_batch
-    from evaluation.bundle import extract_bundle, find_manifest
+    from evaluation.bundle import extract_bundle, find_manifest, remove_tree
     from evaluation.cli import METRIC_SETS
     from evaluation.plots import system_bars
 
     work = Path(tempfile.mkdtemp(prefix="voiceclone-batch-"))
-    if bundle:
-        extract_bundle(Path(bundle), work / "bundle")
-    if manifest:
-        manifest_path = work / "bundle" / "manifest.csv" if bundle else work / "manifest.csv"
-        manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(manifest, manifest_path)
-    elif bundle:
-        manifest_path = find_manifest(work / "bundle")
-        if manifest_path is None:
-            raise VoiceCloneError("upload a manifest CSV, or put exactly one .csv in the zip")
-    else:
-        raise VoiceCloneError("upload a manifest CSV and a zip of the audio it names")
-    rows = read_manifest(manifest_path, confine_to=manifest_path.parent)
-    progress(0.0, desc=f"scoring {len(rows)} clips")
-    result = run_batch(
-        rows,
-        BatchSettings(metrics=METRIC_SETS[metric_set], workers=1),
-        progress=lambda done, total: progress(done / total, desc=f"scored {done} of {total}"),
-    )
-    paths = result.write(work / "results" / "results.csv")
+    try:
+        if bundle:
+            extract_bundle(Path(bundle), work / "bundle")
+        if manifest:
+            manifest_path = work / "bundle" / "manifest.csv" if bundle else work / "manifest.csv"
+            manifest_path.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(manifest, manifest_path)
+        elif bundle:
+            manifest_path = find_manifest(work / "bundle")
+            if manifest_path is None:
+                raise VoiceCloneError("upload a manifest CSV, or put exactly one .csv in the zip")
+        else:
+            raise VoiceCloneError("upload a manifest CSV and a zip of the audio it names")
+        rows = read_manifest(manifest_path, confine_to=manifest_path.parent)
+        progress(0.0, desc=f"scoring {len(rows)} clips")
+        result = run_batch(
+            rows,
+            BatchSettings(metrics=METRIC_SETS[metric_set], workers=1),
+            progress=lambda done, total: progress(done / total, desc=f"scored {done} of {total}"),
+        )
+        paths = result.write(work / "results" / "results.csv")
+    finally:
+        remove_tree(work / "bundle")  # up to MAX_BUNDLE_BYTES; the results stay
     summary = result.summary[result.summary["n"] > 0].round(4)
     comparison = result.comparison.dropna(subset=["mean_diff"]).round(4)
     failures = result.provenance["failed"]

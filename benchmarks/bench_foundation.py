@@ -670,27 +670,29 @@ def build_section(
     dnsmos = intake["dnsmos"] or {}
     nan = float("nan")
     load_before, load_after = context["load_before"][0], context["load_after"][0]
-    overall = context["contention"]
-    if overall["other_cpu_s"] is None:
+    stage_use = [r["contention"] for r in results.values()]
+    if any(c["other_cpu_s"] is None for c in stage_use):
         contention = "the CPU use of other processes could not be read"
     else:
+        other_s = sum(c["other_cpu_s"] for c in stage_use)
+        wall_s = sum(c["wall_s"] for c in stage_use)
         per_stage = ", ".join(
             f"{name} {100 * r['contention']['other_share']:.0f} %" for name, r in results.items()
         )
         contention = (
-            f"other processes used {overall['other_cpu_s']:.0f} CPU-seconds during the "
-            f"{overall['wall_s']:.0f} s run, {100 * overall['other_share']:.0f} % of the "
-            f"machine's capacity (per stage: {per_stage})"
+            f"while the stages ran ({wall_s:.0f} s in all), other processes used "
+            f"{other_s:.0f} CPU-seconds, {100 * other_s / (wall_s * (os.cpu_count() or 1)):.0f} % "
+            f"of the machine's capacity; per stage: {per_stage}"
         )
     intro = (
         f"Measured {context['date']} on a **2-core machine**: {m['cpus']} CPUs "
         f'(`os.cpu_count()`), "{m["cpu_model"]}" (`/proc/cpuinfo` model name; '
         f'`platform.processor()` is "{m["processor"]}"), {m["memory"]}, CPU only (no GPU), '
         f"{m['os']}, Python {m['python']}; {m['software']}. Another agent may have been "
-        f"running tests on the same 2 cores at the same time: {contention} (1-minute load "
-        f"average {load_before:.2f} before, {load_after:.2f} after). Treat the figures as "
-        "upper bounds for an idle machine of this kind; the min–max column shows how much "
-        "the runs moved. Each stage waited up to "
+        f"running tests on the same 2 cores at the same time: {contention}. The 1-minute "
+        f"load average was {load_before:.2f} before the run and {load_after:.2f} after. "
+        "Treat the figures as upper bounds for an idle machine of this kind; the min–max "
+        "column shows how much the runs moved. Each stage waited up to "
         f"{wait_idle_s:.0f} s for the machine to be idle before it started."
     )
     notes = [

@@ -30,12 +30,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.batch import BatchSettings, run_batch  # noqa: E402
-from evaluation.corpus import build_corpus  # noqa: E402
-from evaluation.metrics import ALL, CHEAP  # noqa: E402
-from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
-from voiceclone.audio import save_audio  # noqa: E402
-from voiceclone.constants import SAMPLE_RATE  # noqa: E402
+from evaluation.batch import BatchSettings, run_batch
+from evaluation.corpus import build_corpus
+from evaluation.metrics import ALL, CHEAP
+from evaluation.report import machine_line, markdown_table, write_section
+from voiceclone.audio import save_audio
+from voiceclone.constants import SAMPLE_RATE
 
 NOISE_LEVEL = 0.005
 """Standard deviation of the white noise added to make the degraded copy."""
