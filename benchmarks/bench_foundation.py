@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -87,11 +88,18 @@ IDLE_WINDOW_S = 2.0
 """Window over which the machine's idleness is judged, in seconds."""
 IDLE_MAX_SHARE = 0.10
 """Share of the machine other processes may use for it to count as idle (0-1)."""
+ATTEMPTS = 3
+"""Most runs of one stage while other processes disturb it (``--attempts``)."""
+MAX_CONTENTION = 0.15
+"""Share of the machine (0-1) other processes may use during a stage before it
+is run again (``--max-contention``, given in percent)."""
 
 # --- Where the results go ----------------------------------------------------
 DOCS_PATH = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 DOCS_HEADER = "# Benchmarks — measured figures, regenerate with the commands shown\n"
 SECTION_TITLE = "## Foundation (issue 2): base voice and intake"
+UNIT_SPACE = re.compile(r"(\d) (%|s|MiB|GiB|kHz|CPU-seconds|times)(?!\w)")
+"""A number, a space and a unit (the space becomes a no-break space in the docs)."""
 DOCS_WRAP_CHARS = 90
 """Width prose in the docs section is wrapped to, in characters."""
 SOFTWARE = (
@@ -230,7 +238,7 @@ def log(message: str) -> None:
 def stage_tts(workdir: Path, runs: int) -> dict:
     """Base voice: load, RTF for the short and long text, time to first sentence.
 
-    Also writes the 10 s, 16 kHz reference (``reference.wav``) used by the
+    Also writes, once, the 10 s, 16 kHz reference (``reference.wav``) used by the
     intake stages.
     """
     settings = SpeechSettings(speed=TTS_SPEED)
@@ -261,9 +269,15 @@ def stage_tts(workdir: Path, runs: int) -> dict:
     result["first_sentence"] = {"audio_s": len(samples) / voice.sample_rate, **timing.to_dict()}
     log(f"tts: first sentence after {timing.median_s:.3f} s")
 
-    speech = voice.speak(REFERENCE_TEXT, settings)
-    result["reference_spoken_s"] = len(speech) / voice.sample_rate
-    save_audio(workdir / "reference.wav", make_reference(speech, voice.sample_rate), SAMPLE_RATE)
+    reference_info = workdir / "reference.json"
+    if not reference_info.exists():  # a repeated attempt keeps the first reference
+        speech = voice.speak(REFERENCE_TEXT, settings)
+        reference = make_reference(speech, voice.sample_rate)
+        save_audio(workdir / "reference.wav", reference, SAMPLE_RATE)
+        info = {"spoken_s": len(speech) / voice.sample_rate}
+        reference_info.write_text(json.dumps(info), encoding="utf-8")
+    spoken_s = json.loads(reference_info.read_text(encoding="utf-8"))["spoken_s"]
+    result["reference_spoken_s"] = spoken_s
     return result
 
 
@@ -497,34 +511,50 @@ def wait_for_idle(max_wait_s: float) -> float:
     return time.perf_counter() - start
 
 
-def run_all(runs: int, wait_idle_s: float) -> tuple[dict[str, dict], dict]:
+def run_all(
+    runs: int, wait_idle_s: float, attempts: int, max_contention: float
+) -> tuple[dict[str, dict], dict]:
     """Run every stage in a fresh subprocess; return their results and context.
 
-    Before each stage, waits up to ``wait_idle_s`` for the machine to be idle.
-    Each stage's result gets ``contention`` (CPU use of other processes while it
-    ran); the context holds the date, load averages and the whole run's contention.
+    Before each attempt at a stage, waits up to ``wait_idle_s`` for the machine to
+    be idle. A stage during which other processes used more than
+    ``max_contention`` of the machine is run again, up to ``attempts`` times in
+    all; the least disturbed attempt is kept. Each stage's result gets
+    ``contention`` (other processes' CPU use while it ran) and ``attempts``; the
+    context holds the date and the load averages before and after.
     """
     context: dict = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_before": os.getloadavg(),
     }
-    overall = CpuSnapshot.take()
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="bench_foundation_") as tmp:
         for name in STAGES:
-            waited_s = wait_for_idle(wait_idle_s)
-            log(f"{name}: starting (waited {waited_s:.0f} s for an idle machine)")
-            cmd = [sys.executable, __file__, "--stage", name, "--runs", str(runs)]
-            snapshot = CpuSnapshot.take()
-            subprocess.run(
-                [*cmd, "--workdir", tmp], check=True, timeout=STAGE_TIMEOUT_S, cwd=PROJECT_ROOT
-            )
-            result = json.loads((Path(tmp) / f"{name}.json").read_text(encoding="utf-8"))
-            result["contention"] = snapshot.others_since()
-            results[name] = result
+            # Part stages read what the last intake attempt wrote; the intake is
+            # deterministic, so that is what the kept attempt wrote too.
+            tried: list[dict] = []
+            while len(tried) < attempts:
+                tried.append(run_stage_subprocess(name, Path(tmp), runs, wait_idle_s))
+                share = tried[-1]["contention"]["other_share"]
+                if share is None or share <= max_contention:
+                    break
+                log(f"{name}: other processes used {100 * share:.0f} % of the machine")
+            best = min(tried, key=lambda r: r["contention"]["other_share"] or 0.0)
+            results[name] = {**best, "attempts": len(tried)}
     context["load_after"] = os.getloadavg()
-    context["contention"] = overall.others_since()
     return results, context
+
+
+def run_stage_subprocess(name: str, workdir: Path, runs: int, wait_idle_s: float) -> dict:
+    """Run one stage in a fresh subprocess of this script and return its result."""
+    waited_s = wait_for_idle(wait_idle_s)
+    log(f"{name}: starting (waited {waited_s:.0f} s for an idle machine)")
+    cmd = [sys.executable, __file__, "--stage", name, "--runs", str(runs), "--workdir"]
+    snapshot = CpuSnapshot.take()
+    subprocess.run([*cmd, str(workdir)], check=True, timeout=STAGE_TIMEOUT_S, cwd=PROJECT_ROOT)
+    result = json.loads((workdir / f"{name}.json").read_text(encoding="utf-8"))
+    result["contention"] = snapshot.others_since()
+    return result
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -660,9 +690,11 @@ def command_line() -> str:
 
 
 def build_section(
-    results: dict[str, dict], context: dict, table: str, runs: int, wait_idle_s: float
+    results: dict[str, dict], context: dict, table: str, args: argparse.Namespace
 ) -> str:
     """The docs section: machine, date, command, table and notes."""
+    runs, wait_idle_s = args.runs, args.wait_idle
+    attempts, max_contention = args.attempts, args.max_contention / 100
     m = machine_description()
     intake = results["intake"]
     low, high = (f(r["baseline_rss_mib"] for r in results.values()) for f in (min, max))
@@ -677,7 +709,9 @@ def build_section(
         other_s = sum(c["other_cpu_s"] for c in stage_use)
         wall_s = sum(c["wall_s"] for c in stage_use)
         per_stage = ", ".join(
-            f"{name} {100 * r['contention']['other_share']:.0f} %" for name, r in results.items()
+            f"{name} {100 * r['contention']['other_share']:.0f} % "
+            f"({r['attempts']} attempt{'s' if r['attempts'] > 1 else ''})"
+            for name, r in results.items()
         )
         contention = (
             f"while the stages ran ({wall_s:.0f} s in all), other processes used "
@@ -693,7 +727,9 @@ def build_section(
         f"load average was {load_before:.2f} before the run and {load_after:.2f} after. "
         "Treat the figures as upper bounds for an idle machine of this kind; the min–max "
         "column shows how much the runs moved. Each stage waited up to "
-        f"{wait_idle_s:.0f} s for the machine to be idle before it started."
+        f"{wait_idle_s:.0f} s for the machine to be idle before it started, and was run "
+        f"again (up to {attempts} times in all, keeping the least disturbed attempt) when "
+        f"other processes took more than {100 * max_contention:.0f} % of the machine."
     )
     notes = [
         "**RTF** = processing seconds / audio seconds (below 1 is faster than real time). "
@@ -729,18 +765,23 @@ def build_section(
         f'{fmt(intake["speaker_min_cosine"], 2)}; transcript: "{intake["transcript"]}"',
     ]
     bullets = [
-        textwrap.fill(n, DOCS_WRAP_CHARS, initial_indent="- ", subsequent_indent="  ")
+        textwrap.fill(keep_units(n), DOCS_WRAP_CHARS, initial_indent="- ", subsequent_indent="  ")
         for n in notes
     ]
     parts = [
         SECTION_TITLE,
-        textwrap.fill(intro, DOCS_WRAP_CHARS),
+        textwrap.fill(keep_units(intro), DOCS_WRAP_CHARS),
         "Command (from the project root):",
         f"```\n{command_line()}\n```",
         table,
         "\n".join(bullets),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def keep_units(text: str) -> str:
+    """Join numbers to their units with a no-break space, so wrapping keeps them together."""
+    return UNIT_SPACE.sub("\\1\u00a0\\2", text)
 
 
 def update_docs(section: str, path: Path = DOCS_PATH) -> None:
@@ -793,6 +834,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         f"(default {WAIT_IDLE_S:.0f}; 0 to start at once)",
     )
     parser.add_argument(
+        "--attempts",
+        type=int,
+        default=ATTEMPTS,
+        help="runs of a stage at most, while other processes disturb it "
+        f"(default {ATTEMPTS}; the least disturbed one is kept)",
+    )
+    parser.add_argument(
+        "--max-contention",
+        type=float,
+        default=100 * MAX_CONTENTION,
+        metavar="PERCENT",
+        help="share of the machine other processes may use during a stage before it is "
+        f"run again (default {100 * MAX_CONTENTION:.0f})",
+    )
+    parser.add_argument(
         "--write-docs",
         action="store_true",
         help=f"write the table into {DOCS_PATH.relative_to(PROJECT_ROOT)}",
@@ -806,8 +862,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workdir", type=Path, help="folder the stages share their files and results in"
     )
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.attempts < 1:
+        parser.error("--runs and --attempts must be at least 1")
     if args.stage and args.workdir is None:
         parser.error("--stage needs --workdir")
     return args
@@ -819,7 +875,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage:
         run_stage(args.stage, args.workdir, args.runs)
         return 0
-    results, context = run_all(args.runs, args.wait_idle)
+    results, context = run_all(args.runs, args.wait_idle, args.attempts, args.max_contention / 100)
     table = build_table(results, args.runs)
     print()
     print(table)
@@ -836,7 +892,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"intake transcript: {intake['transcript']!r}")
     print(f"intake findings: {intake['findings']}")
     if args.write_docs:
-        update_docs(build_section(results, context, table, args.runs, args.wait_idle))
+        update_docs(build_section(results, context, table, args))
         print(f"wrote {DOCS_PATH.relative_to(PROJECT_ROOT)}")
     return 0
 

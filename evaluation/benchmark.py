@@ -81,7 +81,34 @@ def base_voice_16k(text: str) -> np.ndarray:
     return _base_voice_cached(text).copy()
 
 
-SYSTEMS: dict[str, Callable[[], CloningSystem]] = {"base": BaseVoiceSystem}
+class InstantCloneSystem:
+    """The instant clone (issue 4), through the product's own path: intake of
+    each reference clip, Whisper transcript, fit, then text to cloned speech."""
+
+    name = "instant"
+
+    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
+        from voiceclone.intake import IntakeSettings, prepare_reference
+        from voiceclone.voices import fit_from_references
+
+        refs = [
+            prepare_reference(clip, IntakeSettings(assess=False), source_sr=SAMPLE_RATE)
+            for clip in clips
+        ]
+        transcripts = [r.transcript.text for r in refs]
+        model, _ = fit_from_references([r.audio for r in refs], transcripts)
+        return model
+
+    def speak(self, state: object, text: str) -> np.ndarray:
+        from voiceclone.synth import speak_in_voice
+
+        return speak_in_voice(state, text)
+
+
+SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
+    "base": BaseVoiceSystem,
+    "instant": InstantCloneSystem,
+}
 
 
 @dataclass

@@ -1,0 +1,261 @@
+"""Saved voices: enrol, list, load, rename, delete.
+
+A voice lives in ``$VOICECLONE_HOME/voices/<name>/``:
+
+- ``profile.json``: format version, name, creation time, per-clip transcripts
+  and quality reports, reference length, conversion settings;
+- ``reference.wav``: the processed references joined (16 kHz);
+- ``model.npz``: the fitted :class:`~voiceclone.convert.ConversionModel`;
+- ``embedding.npy``: the speaker embedding of the reference.
+
+Writes are atomic: a profile is built in a hidden folder next to the others
+and renamed into place, so a crash never leaves half a voice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from voiceclone.audio import AudioSource, load_audio, save_audio
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.convert import ConversionModel, fit_conversion
+from voiceclone.errors import ModelError, VoiceCloneError
+from voiceclone.paths import data_home
+
+PROFILE_VERSION = 1
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+MAX_REFERENCE_CLIPS = 20
+ProgressFn = Callable[[float, str], None]
+
+
+class VoiceNameError(VoiceCloneError):
+    """A voice name is invalid, taken, or unknown."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A loaded voice."""
+
+    name: str
+    folder: Path
+    profile: dict
+    model: ConversionModel
+
+    @property
+    def reference_seconds(self) -> float:
+        return float(self.profile["reference_seconds"])
+
+
+def voices_dir() -> Path:
+    path = data_home() / "voices"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_name(name: str) -> str:
+    """Validate a voice name (letters, digits, space, ``_ . -``; no path parts)."""
+    if not isinstance(name, str) or not NAME_PATTERN.match(name) or ".." in name:
+        raise VoiceNameError(
+            f"invalid voice name {name!r}: use 1-64 letters, digits, spaces, '_', '.' or '-', "
+            "starting with a letter or digit"
+        )
+    return name.strip()
+
+
+def _folder(name: str) -> Path:
+    return voices_dir() / check_name(name)
+
+
+def list_voices() -> list[dict]:
+    """Saved voices: name, creation time, reference seconds (sorted by name)."""
+    out = []
+    for folder in sorted(voices_dir().iterdir()):
+        profile = folder / "profile.json"
+        if folder.name.startswith(".") or not profile.is_file():
+            continue
+        try:
+            data = json.loads(profile.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out.append(
+            {
+                "name": data.get("name", folder.name),
+                "created": data.get("created", ""),
+                "reference_seconds": data.get("reference_seconds", 0.0),
+            }
+        )
+    return out
+
+
+def enroll(
+    name: str,
+    sources: list[AudioSource],
+    texts: list[str] | None = None,
+    *,
+    overwrite: bool = False,
+    denoise: bool = False,
+    progress: ProgressFn | None = None,
+) -> Voice:
+    """Build and save a voice from one or more reference clips.
+
+    Parameters
+    ----------
+    sources : list of paths or 16 kHz arrays
+        The reference clips (more audio gives a better clone).
+    texts : list[str], optional
+        What each clip says; transcribed with Whisper base when not given.
+    overwrite : bool
+        Replace an existing voice of that name (otherwise refused).
+    """
+    from voiceclone.intake import IntakeSettings, prepare_reference
+
+    report = progress or (lambda fraction, message: None)
+    folder = _folder(name)
+    if folder.exists() and not overwrite:
+        raise VoiceNameError(f"a voice named {name!r} exists; choose another name or overwrite")
+    if not sources:
+        raise VoiceCloneError("give at least one reference clip")
+    if len(sources) > MAX_REFERENCE_CLIPS:
+        raise VoiceCloneError(f"at most {MAX_REFERENCE_CLIPS} reference clips per voice")
+    if texts is not None and len(texts) != len(sources):
+        raise VoiceCloneError("give one text per reference clip, or none")
+    start = time.perf_counter()
+    refs, transcripts, reports = [], [], []
+    for i, source in enumerate(sources):
+        report(0.6 * i / len(sources), f"preparing reference {i + 1} of {len(sources)}")
+        given = texts[i].strip() if texts else ""
+        ref = prepare_reference(
+            source,
+            IntakeSettings(denoise=denoise, transcribe=not given, assess=False),
+            source_sr=SAMPLE_RATE,
+        )
+        text = given or (ref.transcript.text if ref.transcript else "")
+        if not text.strip():
+            raise VoiceCloneError(f"no words were recognised in reference {i + 1}")
+        refs.append(ref.audio)
+        transcripts.append(text)
+        reports.append(ref.report.to_dict())
+    model, reference = fit_from_references(refs, transcripts, progress=report)
+    report(0.9, "saving")
+    from voiceclone.speaker import default_encoder
+
+    embedding = default_encoder().embed(reference)
+    profile = {
+        "format_version": PROFILE_VERSION,
+        "name": name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "reference_seconds": round(len(reference) / SAMPLE_RATE, 2),
+        "clips": [
+            {"transcript": t, "report": r} for t, r in zip(transcripts, reports, strict=True)
+        ],
+        "model": {
+            "formant_ratio": model.formant_ratio,
+            "target_median_hz": round(model.target_median_hz, 1),
+            "fit_mcd_db": round(model.fit_mcd, 2),
+        },
+        "enroll_seconds": round(time.perf_counter() - start, 2),
+    }
+    _write_atomically(folder, profile, reference, model, embedding, overwrite)
+    report(1.0, "saved")
+    return Voice(name, folder, profile, model)
+
+
+def fit_from_references(
+    refs: list[np.ndarray], transcripts: list[str], progress: ProgressFn | None = None
+) -> tuple[ConversionModel, np.ndarray]:
+    """Fit a conversion model from processed 16 kHz references and their words.
+
+    Returns the model and the joined reference audio.
+    """
+    from voiceclone.base_voice import default_voice
+
+    report = progress or (lambda fraction, message: None)
+    voice = default_voice()
+    report(0.65, "the base voice reads the transcripts")
+    base = [
+        load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
+        for text in transcripts
+    ]
+    report(0.75, "fitting pitch, formants and timbre")
+    reference = _join(refs)
+    return fit_conversion(reference, _join(base)), reference
+
+
+def _join(clips: list[np.ndarray]) -> np.ndarray:
+    gap = np.zeros(int(0.2 * SAMPLE_RATE), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for clip in clips:
+        parts.extend([clip, gap])
+    return np.concatenate(parts[:-1])
+
+
+def _write_atomically(folder, profile, reference, model, embedding, overwrite) -> None:
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        save_audio(tmp / "reference.wav", reference, SAMPLE_RATE)
+        model.save(tmp / "model.npz")
+        np.save(tmp / "embedding.npy", embedding)
+        (tmp / "profile.json").write_text(json.dumps(profile, indent=2), encoding="utf-8")
+        if folder.exists():
+            if not overwrite:
+                raise VoiceNameError(f"a voice named {folder.name!r} appeared meanwhile")
+            old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+            os.replace(folder, old)
+            os.replace(tmp, folder)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def load_voice(name: str) -> Voice:
+    """Load a saved voice (profile and model; no audio is decoded)."""
+    folder = _folder(name)
+    profile_path = folder / "profile.json"
+    if not profile_path.is_file():
+        known = ", ".join(v["name"] for v in list_voices()) or "none yet"
+        raise VoiceNameError(f"no voice named {name!r} (saved voices: {known})")
+    try:
+        profile = json.loads(profile_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"voice {name!r} is damaged: {exc}") from exc
+    if profile.get("format_version") != PROFILE_VERSION:
+        raise ModelError(f"voice {name!r} has profile format {profile.get('format_version')}")
+    return Voice(name, folder, profile, ConversionModel.load(folder / "model.npz"))
+
+
+def rename_voice(old: str, new: str) -> None:
+    """Rename a saved voice; refuses to overwrite another."""
+    source, target = _folder(old), _folder(new)
+    if not (source / "profile.json").is_file():
+        raise VoiceNameError(f"no voice named {old!r}")
+    if target.exists():
+        raise VoiceNameError(f"a voice named {new!r} exists already")
+    profile = json.loads((source / "profile.json").read_text(encoding="utf-8"))
+    profile["name"] = new
+    tmp = source / ".profile.json.tmp"
+    tmp.write_text(json.dumps(profile, indent=2), encoding="utf-8")
+    os.replace(tmp, source / "profile.json")
+    os.replace(source, target)
+
+
+def delete_voice(name: str) -> None:
+    """Delete a saved voice."""
+    folder = _folder(name)
+    if not (folder / "profile.json").is_file():
+        raise VoiceNameError(f"no voice named {name!r}")
+    trash = folder.with_name(f".{folder.name}.{os.getpid()}.deleted")
+    os.replace(folder, trash)
+    shutil.rmtree(trash, ignore_errors=True)
