@@ -39,7 +39,157 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--no-transcript", action="store_true", help="skip Whisper")
     inspect.add_argument("--out", type=Path, help="also write the processed reference here")
     inspect.set_defaults(func=cmd_inspect)
+
+    synth = sub.add_parser("synth", help="speak text in a cloned voice")
+    _voice_choice(synth)
+    synth.add_argument("--text", required=True, help="text to speak (or @FILE)")
+    synth.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
+    _voice_controls(synth)
+    synth.set_defaults(func=cmd_synth)
+
+    convert = sub.add_parser("convert", help="re-voice speech into a cloned voice")
+    _voice_choice(convert)
+    convert.add_argument("--source", required=True, type=Path, help="speech to re-voice")
+    convert.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
+    convert.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    convert.set_defaults(func=cmd_convert, speed=1.0)
+
+    enroll = sub.add_parser("enroll", help="build and save a voice from reference clips")
+    enroll.add_argument("--name", required=True, help="voice name")
+    enroll.add_argument("--audio", required=True, type=Path, action="append", help="clip(s)")
+    enroll.add_argument("--text", action="append", help="what each clip says (else Whisper)")
+    enroll.add_argument("--overwrite", action="store_true", help="replace a voice of that name")
+    enroll.add_argument("--denoise", action="store_true", help="reduce noise first")
+    enroll.set_defaults(func=cmd_enroll)
+
+    voices = sub.add_parser("voices", help="list, rename or delete saved voices")
+    voices.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"))
+    voices.add_argument("--delete", metavar="NAME")
+    voices.add_argument("--json", action="store_true")
+    voices.set_defaults(func=cmd_voices)
     return parser
+
+
+def _voice_choice(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--voice", help="a saved voice (see: voices)")
+    group.add_argument(
+        "--reference", type=Path, action="append", help="reference clip(s) to clone from"
+    )
+
+
+def _voice_controls(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    parser.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+
+
+def _model_for(args: argparse.Namespace):
+    """The conversion model of --voice, or one fitted now from --reference."""
+    if args.voice:
+        from voiceclone.voices import load_voice
+
+        return load_voice(args.voice).model
+    from voiceclone.intake import IntakeSettings, prepare_reference
+    from voiceclone.voices import fit_from_references
+
+    refs = [prepare_reference(p, IntakeSettings(assess=False)) for p in args.reference]
+    texts = [r.transcript.text if r.transcript else "" for r in refs]
+    if not all(t.strip() for t in texts):
+        raise VoiceCloneError("no words were recognised in a reference clip")
+    model, _ = fit_from_references([r.audio for r in refs], texts)
+    return model
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from voiceclone.audio import save_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import CloneSettings, join_sentences, sentences_in_voice
+    from voiceclone.text import clean_text, split_sentences
+
+    _check_out(args.out)
+    text = _read_text(args.text)
+    settings = CloneSettings(speed=args.speed, pitch_semitones=args.pitch)
+    total = len(split_sentences(clean_text(text)))
+    model = _model_for(args)
+    start = time.perf_counter()
+    parts = []
+    with tqdm(total=total, unit="sentence", disable=None, file=sys.stderr) as bar:
+        for _, audio in sentences_in_voice(model, text, settings):
+            parts.append(audio)
+            bar.update(1)
+    audio = join_sentences(parts)
+    save_audio(args.out, audio, SAMPLE_RATE)
+    seconds = len(audio) / SAMPLE_RATE
+    print(f"wrote {args.out} ({seconds:.1f} s of audio in {time.perf_counter() - start:.1f} s)")
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import CloneSettings, revoice
+
+    _check_out(args.out)
+    speech = load_audio(args.source, SAMPLE_RATE)
+    settings = CloneSettings(pitch_semitones=args.pitch)
+    audio = revoice(_model_for(args), speech, settings)
+    save_audio(args.out, audio, SAMPLE_RATE)
+    print(f"wrote {args.out} ({len(audio) / SAMPLE_RATE:.1f} s)")
+    return 0
+
+
+def cmd_enroll(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from voiceclone.voices import enroll
+
+    if args.text and len(args.text) != len(args.audio):
+        raise VoiceCloneError("give one --text per --audio, or none")
+    with tqdm(total=100, unit="%", disable=None, file=sys.stderr, leave=False) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.set_description(message)
+            bar.update(int(fraction * 100) - bar.n)
+
+        voice = enroll(
+            args.name,
+            list(args.audio),
+            args.text,
+            overwrite=args.overwrite,
+            denoise=args.denoise,
+            progress=progress,
+        )
+    p = voice.profile
+    print(
+        f"saved voice {voice.name!r}: {p['reference_seconds']:.1f} s of reference, "
+        f"pitch {p['model']['target_median_hz']:.0f} Hz, formant ratio "
+        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s"
+    )
+    return 0
+
+
+def cmd_voices(args: argparse.Namespace) -> int:
+    from voiceclone.voices import delete_voice, list_voices, rename_voice
+
+    if args.rename:
+        rename_voice(*args.rename)
+        print(f"renamed {args.rename[0]!r} to {args.rename[1]!r}")
+        return 0
+    if args.delete:
+        delete_voice(args.delete)
+        print(f"deleted {args.delete!r}")
+        return 0
+    voices = list_voices()
+    if args.json:
+        print(json.dumps(voices, indent=2))
+    elif not voices:
+        print("no saved voices yet (create one with: enroll --name NAME --audio REF.wav)")
+    else:
+        for v in voices:
+            print(f"{v['name']}\t{v['reference_seconds']:.1f} s\t{v['created']}")
+    return 0
 
 
 def cmd_tts(args: argparse.Namespace) -> int:
