@@ -7,6 +7,7 @@ Run ``python app.py``; it serves on ``GRADIO_SERVER_NAME``:``GRADIO_SERVER_PORT`
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import shutil
 import tempfile
@@ -29,16 +30,35 @@ EXAMPLE_TEXT = (
 
 
 def _friendly_errors(fn):
-    """Turn library errors into a one-line gr.Error; never show a traceback."""
+    """Turn library errors into a one-line gr.Error; never show a traceback.
+    Generator handlers stay generators (Gradio streams them)."""
+
+    def translate(exc: Exception) -> gr.Error:
+        if isinstance(exc, VoiceCloneError):
+            return gr.Error(str(exc))
+        return gr.Error(f"something went wrong: {type(exc).__name__}: {exc}")
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except gr.Error:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the UI boundary: never a traceback
+                raise translate(exc) from None
+
+        return streaming
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except VoiceCloneError as exc:
-            raise gr.Error(str(exc)) from None
+        except gr.Error:
+            raise
         except Exception as exc:  # noqa: BLE001 - the UI boundary: never a traceback
-            raise gr.Error(f"something went wrong: {type(exc).__name__}: {exc}") from None
+            raise translate(exc) from None
 
     return wrapper
 
@@ -98,6 +118,102 @@ def speak(text: str, speed: float, progress=gr.Progress()):
     if not parts:
         raise VoiceCloneError("nothing in the text could be pronounced")
     return voice.sample_rate, np.concatenate(parts[:-1])
+
+
+@_friendly_errors
+def save_voice(
+    name: str, clips: list[str] | None, overwrite: bool, denoise: bool, progress=gr.Progress()
+):
+    """Clone tab: enrol the uploaded clips as a saved voice."""
+    from voiceclone.voices import enroll
+
+    if not clips:
+        raise VoiceCloneError("upload or record at least one reference clip")
+    voice = enroll(
+        (name or "").strip(),
+        list(clips),
+        overwrite=overwrite,
+        denoise=denoise,
+        progress=lambda fraction, message: progress(fraction, desc=message),
+    )
+    p = voice.profile
+    transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
+    status = (
+        f"Saved **{voice.name}**: {p['reference_seconds']:.1f} s of reference, pitch "
+        f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
+        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s.\n\n"
+        f"Transcripts:\n{transcripts}"
+    )
+    return status, *_voice_choices(voice.name)
+
+
+def _voice_choices(selected: str | None = None):
+    """Voice dropdown updates (Clone, Convert) and the library table."""
+    from voiceclone.voices import list_voices
+
+    names = [v["name"] for v in list_voices()]
+    value = selected if selected in names else (names[0] if names else None)
+    update = gr.update(choices=names, value=value)
+    return update, update, _library_rows()
+
+
+def _library_rows():
+    from voiceclone.voices import list_voices
+
+    return [[v["name"], round(v["reference_seconds"], 1), v["created"]] for v in list_voices()]
+
+
+@_friendly_errors
+def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
+    """Clone tab: text in the chosen voice, streamed sentence by sentence; the
+    whole clip is offered for download at the end."""
+    from voiceclone.audio import save_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import CloneSettings, join_sentences, sentences_in_voice
+    from voiceclone.voices import load_voice
+
+    if not voice_name:
+        raise VoiceCloneError("save a voice first, or pick one from the list")
+    settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
+    model = load_voice(voice_name).model
+    parts = []
+    for _, audio in sentences_in_voice(model, text or "", settings):
+        parts.append(audio)
+        yield (SAMPLE_RATE, audio), gr.skip()
+    out = Path(tempfile.mkdtemp(prefix="voiceclone-synth-")) / "cloned.wav"
+    save_audio(out, join_sentences(parts), SAMPLE_RATE)
+    yield gr.skip(), str(out)
+
+
+@_friendly_errors
+def convert_speech(voice_name: str | None, source: str | None, pitch: float):
+    """Convert tab: re-voice uploaded speech into a saved voice."""
+    from voiceclone.audio import load_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import CloneSettings, revoice
+    from voiceclone.voices import load_voice
+
+    if not voice_name:
+        raise VoiceCloneError("pick a saved voice")
+    if not source:
+        raise VoiceCloneError("upload or record the speech to re-voice")
+    speech = load_audio(source, SAMPLE_RATE)
+    model = load_voice(voice_name).model
+    return SAMPLE_RATE, revoice(model, speech, CloneSettings(pitch_semitones=float(pitch)))
+
+
+@_friendly_errors
+def manage_voice(action: str, name: str | None, new_name: str):
+    """Library: rename or delete a saved voice."""
+    from voiceclone.voices import delete_voice, rename_voice
+
+    if not name:
+        raise VoiceCloneError("pick a voice")
+    if action == "rename":
+        rename_voice(name, (new_name or "").strip())
+        return f"Renamed **{name}** to **{new_name.strip()}**.", *_voice_choices(new_name.strip())
+    delete_voice(name)
+    return f"Deleted **{name}**.", *_voice_choices()
 
 
 METRIC_SET_CHOICES = ["cheap", "all", "intrusive", "non-intrusive"]
@@ -236,9 +352,76 @@ def build_app() -> gr.Blocks:
             speak_btn = gr.Button("Speak", variant="primary", elem_id="speak-button")
             spoken = gr.Audio(label="Base voice (Piper, joe)", elem_id="tts-audio")
             speak_btn.click(speak, inputs=[text, speed], outputs=spoken)
+        with gr.Tab("Clone", id="clone"):
+            voice_lists = _clone_tab()
+        demo.load(_voice_choices, inputs=None, outputs=list(voice_lists))
         with gr.Tab("Evaluate", id="evaluate"):
             _evaluate_tab()
     return demo
+
+
+def _clone_tab() -> tuple:
+    gr.Markdown(
+        "Clone a voice from 10-30 s of one person speaking (several clips are combined), "
+        "then type text to hear it in that voice, or re-voice other speech."
+    )
+    with gr.Row():
+        with gr.Column():
+            clips = gr.File(
+                file_count="multiple", file_types=["audio"], label="Reference clips",
+                elem_id="clone-clips",
+            )  # fmt: skip
+            name = gr.Textbox(label="Voice name", elem_id="clone-name")
+            with gr.Row():
+                overwrite = gr.Checkbox(label="Replace a voice of that name", value=False)
+                denoise = gr.Checkbox(label="Reduce background noise", value=False)
+            save_btn = gr.Button("Save voice", variant="primary", elem_id="clone-save")
+            status = gr.Markdown(elem_id="clone-status")
+        with gr.Column():
+            voice = gr.Dropdown(label="Voice", choices=[], elem_id="clone-voice")
+            text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
+            with gr.Row():
+                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
+            speak_btn = gr.Button("Speak", variant="primary", elem_id="clone-speak")
+            stream = gr.Audio(
+                label="Cloned speech (streams sentence by sentence)", streaming=True,
+                autoplay=True, elem_id="clone-audio",
+            )  # fmt: skip
+            download = gr.File(label="Download", elem_id="clone-download")
+    with gr.Accordion("Convert speech into a saved voice", open=False):
+        with gr.Row():
+            convert_voice = gr.Dropdown(label="Voice", choices=[])
+            source = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech")
+            convert_pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset")
+        convert_btn = gr.Button("Convert")
+        converted = gr.Audio(label="Re-voiced speech")
+    with gr.Accordion("Voice library", open=False):
+        library = gr.Dataframe(headers=["name", "reference s", "created"], interactive=False)
+        with gr.Row():
+            new_name = gr.Textbox(label="New name (for rename)")
+            rename_btn = gr.Button("Rename selected voice")
+            delete_btn = gr.Button("Delete selected voice", variant="stop")
+    save_btn.click(
+        save_voice,
+        inputs=[name, clips, overwrite, denoise],
+        outputs=[status, voice, convert_voice, library],
+    )
+    speak_btn.click(speak_cloned, inputs=[voice, text, speed, pitch], outputs=[stream, download])
+    convert_btn.click(
+        convert_speech, inputs=[convert_voice, source, convert_pitch], outputs=converted
+    )
+    rename_btn.click(
+        functools.partial(manage_voice, "rename"),
+        inputs=[voice, new_name],
+        outputs=[status, voice, convert_voice, library],
+    )
+    delete_btn.click(
+        functools.partial(manage_voice, "delete"),
+        inputs=[voice, new_name],
+        outputs=[status, voice, convert_voice, library],
+    )
+    return voice, convert_voice, library
 
 
 def _evaluate_tab() -> None:

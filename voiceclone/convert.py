@@ -34,7 +34,7 @@ from voiceclone.errors import ModelError, TooShortError
 from voiceclone.features import FeatureSettings, analyse
 
 FORMAT_VERSION = 1
-FORMANT_RATIOS = (0.86, 0.93, 1.0, 1.08, 1.16, 1.24, 1.32)
+FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
 N_CLUSTERS = 16
 PITCH_FLOOR_HZ, PITCH_CEIL_HZ = 75.0, 600.0
 SPEECH_C0_RANGE = 6.0
@@ -47,7 +47,7 @@ MAX_GAIN_DB = 18.0
 """The filter's gain is limited to +/- this, in dB."""
 MIN_FIT_FRAMES = 200
 """Aligned speech frames needed to fit (1 s at 5 ms)."""
-MAX_SEARCH_S = 10.0
+MAX_SEARCH_S = 6.0
 """Base-voice audio used for the formant-ratio search, in seconds."""
 SEED = 0
 
