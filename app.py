@@ -163,6 +163,12 @@ def _library_rows():
     return [[v["name"], round(v["reference_seconds"], 1), v["created"]] for v in list_voices()]
 
 
+def _pcm16(audio: np.ndarray) -> np.ndarray:
+    """Float samples as 16-bit PCM, as ``save_audio`` writes them (Gradio would
+    peak-normalise float arrays, each streamed chunk on its own)."""
+    return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+
+
 @_friendly_errors
 def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
@@ -179,7 +185,7 @@ def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     parts = []
     for _, audio in sentences_in_voice(model, text or "", settings):
         parts.append(audio)
-        yield (SAMPLE_RATE, audio), gr.skip()
+        yield (SAMPLE_RATE, _pcm16(audio)), gr.skip()
     out = Path(tempfile.mkdtemp(prefix="voiceclone-synth-")) / "cloned.wav"
     save_audio(out, join_sentences(parts), SAMPLE_RATE)
     yield gr.skip(), str(out)

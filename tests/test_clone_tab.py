@@ -1,0 +1,200 @@
+"""The Clone tab: its handlers refuse bad names cleanly, and on the real page a
+voice saved from uploaded clips speaks text that can be downloaded as a WAV.
+
+The browser test runs its own ``python app.py`` with ``VOICECLONE_HOME`` in a
+temporary folder (so nothing is written into ``./data``), and reuses
+``tests.test_app``'s Chromium fixture; it is skipped when Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+
+import gradio as gr
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests import test_app
+from tests.test_app import ROOT, START_TIMEOUT_S, UI_TIMEOUT_MS, _free_port, _http_status, _log_tail
+from voiceclone.paths import cache_dir
+
+browser = test_app.browser
+
+VOICE = "browser voice"
+SENTENCE = "The birch canoe slid on the smooth planks."
+SAVE_TIMEOUT_MS = 120_000  # Whisper transcribes every clip on the first save
+SPEAK_TIMEOUT_MS = 120_000
+
+
+def _home(root):
+    """A fresh VOICECLONE_HOME sharing the assembled-model cache (Whisper)."""
+    shared = cache_dir()
+    os.symlink(shared, root / "cache")
+    return root
+
+
+@pytest.fixture
+def voice_home(tmp_path, monkeypatch):
+    home = _home(tmp_path)
+    monkeypatch.setenv("VOICECLONE_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    """Four reference utterances in flite's slt voice (about 15 s in all)."""
+    from evaluation.corpus import VOICES, build_corpus
+    from voiceclone.errors import ModelError
+
+    slt = next(v for v in VOICES if v.name == "slt")
+    try:
+        corpus = build_corpus(voices=(slt,), root=tmp_path_factory.mktemp("corpus"))
+    except ModelError as exc:
+        pytest.skip(str(exc))
+    return corpus.select("slt", "reference")[:4]
+
+
+@pytest.fixture(scope="module")
+def reference_clips(references) -> list[str]:
+    return [str(u.path) for u in references]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """``python app.py`` on a free port with its own VOICECLONE_HOME."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    home = _home(tmp_path_factory.mktemp("home"))
+    log_path = home / "app.log"
+    env = {
+        **os.environ,
+        "VOICECLONE_HOME": str(home),
+        "GRADIO_SERVER_NAME": "127.0.0.1",
+        "GRADIO_SERVER_PORT": str(port),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONUNBUFFERED": "1",
+    }
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while _http_status(url) != 200:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{_log_tail(log_path)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not start in {START_TIMEOUT_S} s:\n{_log_tail(log_path)}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+# --- handlers --------------------------------------------------------------
+
+
+def test_handlers_refuse_unknown_and_invalid_names(voice_home, tmp_path):
+    import app
+
+    with pytest.raises(gr.Error, match="no voice named") as info:
+        list(app.speak_cloned("no such voice", "Hello", 1.0, 0.0))
+    assert "something went wrong" not in info.value.message
+
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, [0.0] * 16_000, 16_000)
+    with pytest.raises(gr.Error, match="invalid voice name") as info:
+        app.save_voice("../bad", [str(clip)], False, False)
+    assert "something went wrong" not in info.value.message
+    assert not (tmp_path / "bad").exists()
+    assert [p.name for p in (voice_home / "voices").iterdir()] == []
+
+
+def test_streamed_sentences_keep_the_level_of_the_download(voice_home, references):
+    """Each streamed sentence is the matching stretch of the downloadable file,
+    as Gradio encodes it (float chunks would be peak-normalised one by one)."""
+    from gradio.processing_utils import convert_to_16_bit_audio
+
+    import app
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import SENTENCE_PAUSE_S
+    from voiceclone.voices import enroll
+
+    enroll("level", [u.path for u in references], [u.text for u in references])
+    outputs = list(app.speak_cloned("level", "Hi. " + SENTENCE, 1.0, 0.0))
+    assert len(outputs) == 3 and all(isinstance(o, dict) for o in (outputs[0][1], outputs[-1][0]))
+    pause = np.zeros(int(SENTENCE_PAUSE_S * SAMPLE_RATE), dtype=np.int16)
+    streamed = []
+    for (sr, chunk), _ in outputs[:-1]:
+        assert sr == SAMPLE_RATE
+        streamed.extend([convert_to_16_bit_audio(np.asarray(chunk)), pause])
+    streamed = np.concatenate(streamed[:-1]).astype(np.int32)
+    download, sr = sf.read(outputs[-1][1], dtype="int16")
+    assert sr == SAMPLE_RATE and len(download) == len(streamed)
+    assert np.abs(download.astype(np.int32) - streamed).max() <= 1
+
+
+# --- the real page ---------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_clone_tab_save_and_speak(browser, app_url, reference_clips):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        page.goto(app_url)
+        page.get_by_role("tab", name="Clone").click()
+        page.locator("#clone-clips input[type=file]").set_input_files(reference_clips)
+        for clip in reference_clips:  # each uploaded file is offered back as a link
+            name = os.path.basename(clip)
+            expect(page.locator(f'#clone-clips a[href$="/{name}"]')).to_have_count(1)
+
+        page.locator("#clone-name input, #clone-name textarea").first.fill(VOICE)
+        page.locator("#clone-save").click()
+        expect(page.locator("#clone-status")).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
+        expect(page.locator("#clone-status")).to_contain_text(VOICE)
+
+        dropdown = page.locator("#clone-voice input")
+        if dropdown.input_value() != VOICE:
+            dropdown.click()
+            page.get_by_role("option", name=VOICE, exact=True).click()
+        expect(dropdown).to_have_value(VOICE)
+
+        page.locator("#clone-text textarea").fill(SENTENCE)
+        page.locator("#clone-speak").click()
+        link = page.locator('#clone-download a[href$=".wav"]')
+        expect(link).to_have_count(1, timeout=SPEAK_TIMEOUT_MS)
+        expect(link).to_be_visible()
+        expect(page.locator("#clone-download")).to_contain_text(".wav")
+        href = link.get_attribute("href")
+        assert re.search(r"/gradio_api/file=.*\.wav$", href), href
+
+        with urllib.request.urlopen(urllib.parse.urljoin(app_url, href), timeout=30) as resp:
+            body = resp.read()
+        assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
+        audio, sr = sf.read(io.BytesIO(body))
+        assert len(audio) / sr > 1.0
+
+        page.screenshot(path="/tmp/clone_tab.png", full_page=True)
+        assert "Traceback" not in page.locator("body").inner_text()
+        errors = page.locator('[data-testid="toast-body"]').filter(has_text="Error")
+        expect(errors).to_have_count(0)
+        expect(page.locator(".toast-body.error")).to_have_count(0)
+    finally:
+        context.close()
