@@ -10,10 +10,10 @@ import argparse
 import json
 import os
 import sys
-import warnings
 from pathlib import Path
 
 from evaluation.metrics import ALL, CHEAP, INTRUSIVE, NON_INTRUSIVE
+from voiceclone.cli import run_command
 from voiceclone.errors import VoiceCloneError
 
 METRIC_SETS = {"all": ALL, "cheap": CHEAP, "intrusive": INTRUSIVE, "non-intrusive": NON_INTRUSIVE}
@@ -197,21 +197,4 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except VoiceCloneError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"error: {exc.strerror or exc} ({exc.filename or ''})", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # the CLI boundary: never a traceback
-        if os.environ.get("VOICECLONE_DEBUG"):
-            raise
-        print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+    return run_command(build_parser(), argv)

@@ -268,9 +268,10 @@ def _check_out(path: Path) -> None:
         raise VoiceCloneError(f"output is a folder: {path}")
 
 
-def main(argv: list[str] | None = None) -> int:
+def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the chosen subcommand at the CLI boundary: user
+    errors become one line on stderr and exit status 1, never a traceback."""
     warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
-    parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.func(args)
@@ -288,3 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser(), argv)
