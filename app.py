@@ -153,8 +153,12 @@ def _voice_choices(selected: str | None = None):
 
     names = [v["name"] for v in list_voices()]
     value = selected if selected in names else (names[0] if names else None)
-    update = gr.update(choices=names, value=value)
-    return update, update, _library_rows()
+    # One update per output: Gradio pops "value" from an update dict as it applies it.
+    return (
+        gr.update(choices=names, value=value),
+        gr.update(choices=names, value=value),
+        _library_rows(),
+    )
 
 
 def _library_rows():
@@ -325,8 +329,8 @@ def build_app() -> gr.Blocks:
     """Build the Blocks UI (no models are loaded here)."""
     with gr.Blocks(title="voiceclone") as demo:
         gr.Markdown(
-            "# voiceclone\nUpload or record a reference of a voice, check its quality, "
-            "and hear text spoken by the base voice."
+            "# voiceclone\nCheck a reference recording (Voice), hear the base voice (Speak), "
+            "clone a voice and speak or re-voice in it (Clone), and measure quality (Evaluate)."
         )
         reference_state = gr.State(None)  # per-session: this visitor's last report
         with gr.Tab("Voice", id="voice"):
@@ -397,7 +401,7 @@ def _clone_tab() -> tuple:
             download = gr.File(label="Download", elem_id="clone-download")
     with gr.Accordion("Convert speech into a saved voice", open=False):
         with gr.Row():
-            convert_voice = gr.Dropdown(label="Voice", choices=[])
+            convert_voice = gr.Dropdown(label="Voice", choices=[], elem_id="convert-voice")
             source = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech")
             convert_pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset")
         convert_btn = gr.Button("Convert")
