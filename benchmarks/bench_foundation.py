@@ -33,6 +33,7 @@ import os
 import platform
 import re
 import resource
+import signal
 import statistics
 import subprocess
 import sys
@@ -98,7 +99,7 @@ is run again (``--max-contention``, given in percent)."""
 DOCS_PATH = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 DOCS_HEADER = "# Benchmarks — measured figures, regenerate with the commands shown\n"
 SECTION_TITLE = "## Foundation (issue 2): base voice and intake"
-UNIT_SPACE = re.compile(r"(\d) (%|s|MiB|GiB|kHz|CPU-seconds|times)(?!\w)")
+UNIT_SPACE = re.compile(r"(\d) (%|s|MiB|GiB|kHz|CPU-seconds|times|attempts?)(?!\w)")
 """A number, a space and a unit (the space becomes a no-break space in the docs)."""
 DOCS_WRAP_CHARS = 90
 """Width prose in the docs section is wrapped to, in characters."""
@@ -362,7 +363,7 @@ def part_functions(
 ) -> tuple[Callable[[], object], Callable[[], object], np.ndarray]:
     """The model loader, the timed call and its input for one intake part."""
     if name == "vad":
-        from voiceclone.intake import _vad_model, detect_speech
+        from voiceclone.intake import _vad_model  # the loader detect_speech uses
 
         return _vad_model, lambda: detect_speech(raw), raw
     if name == "dnsmos":
@@ -725,6 +726,8 @@ def build_section(
         f"{m['os']}, Python {m['python']}; {m['software']}. Another agent may have been "
         f"running tests on the same 2 cores at the same time: {contention}. The 1-minute "
         f"load average was {load_before:.2f} before the run and {load_after:.2f} after. "
+        "Only CPU use inside this machine is counted: time a hypervisor takes for other "
+        "guests is invisible when it reports no steal time. "
         "Treat the figures as upper bounds for an idle machine of this kind; the min–max "
         "column shows how much the runs moved. Each stage waited up to "
         f"{wait_idle_s:.0f} s for the machine to be idle before it started, and was run "
@@ -875,6 +878,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage:
         run_stage(args.stage, args.workdir, args.runs)
         return 0
+    # On SIGTERM, unwind normally: subprocess.run kills the running stage and the
+    # shared temporary folder is removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     results, context = run_all(args.runs, args.wait_idle, args.attempts, args.max_contention / 100)
     table = build_table(results, args.runs)
     print()
