@@ -14,8 +14,9 @@ Intrusive metrics (need a reference of the same words):
   more than ``max_length_mismatch`` (the pair is then not a time-aligned copy).
 - ``si_sdr``: scale-invariant SDR in dB, same alignment rule as STOI.
 - ``mcd``: mel-cepstral distortion in dB, ``10/ln10 * sqrt(2 * sum_d (c_d - c'_d)^2)``
-  averaged over DTW-aligned frames; WORLD CheapTrick envelope -> mel-cepstrum
-  order 24, alpha 0.42 at 16 kHz, 5 ms frames, c0 excluded, frames more than
+  averaged over DTW-aligned frames; mel-cepstrum order 24, alpha 0.42 at
+  16 kHz (warped cepstrum of a 32 ms Hann-windowed log power spectrum,
+  truncated: cepstral smoothing), 5 ms frames, c0 excluded, frames more than
   ``silence_db`` below the utterance's loudest frame dropped before DTW.
 - ``lsd``: log-spectral distance in dB, ``sqrt(mean_f (10 log10 P/P')^2)`` per
   frame, averaged over the same DTW-aligned speech frames (1024-point STFT).
@@ -42,6 +43,9 @@ Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -63,6 +67,8 @@ MIN_ALIGNED_FRAMES = 20
 MIN_VOICED_FRAMES = 10
 MIN_EMBED_S = 1.0
 STFT_SIZE = 1024
+MCEP_WINDOW = 512
+"""Analysis window of the metric mel-cepstra, in samples (32 ms at 16 kHz)."""
 N_MELS = 80
 LOG_FLOOR = 1e-10
 
@@ -281,20 +287,20 @@ class _Analysis:
     """Per-signal analysis of the non-silent frames, shared by the DTW metrics."""
 
     mcep: np.ndarray  # (K, order + 1)
-    f0: np.ndarray  # (K,), Hz, 0 = unvoiced
+    f0: np.ndarray | None  # (K,), Hz, 0 = unvoiced
     log_power: np.ndarray | None  # (K, STFT_SIZE // 2 + 1), dB
     log_mel: np.ndarray | None  # (K, N_MELS), dB
 
 
-def _analyse(audio: np.ndarray, settings: MetricSettings, spectra: bool) -> _Analysis:
-    """WORLD F0 and mel-cepstrum (and STFT spectra when ``spectra``) of the
-    frames within ``settings.silence_db`` of the loudest one.
+def _analyse(audio: np.ndarray, settings: MetricSettings, spectra: bool, pitch: bool) -> _Analysis:
+    """Mel-cepstra (and STFT spectra when ``spectra``, WORLD F0 when ``pitch``)
+    of the frames within ``settings.silence_db`` of the loudest one.
 
-    Frames are centred on ``i * hop`` (the WORLD convention); the envelope is
-    only computed for the kept frames.
+    Frames are centred on ``i * hop``. The mel-cepstrum is the all-pass-warped
+    cepstrum of each frame's log power spectrum (a 32 ms Hann window,
+    ``MCEP_WINDOW`` samples), truncated at the stated order: the cepstral
+    smoothing removes the harmonics, so no pitch-adaptive analysis is needed.
     """
-    import pyworld
-
     fs = settings.features
     x = np.ascontiguousarray(audio, dtype=np.float64)
     hop, n_frames = fs.hop, len(x) // fs.hop + 1
@@ -302,16 +308,19 @@ def _analyse(audio: np.ndarray, settings: MetricSettings, spectra: bool) -> _Ana
     frames = np.lib.stride_tricks.sliding_window_view(padded, STFT_SIZE)[::hop][:n_frames]
     energy = 10 * np.log10(np.sum(frames**2, axis=1) + LOG_FLOOR)
     keep = np.flatnonzero(energy > energy.max() - settings.silence_db)
-    f0, times = pyworld.dio(
-        x, fs.sample_rate, f0_floor=fs.f0_floor, f0_ceil=fs.f0_ceil, frame_period=fs.frame_ms
-    )
-    f0 = pyworld.stonemask(x, f0, times, fs.sample_rate)
-    keep = keep[keep < len(f0)]
-    f0_kept = np.ascontiguousarray(f0[keep])
-    envelope = pyworld.cheaptrick(
-        x, f0_kept, np.ascontiguousarray(times[keep]), fs.sample_rate, f0_floor=fs.f0_floor
-    )
-    mcep = envelope_to_mcep(envelope, fs.mcep_order, fs.mcep_alpha)
+    lo = (STFT_SIZE - MCEP_WINDOW) // 2
+    short = frames[keep, lo : lo + MCEP_WINDOW] * np.hanning(MCEP_WINDOW)
+    periodogram = np.abs(np.fft.rfft(short, axis=1)) ** 2 + LOG_FLOOR
+    mcep = envelope_to_mcep(periodogram, fs.mcep_order, fs.mcep_alpha)
+    f0_kept = None
+    if pitch:
+        import pyworld
+
+        f0, times = pyworld.dio(
+            x, fs.sample_rate, f0_floor=fs.f0_floor, f0_ceil=fs.f0_ceil, frame_period=fs.frame_ms
+        )
+        f0 = pyworld.stonemask(x, f0, times, fs.sample_rate)
+        f0_kept = np.where(keep < len(f0), f0[np.minimum(keep, len(f0) - 1)], 0.0)
     log_power = log_mel = None
     if spectra:
         power = np.abs(np.fft.rfft(frames[keep] * np.hanning(STFT_SIZE), axis=1)) ** 2
@@ -344,12 +353,14 @@ def dtw_scores(
     degraded: np.ndarray,
     settings: MetricSettings,
     want_spectra: bool = True,
+    want_pitch: bool = True,
 ) -> dict[str, MetricResult]:
     """MCD, LSD, mel distance and the F0 metrics on DTW-aligned frames."""
     names = ("mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error")
     spectra = want_spectra
-    ref, deg = _analyse(reference, settings, spectra), _analyse(degraded, settings, spectra)
-    if min(len(ref.f0), len(deg.f0)) < MIN_ALIGNED_FRAMES:
+    ref = _analyse(reference, settings, spectra, want_pitch)
+    deg = _analyse(degraded, settings, spectra, want_pitch)
+    if min(len(ref.mcep), len(deg.mcep)) < MIN_ALIGNED_FRAMES:
         return refuse(names, "too few non-silent frames to align")
     path = dtw_path(ref.mcep[:, 1:], deg.mcep[:, 1:])
     r, d = path[:, 0], path[:, 1]
@@ -369,6 +380,8 @@ def dtw_scores(
         mel = np.mean(np.abs(ref.log_mel[r] - deg.log_mel[d]))
         out["lsd"] = _result("lsd", float(lsd), stft=STFT_SIZE, **conv)
         out["mel_distance"] = _result("mel_distance", float(mel), n_mels=N_MELS, **conv)
+    if not want_pitch:
+        return out
     f0_r, f0_d = ref.f0[r], deg.f0[d]
     voiced_r, voiced_d = f0_r > 0, f0_d > 0
     both = voiced_r & voiced_d
@@ -393,6 +406,41 @@ def dtw_scores(
 # Non-intrusive metrics
 # --------------------------------------------------------------------------
 
+_MEMO: OrderedDict[tuple[str, bytes], object] = OrderedDict()
+_MEMO_LOCK = threading.Lock()
+MEMO_ENTRIES = 256
+
+
+def memo(kind: str, audio: np.ndarray, compute):
+    """``compute(audio)``, remembered by the audio's content hash: a batch
+    scores many clips against one speaker reference or one reference
+    sentence, and their embeddings and transcripts need computing once."""
+    key = (kind, hashlib.blake2b(np.ascontiguousarray(audio).tobytes(), digest_size=16).digest())
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    value = compute(audio)
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    return value
+
+
+def embed(audio: np.ndarray) -> np.ndarray:
+    """Speaker embedding (Resemblyzer), remembered by content."""
+    from voiceclone.speaker import default_encoder
+
+    return memo("embedding", audio, default_encoder().embed)
+
+
+def transcribe(audio: np.ndarray) -> str:
+    """Whisper base transcript, remembered by content."""
+    from voiceclone.transcribe import default_transcriber
+
+    return memo("transcript", audio, lambda a: default_transcriber().transcribe(a).text)
+
 
 def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:
     """DNSMOS P.835 and P.808 (16 kHz)."""
@@ -415,20 +463,19 @@ def speaker_scores(
     source: np.ndarray | None = None,
 ) -> dict[str, MetricResult]:
     """Speaker similarity with its calibration (ceiling, floor, gap closed)."""
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.speaker import cosine
 
     if speaker_reference is None:
         return refuse(["speaker_similarity"], "no speaker reference given")
     if len(degraded) < MIN_EMBED_S * SAMPLE_RATE:
         return refuse(["speaker_similarity"], f"shorter than {MIN_EMBED_S} s")
-    encoder = default_encoder()
-    target = encoder.embed(speaker_reference)
-    value = cosine(encoder.embed(degraded), target)
+    target = embed(speaker_reference)
+    value = cosine(embed(degraded), target)
     details: dict = {"encoder": "Resemblyzer GE2E (256-d)"}
     if reference is not None and len(reference) >= MIN_EMBED_S * SAMPLE_RATE:
-        details["ceiling"] = round(cosine(encoder.embed(reference), target), 4)
+        details["ceiling"] = round(cosine(embed(reference), target), 4)
     if source is not None and len(source) >= MIN_EMBED_S * SAMPLE_RATE:
-        details["floor"] = round(cosine(encoder.embed(source), target), 4)
+        details["floor"] = round(cosine(embed(source), target), 4)
     if "ceiling" in details and "floor" in details:
         gap = details["ceiling"] - details["floor"]
         if gap > 1e-6:
@@ -440,9 +487,7 @@ def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, 
     """WER and CER of Whisper base's transcript against ``text``."""
     if not text or not normalise(text):
         return refuse(("wer", "cer"), "no text given")
-    from voiceclone.transcribe import default_transcriber
-
-    hypothesis = default_transcriber().transcribe(degraded).text
+    hypothesis = transcribe(degraded)
     info = {
         "asr": "Whisper base (faster-whisper int8, beam 5)",
         "normaliser": "lower-case, punctuation stripped (evaluation.text_norm)",

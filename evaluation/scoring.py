@@ -135,7 +135,15 @@ def score(
         if want("stoi", "estoi", "si_sdr"):
             results.update(aligned_scores(ref, deg, settings))
         if want("mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error"):
-            results.update(dtw_scores(ref, deg, settings, want("lsd", "mel_distance")))
+            results.update(
+                dtw_scores(
+                    ref,
+                    deg,
+                    settings,
+                    want_spectra=want("lsd", "mel_distance"),
+                    want_pitch=want("f0_rmse_cents", "f0_corr", "vuv_error"),
+                )
+            )
     if want("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
         results.update(dnsmos_scores(deg))
     if want("speaker_similarity"):
@@ -165,10 +173,9 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
             "they cannot say the same words; intrusive metrics refused"
         )
     if text:
-        from evaluation.metrics import wer
-        from voiceclone.transcribe import default_transcriber
+        from evaluation.metrics import transcribe, wer
 
-        heard = default_transcriber().transcribe(reference).text
+        heard = transcribe(reference)
         if normalise(text) and wer(text, heard) > MAX_PARALLEL_WER:
             return (
                 "not a parallel pair: the reference does not say the given text "
