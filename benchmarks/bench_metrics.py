@@ -39,7 +39,15 @@ from voiceclone.constants import SAMPLE_RATE
 
 NOISE_LEVEL = 0.005
 """Standard deviation of the white noise added to make the degraded copy."""
-NOTE = "Reading the figures: the pool's wall time includes spawning workers that import torch and load every model (several seconds each), so on a batch this small it is slower than one worker. The full set misses its target: it is bounded by Whisper, whose encoder always processes a 30 s window, so the two transcriptions per row (the clip for WER, and the reference for the parallel-content check) cost about 1.8 s per clip whatever its length; transcripts and embeddings are remembered by content, so a reference shared by several systems is transcribed once."
+NOTE = (
+    "Reading the figures: the pool's wall time includes spawning workers that import torch "
+    "and load every model (several seconds each), so on a batch this small it is slower than "
+    "one worker. The full set misses its target: it is bounded by Whisper, whose encoder "
+    "always processes a 30 s window, so the two transcriptions per row (the clip for WER, and"
+    " the reference for the parallel-content check) cost about 1.8 s per clip whatever its "
+    "length; transcripts and embeddings are remembered by content, so a reference shared by "
+    "several systems is transcribed once."
+)
 CHEAP_TARGET_X_PER_CORE = 20.0
 FULL_TARGET_X_ON_2_CORES = 2.0
 
