@@ -7,6 +7,7 @@ skipped when that browser is missing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -69,14 +70,24 @@ def _log_tail(path: Path, n: int = 4000) -> str:
         return "<no log>"
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """Start ``python app.py`` on a free localhost port; stop it after the module."""
+def isolated_home(folder: Path) -> Path:
+    """A VOICECLONE_HOME for a test app, sharing the assembled-model cache."""
+    from voiceclone.paths import cache_dir
+
+    (folder / "cache").symlink_to(cache_dir(), target_is_directory=True)
+    return folder
+
+
+@contextlib.contextmanager
+def serve_app(home: Path):
+    """Run ``python app.py`` on a free localhost port with ``VOICECLONE_HOME=home``;
+    yield its URL once it answers 200; stop it afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    log_path = home / "app.log"
     env = {
         **os.environ,
+        "VOICECLONE_HOME": str(home),
         "GRADIO_SERVER_NAME": "127.0.0.1",
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
@@ -84,23 +95,15 @@ def app_url(tmp_path_factory):
     }
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "app.py"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
+            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
+        while _http_status(url) != 200:
             if proc.poll() is not None:
                 pytest.fail(f"app.py exited with {proc.returncode}:\n{_log_tail(log_path)}")
-            if _http_status(url) == 200:
-                break
             if time.monotonic() > deadline:
-                pytest.fail(
-                    f"app.py did not answer 200 within {START_TIMEOUT_S} s:\n{_log_tail(log_path)}"
-                )
+                pytest.fail(f"app.py did not start in {START_TIMEOUT_S} s:\n{_log_tail(log_path)}")
             time.sleep(0.5)
         yield url
     finally:
@@ -110,6 +113,13 @@ def app_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app on a free localhost port with its own data folder."""
+    with serve_app(isolated_home(tmp_path_factory.mktemp("home"))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
@@ -24,8 +21,7 @@ import pytest
 import soundfile as sf
 
 from tests import test_app
-from tests.test_app import ROOT, START_TIMEOUT_S, UI_TIMEOUT_MS, _free_port, _http_status, _log_tail
-from voiceclone.paths import cache_dir
+from tests.test_app import UI_TIMEOUT_MS
 
 browser = test_app.browser
 
@@ -35,11 +31,7 @@ SAVE_TIMEOUT_MS = 120_000  # Whisper transcribes every clip on the first save
 SPEAK_TIMEOUT_MS = 120_000
 
 
-def _home(root):
-    """A fresh VOICECLONE_HOME sharing the assembled-model cache (Whisper)."""
-    shared = cache_dir()
-    os.symlink(shared, root / "cache")
-    return root
+_home = test_app.isolated_home
 
 
 @pytest.fixture
@@ -70,39 +62,9 @@ def reference_clips(references) -> list[str]:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory):
-    """``python app.py`` on a free port with its own VOICECLONE_HOME."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}/"
-    home = _home(tmp_path_factory.mktemp("home"))
-    log_path = home / "app.log"
-    env = {
-        **os.environ,
-        "VOICECLONE_HOME": str(home),
-        "GRADIO_SERVER_NAME": "127.0.0.1",
-        "GRADIO_SERVER_PORT": str(port),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while _http_status(url) != 200:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{_log_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not start in {START_TIMEOUT_S} s:\n{_log_tail(log_path)}")
-            time.sleep(0.5)
+    """The app with its own VOICECLONE_HOME (voices saved by the test stay there)."""
+    with test_app.serve_app(_home(tmp_path_factory.mktemp("home"))) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 # --- handlers --------------------------------------------------------------
