@@ -20,4 +20,7 @@ test: lint
 	exit $$rc
 
 bench: setup
-	$(PY) benchmarks/bench_foundation.py
+	$(PY) benchmarks/bench_foundation.py --write-docs
+	$(PY) benchmarks/bench_metrics.py --write-docs
+	$(PY) -m evaluation benchmark --system base
+	$(PY) -m evaluation benchmark --system instant --reference-seconds 5,10,30
