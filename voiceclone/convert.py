@@ -292,11 +292,12 @@ def _logf0_stats(f0: np.ndarray) -> tuple[float, float]:
 
 def _speech_frames(mcep: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
     """Frames within ``SPEECH_C0_RANGE`` of the loudest c0 (of ``like`` if given,
-    so two versions of one signal keep the same frames)."""
+    so two versions of one signal, or a signal and its beginning, keep the same
+    frames: the selection of a prefix is the prefix of the full selection)."""
     ref = mcep if like is None else like
+    keep = ref[:, 0] > ref[:, 0].max() - SPEECH_C0_RANGE
     n = min(len(ref), len(mcep))
-    keep = ref[:n, 0] > ref[:n, 0].max() - SPEECH_C0_RANGE
-    return mcep[:n][keep]
+    return mcep[:n][keep[:n]]
 
 
 def _align(x: np.ndarray, y: np.ndarray) -> np.ndarray:
