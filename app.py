@@ -103,21 +103,18 @@ def report_markdown(report) -> str:
 @_friendly_errors
 def speak(text: str, speed: float, progress=gr.Progress()):
     """Speak tab: the base voice, sentence by sentence with progress."""
-    from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
+    from voiceclone.base_voice import SpeechSettings, default_voice, join_sentences
     from voiceclone.text import clean_text, split_sentences
 
     settings = SpeechSettings(speed=float(speed))
     sentences = split_sentences(clean_text(text or ""))
     voice = default_voice()
-    pause = np.zeros(int(SENTENCE_PAUSE_S * voice.sample_rate), dtype=np.float32)
     parts: list[np.ndarray] = []
     progress(0.0, desc="speaking")
     for i, (_, audio) in enumerate(voice.sentences(text, settings)):
-        parts.extend([audio, pause])
+        parts.append(audio)
         progress((i + 1) / len(sentences), desc=f"sentence {i + 1} of {len(sentences)}")
-    if not parts:
-        raise VoiceCloneError("nothing in the text could be pronounced")
-    return voice.sample_rate, np.concatenate(parts[:-1])
+    return voice.sample_rate, join_sentences(parts, voice.sample_rate)
 
 
 @_friendly_errors

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio import join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError
 from voiceclone.paths import cache_dir
@@ -195,11 +195,7 @@ def _tool_version(tool: str) -> str:
 
 def concat(clips: list[np.ndarray], gap_s: float = 0.2) -> np.ndarray:
     """Join clips with short silences, float32 at 16 kHz."""
-    gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
-    parts: list[np.ndarray] = []
-    for clip in clips:
-        parts.extend([clip, gap])
-    return np.concatenate(parts[:-1]) if parts else np.zeros(0, dtype=np.float32)
+    return join_clips(clips, SAMPLE_RATE, gap_s)
 
 
 def take_seconds(clips: list[np.ndarray], seconds: float) -> list[np.ndarray]:

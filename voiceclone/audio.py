@@ -193,6 +193,18 @@ def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int) -> Path:
     return path
 
 
+def join_clips(clips, sr: int, gap_s: float) -> np.ndarray:
+    """Join mono clips with ``gap_s`` seconds of silence between them.
+
+    Returns float32 at ``sr`` Hz (empty when there are no clips).
+    """
+    gap = np.zeros(int(gap_s * sr), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for clip in clips:
+        parts.extend([np.asarray(clip, dtype=np.float32), gap])
+    return np.concatenate(parts[:-1]) if parts else np.zeros(0, dtype=np.float32)
+
+
 def _read_file(path: Path, limits: AudioLimits) -> tuple[np.ndarray, int]:
     """Decode a file to float64 ``(n, channels)`` with its rate."""
     if not path.is_file():

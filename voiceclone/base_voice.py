@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.audio import join_clips
 from voiceclone.errors import ModelError, TextError
 from voiceclone.text import clean_text, split_sentences
 
@@ -109,13 +110,21 @@ class BaseVoice:
 
     def speak(self, text: str, settings: SpeechSettings = SpeechSettings()) -> np.ndarray:
         """Speak ``text`` and return all of it as one array at :attr:`sample_rate`."""
-        pause = np.zeros(int(SENTENCE_PAUSE_S * self.sample_rate), dtype=np.float32)
-        parts: list[np.ndarray] = []
-        for _, audio in self.sentences(text, settings):
-            parts.extend([audio, pause])
-        if not parts:
-            raise TextError("nothing in the text could be pronounced")
-        return np.concatenate(parts[:-1])
+        return join_sentences((a for _, a in self.sentences(text, settings)), self.sample_rate)
+
+
+def join_sentences(parts, sample_rate: int) -> np.ndarray:
+    """Join sentence audio with ``SENTENCE_PAUSE_S`` pauses.
+
+    Raises
+    ------
+    TextError
+        When there is no sentence audio (nothing could be pronounced).
+    """
+    joined = join_clips(list(parts), sample_rate, SENTENCE_PAUSE_S)
+    if not len(joined):
+        raise TextError("nothing in the text could be pronounced")
+    return joined
 
 
 def bundled_voice_paths() -> tuple[Path, Path]:

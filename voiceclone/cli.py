@@ -196,7 +196,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voiceclone.audio import save_audio
-    from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
+    from voiceclone.base_voice import SpeechSettings, default_voice, join_sentences
     from voiceclone.text import clean_text, split_sentences
 
     _check_out(args.out)
@@ -204,18 +204,13 @@ def cmd_tts(args: argparse.Namespace) -> int:
     settings = SpeechSettings(speed=args.speed)
     sentences = split_sentences(clean_text(text))
     voice = default_voice()
-    import numpy as np
-
-    pause = np.zeros(int(SENTENCE_PAUSE_S * voice.sample_rate), dtype=np.float32)
     parts = []
     start = time.perf_counter()
     with tqdm(total=len(sentences), unit="sentence", disable=None, file=sys.stderr) as bar:
         for _, audio in voice.sentences(text, settings):
-            parts.extend([audio, pause])
+            parts.append(audio)
             bar.update(1)
-    if not parts:
-        raise VoiceCloneError("nothing in the text could be pronounced")
-    audio = np.concatenate(parts[:-1])
+    audio = join_sentences(parts, voice.sample_rate)
     save_audio(args.out, audio, voice.sample_rate)
     seconds = len(audio) / voice.sample_rate
     elapsed = time.perf_counter() - start

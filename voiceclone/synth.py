@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceclone.audio import load_audio
-from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
+from voiceclone.base_voice import SpeechSettings, default_voice
+from voiceclone.base_voice import join_sentences as join_base_sentences
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, convert
 from voiceclone.errors import TextError
@@ -78,14 +79,8 @@ def speak_in_voice(
 
 
 def join_sentences(parts) -> np.ndarray:
-    """Join sentence audio (16 kHz) with ``SENTENCE_PAUSE_S`` pauses."""
-    pause = np.zeros(int(SENTENCE_PAUSE_S * SAMPLE_RATE), dtype=np.float32)
-    pieces: list[np.ndarray] = []
-    for audio in parts:
-        pieces.extend([audio, pause])
-    if not pieces:
-        raise TextError("nothing in the text could be pronounced")
-    return np.concatenate(pieces[:-1])
+    """Join 16 kHz sentence audio with the base voice's pauses."""
+    return join_base_sentences(parts, SAMPLE_RATE)
 
 
 def revoice(

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import AudioSource, load_audio, save_audio
+from voiceclone.audio import AudioSource, join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, fit_conversion
 from voiceclone.errors import ModelError, VoiceCloneError
@@ -34,6 +34,8 @@ from voiceclone.paths import data_home
 PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 MAX_REFERENCE_CLIPS = 20
+CLIP_GAP_S = 0.2
+"""Silence between joined reference clips, in seconds."""
 ProgressFn = Callable[[float, str], None]
 
 
@@ -191,11 +193,7 @@ def fit_from_references(
 
 
 def _join(clips: list[np.ndarray]) -> np.ndarray:
-    gap = np.zeros(int(0.2 * SAMPLE_RATE), dtype=np.float32)
-    parts: list[np.ndarray] = []
-    for clip in clips:
-        parts.extend([clip, gap])
-    return np.concatenate(parts[:-1])
+    return join_clips(clips, SAMPLE_RATE, CLIP_GAP_S)
 
 
 def _write_atomically(folder, profile, reference, model, embedding, overwrite) -> None:
