@@ -88,14 +88,9 @@ class InstantCloneSystem:
     name = "instant"
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        from voiceclone.intake import IntakeSettings, prepare_reference
-        from voiceclone.voices import fit_from_references
+        from voiceclone.voices import fit_from_references, prepare_clips
 
-        refs = [
-            prepare_reference(clip, IntakeSettings(assess=False), source_sr=SAMPLE_RATE)
-            for clip in clips
-        ]
-        transcripts = [r.transcript.text for r in refs]
+        refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
         model, _ = fit_from_references([r.audio for r in refs], transcripts)
         return model
 

@@ -55,7 +55,7 @@ import numpy as np
 
 from evaluation.text_norm import normalise
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.features import FeatureSettings, envelope_to_mcep
+from voiceclone.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 
 NB_SAMPLE_RATE = 8_000
 MAX_DELAY_S = 1.0
@@ -336,18 +336,6 @@ def _mel_basis(sr: int) -> np.ndarray:
     return librosa.filters.mel(sr=sr, n_fft=STFT_SIZE, n_mels=N_MELS)
 
 
-def dtw_path(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """DTW path between two feature sequences ``(T1, D)`` and ``(T2, D)``,
-    Euclidean frame distance, steps (1,1), (1,0), (0,1); shape ``(L, 2)``."""
-    import librosa
-
-    _, path = librosa.sequence.dtw(X=a.T, Y=b.T, metric="euclidean", backtrack=True)
-    return path[::-1]
-
-
-MCD_CONSTANT = 10.0 / np.log(10.0) * np.sqrt(2.0)
-
-
 def dtw_scores(
     reference: np.ndarray,
     degraded: np.ndarray,
@@ -372,8 +360,7 @@ def dtw_scores(
         "alpha": fs.mcep_alpha,
         "frame_ms": fs.frame_ms,
     }
-    diff = ref.mcep[r, 1:] - deg.mcep[d, 1:]
-    mcd = float(np.mean(MCD_CONSTANT * np.sqrt(np.sum(diff**2, axis=1))))
+    mcd = mean_mcd(ref.mcep[r, 1:], deg.mcep[d, 1:])
     out = {"mcd": _result("mcd", mcd, c0="excluded", **conv)}
     if spectra:
         lsd = np.mean(np.sqrt(np.mean((ref.log_power[r] - deg.log_power[d]) ** 2, axis=1)))

@@ -89,13 +89,9 @@ def _model_for(args: argparse.Namespace):
         from voiceclone.voices import load_voice
 
         return load_voice(args.voice).model
-    from voiceclone.intake import IntakeSettings, prepare_reference
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices import fit_from_references, prepare_clips
 
-    refs = [prepare_reference(p, IntakeSettings(assess=False)) for p in args.reference]
-    texts = [r.transcript.text if r.transcript else "" for r in refs]
-    if not all(t.strip() for t in texts):
-        raise VoiceCloneError("no words were recognised in a reference clip")
+    refs, texts = prepare_clips(list(args.reference))
     model, _ = fit_from_references([r.audio for r in refs], texts)
     return model
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, TooShortError
-from voiceclone.features import FeatureSettings, analyse
+from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd
 
 FORMAT_VERSION = 1
 FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
@@ -190,7 +190,7 @@ def fit_conversion(target: np.ndarray, source: np.ndarray) -> ConversionModel:
         x = _speech_frames(mcep, like=plain)[:, 1:]
         rows = path[path[:, 0] < len(x)]
         xa, ya = x[rows[:, 0]], y[rows[:, 1]]
-        distance = _mean_mcd(xa - xa.mean(0) + ya.mean(0), ya)
+        distance = mean_mcd(xa - xa.mean(0) + ya.mean(0), ya)
         if best is None or distance < best[0]:
             best = (distance, ratio)
     fit_mcd, ratio = best
@@ -302,13 +302,6 @@ def _speech_frames(mcep: np.ndarray, like: np.ndarray | None = None) -> np.ndarr
 
 def _align(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """DTW path ``(L, 2)`` of (x index, y index) on per-sequence standardised frames."""
-    import librosa
-
     xn = (x - x.mean(0)) / (x.std(0) + 1e-6)
     yn = (y - y.mean(0)) / (y.std(0) + 1e-6)
-    _, path = librosa.sequence.dtw(X=xn.T, Y=yn.T, metric="euclidean")
-    return path[::-1]
-
-
-def _mean_mcd(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.mean(10.0 / np.log(10.0) * np.sqrt(2.0 * np.sum((a - b) ** 2, axis=1))))
+    return dtw_path(xn, yn)

@@ -138,3 +138,22 @@ def _warp_matrix(fft_size: int, order: int, alpha: float) -> np.ndarray:
     matrix = np.stack([pysptk.freqt(eye[i], order, alpha) for i in range(fft_size)])
     matrix.setflags(write=False)
     return matrix
+
+
+MCD_CONSTANT = 10.0 / np.log(10.0) * np.sqrt(2.0)
+"""Mel-cepstral distortion in dB per frame is ``MCD_CONSTANT * ||c - c'||``."""
+
+
+def mean_mcd(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean mel-cepstral distortion in dB between paired frames ``(T, D)``
+    (``10/ln10 * sqrt(2 * sum_d (a_d - b_d)^2)``; pass c1... to exclude c0)."""
+    return float(np.mean(MCD_CONSTANT * np.sqrt(np.sum((a - b) ** 2, axis=1))))
+
+
+def dtw_path(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """DTW path between two feature sequences ``(T1, D)`` and ``(T2, D)``,
+    Euclidean frame distance, steps (1,1), (1,0), (0,1); shape ``(L, 2)``."""
+    import librosa
+
+    _, path = librosa.sequence.dtw(X=a.T, Y=b.T, metric="euclidean", backtrack=True)
+    return path[::-1]

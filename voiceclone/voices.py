@@ -118,7 +118,6 @@ def enroll(
     overwrite : bool
         Replace an existing voice of that name (otherwise refused).
     """
-    from voiceclone.intake import IntakeSettings, prepare_reference
 
     report = progress or (lambda fraction, message: None)
     folder = _folder(name)
@@ -131,22 +130,11 @@ def enroll(
     if texts is not None and len(texts) != len(sources):
         raise VoiceCloneError("give one text per reference clip, or none")
     start = time.perf_counter()
-    refs, transcripts, reports = [], [], []
-    for i, source in enumerate(sources):
-        report(0.6 * i / len(sources), f"preparing reference {i + 1} of {len(sources)}")
-        given = texts[i].strip() if texts else ""
-        ref = prepare_reference(
-            source,
-            IntakeSettings(denoise=denoise, transcribe=not given, assess=False),
-            source_sr=SAMPLE_RATE,
-        )
-        text = given or (ref.transcript.text if ref.transcript else "")
-        if not text.strip():
-            raise VoiceCloneError(f"no words were recognised in reference {i + 1}")
-        refs.append(ref.audio)
-        transcripts.append(text)
-        reports.append(ref.report.to_dict())
-    model, reference = fit_from_references(refs, transcripts, progress=report)
+    prepared, transcripts = prepare_clips(sources, texts, denoise=denoise, progress=report)
+    reports = [ref.report.to_dict() for ref in prepared]
+    model, reference = fit_from_references(
+        [ref.audio for ref in prepared], transcripts, progress=report
+    )
     report(0.9, "saving")
     from voiceclone.speaker import default_encoder
 
@@ -169,6 +157,43 @@ def enroll(
     _write_atomically(folder, profile, reference, model, embedding, overwrite)
     report(1.0, "saved")
     return Voice(name, folder, profile, model)
+
+
+def prepare_clips(
+    sources: list[AudioSource],
+    texts: list[str] | None = None,
+    *,
+    denoise: bool = False,
+    progress: ProgressFn | None = None,
+) -> tuple[list, list[str]]:
+    """Intake of each reference clip (no DNSMOS or speaker check) and its words.
+
+    Returns the processed :class:`~voiceclone.intake.Reference` objects and
+    one transcript per clip: the given text, else Whisper's.
+
+    Raises
+    ------
+    VoiceCloneError
+        When no words were recognised in a clip (plus any intake error).
+    """
+    from voiceclone.intake import IntakeSettings, prepare_reference
+
+    report = progress or (lambda fraction, message: None)
+    prepared, transcripts = [], []
+    for i, source in enumerate(sources):
+        report(0.6 * i / len(sources), f"preparing reference {i + 1} of {len(sources)}")
+        given = texts[i].strip() if texts else ""
+        ref = prepare_reference(
+            source,
+            IntakeSettings(denoise=denoise, transcribe=not given, assess=False),
+            source_sr=SAMPLE_RATE,
+        )
+        text = given or (ref.transcript.text if ref.transcript else "")
+        if not text.strip():
+            raise VoiceCloneError(f"no words were recognised in reference {i + 1}")
+        prepared.append(ref)
+        transcripts.append(text)
+    return prepared, transcripts
 
 
 def fit_from_references(
