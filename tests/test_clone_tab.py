@@ -92,8 +92,8 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     from gradio.processing_utils import convert_to_16_bit_audio
 
     import app
+    from voiceclone.base_voice import SENTENCE_PAUSE_S
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.synth import SENTENCE_PAUSE_S
     from voiceclone.voices import enroll
 
     enroll("level", [u.path for u in references], [u.text for u in references])
