@@ -50,6 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the voiceclone package
 
+from evaluation.corpus import LATENCY_TEXT as SHORT_TEXT
 from voiceclone.audio import load_audio, load_clip, save_audio
 from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
 from voiceclone.constants import SAMPLE_RATE
@@ -117,12 +118,6 @@ SOFTWARE = (
 # --- Texts -------------------------------------------------------------------
 SHORT_TEXT_CHARS = 300
 LONG_TEXT_CHARS = 2000
-SHORT_TEXT = (
-    "The old lighthouse stood at the edge of the cliff, its white paint faded by years of "
-    "salt and wind. Every evening the keeper climbed the spiral stairs to light the lamp. "
-    "Ships far out at sea watched the beam sweep across the water and knew that the rocky "
-    "coast was near. Tonight, the fog came in early."
-)
 LONG_TEXT = (
     "On the first Monday of every month, the small bakery on Harbour Street opens an hour "
     "before sunrise. The owner, a patient woman named Clara, lights the ovens at half past "

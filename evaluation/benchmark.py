@@ -13,24 +13,30 @@ sentence really spoken by the target voice:
 - WER with Whisper base, corpus-level per voice (pooled edits over words);
 - DNSMOS OVRL;
 - MCD against the real utterance (DTW, order 24, alpha 0.42, c0 excluded);
-- real-time factor: synthesis seconds over output seconds, and enrolment time.
+- real-time factor: synthesis seconds over output seconds; enrolment time;
+  first-audio latency (seconds until the first sentence of the ~300-character
+  :data:`~evaluation.corpus.LATENCY_TEXT` is ready, streaming).
 
-A system is any object with ``name``, ``enroll(clips, texts) -> state`` and
-``speak(state, text) -> np.ndarray`` (mono float32, 16 kHz). Register new
-systems in :data:`SYSTEMS`.
+Timings are warm: one untimed enrolment and sentence run first, so model
+loading and lazy imports (several seconds, once per process) are not counted.
+
+A system is any object with ``name``, ``enroll(clips, texts) -> state``,
+``speak(state, text) -> np.ndarray`` (mono float32, 16 kHz) and
+``stream(state, text)`` (an iterator of sentence audio). Register new systems
+in :data:`SYSTEMS`.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
 
-from evaluation.corpus import Corpus, build_corpus, concat, take_seconds
+from evaluation.corpus import LATENCY_TEXT, Corpus, build_corpus, concat, take_seconds
 from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores
 from voiceclone.audio import load_audio
 from voiceclone.constants import SAMPLE_RATE
@@ -48,6 +54,8 @@ class CloningSystem(Protocol):
 
     def speak(self, state: object, text: str) -> np.ndarray: ...
 
+    def stream(self, state: object, text: str) -> Iterator[np.ndarray]: ...
+
 
 class BaseVoiceSystem:
     """The unconverted base voice (Piper joe): the floor every clone must beat."""
@@ -59,6 +67,12 @@ class BaseVoiceSystem:
 
     def speak(self, state: object, text: str) -> np.ndarray:
         return synthesise_base(text)
+
+    def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
+        from voiceclone.base_voice import default_voice
+
+        for _, audio in default_voice().sentences(text):
+            yield audio
 
 
 def synthesise_base(text: str) -> np.ndarray:
@@ -99,6 +113,12 @@ class InstantCloneSystem:
 
         return speak_in_voice(state, text)
 
+    def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
+        from voiceclone.synth import sentences_in_voice
+
+        for _, audio in sentences_in_voice(state, text):
+            yield audio
+
 
 SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
     "base": BaseVoiceSystem,
@@ -120,7 +140,7 @@ class BenchmarkResult:
         from evaluation.report import markdown_table
 
         header = ["voice", "ref s", "similarity", "ceiling", "floor", "gap closed"]
-        header += ["WER %", "DNSMOS OVRL", "MCD dB", "RTF", "enrol s"]
+        header += ["WER %", "DNSMOS OVRL", "MCD dB", "RTF", "first audio s", "enrol s"]
         rows = []
         for r in self.voices.itertuples():
             rows.append(
@@ -135,6 +155,7 @@ class BenchmarkResult:
                     f"{r.dnsmos_ovrl:.2f}",
                     f"{r.mcd:.2f}",
                     f"{r.rtf:.3f}",
+                    f"{r.first_audio_s:.2f}",
                     f"{r.enroll_s:.2f}",
                 ]
             )
@@ -151,6 +172,7 @@ class BenchmarkResult:
                 f"{m.dnsmos_ovrl:.2f}",
                 f"{m.mcd:.2f}",
                 f"{m.rtf:.3f}",
+                f"{m.first_audio_s:.2f}",
                 f"{m.enroll_s:.2f}",
             ]
         )
@@ -178,6 +200,7 @@ def run_benchmark(
         raise VoiceCloneError(f"unknown benchmark voice(s): {', '.join(unknown)}")
     encoder, asr, dnsmos = default_encoder(), default_transcriber(), default_dnsmos()
     settings = MetricSettings()
+    _warm_up(system, corpus, names[0])
     rows, per_voice = [], []
     for voice in names:
         refs = corpus.select(voice, "reference")
@@ -187,6 +210,9 @@ def run_benchmark(
         state = system.enroll(clips, texts)
         enroll_s = time.perf_counter() - start
         target = encoder.embed(concat(clips))
+        start = time.perf_counter()
+        next(iter(system.stream(state, LATENCY_TEXT)))
+        first_audio_s = time.perf_counter() - start
         voice_rows = []
         for utt in corpus.select(voice, "held_out"):
             if progress:
@@ -233,6 +259,7 @@ def run_benchmark(
                 "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
                 "mcd": frame["mcd"].mean(),
                 "rtf": frame["synth_s"].sum() / frame["audio_s"].sum(),
+                "first_audio_s": first_audio_s,
                 "enroll_s": enroll_s,
             }
         )
@@ -240,3 +267,11 @@ def run_benchmark(
     return BenchmarkResult(
         system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
     )
+
+
+def _warm_up(system: CloningSystem, corpus: Corpus, voice: str) -> None:
+    """One untimed enrolment (5 s of ``voice``) and sentence: loads the models."""
+    refs = corpus.select(voice, "reference")
+    clips = take_seconds([u.audio() for u in refs], 5.0)
+    state = system.enroll(clips, [u.text for u in refs[: len(clips)]])
+    next(iter(system.stream(state, LATENCY_TEXT)))

@@ -74,6 +74,15 @@ HELD_OUT_SENTENCES = (
 )
 
 
+# About 300 characters (four sentences): the text first-audio latency is timed on.
+LATENCY_TEXT = (
+    "The old lighthouse stood at the edge of the cliff, its white paint faded by years of "
+    "salt and wind. Every evening the keeper climbed the spiral stairs to light the lamp. "
+    "Ships far out at sea watched the beam sweep across the water and knew that the rocky "
+    "coast was near. Tonight, the fog came in early."
+)
+
+
 @dataclass(frozen=True)
 class SyntheticVoice:
     """A benchmark speaker: a synthesiser command line."""

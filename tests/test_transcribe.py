@@ -40,3 +40,24 @@ def test_model_is_assembled_once_with_a_size_check(tmp_path, monkeypatch):
         fh.truncate(1000)
     assert transcribe.whisper_model_dir() == folder
     assert model_bin.stat().st_size == transcribe.WHISPER_MODEL_BYTES
+
+
+def test_packed_clips_get_their_own_words(transcriber):
+    """Short clips share one Whisper window; each clip gets back its own words,
+    in order, as well as transcribing it alone would."""
+    from evaluation.benchmark import synthesise_base
+    from voiceclone.transcribe import _packs
+
+    texts = [
+        "The kettle whistled loudly in the kitchen.",
+        "Seven green apples fell from the tree.",
+        "Please close the window before it rains.",
+    ]
+    clips = [synthesise_base(t) for t in texts]
+    assert _packs([len(c) / 16_000 for c in clips]) == [[0, 1, 2]]
+    heard = transcriber.transcribe_many(clips)
+    assert len(heard) == 3
+    for text, transcript in zip(texts, heard, strict=True):
+        assert wer(text, transcript.text) <= 0.2, transcript.text
+    # Long clips do not share a window.
+    assert _packs([20.0, 12.0, 5.0, 3.0, 40.0]) == [[0], [1, 2, 3], [4]]

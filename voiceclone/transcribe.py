@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.constants import SAMPLE_RATE
 from voiceclone.device import cpu_threads
 from voiceclone.errors import ModelError
 from voiceclone.paths import cache_dir
@@ -33,6 +34,10 @@ WHISPER_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c0071968
 WHISPER_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 BEAM_SIZE = 5
 LANGUAGE = "en"
+WINDOW_S = 29.0
+"""Whisper hears 30 s at a time; short clips are packed into one such window."""
+PACK_GAP_S = 1.0
+"""Silence between packed clips, in seconds."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,62 @@ class Transcriber:
             raise ModelError(f"could not load Whisper base from {model_dir}: {exc}") from exc
         self._lock = threading.Lock()
 
+    def transcribe_many(
+        self, clips: list[np.ndarray], language: str = LANGUAGE
+    ) -> list[Transcript]:
+        """Transcribe several short clips (mono float32, 16 kHz), one per result.
+
+        Whisper encodes a full 30 s window whatever the clip's length, so clips
+        are packed, with :data:`PACK_GAP_S` of silence between them, into as few
+        windows as they fit, and each recognised word goes back to the clip its
+        time stamp falls in. A pack whose words cannot all be placed, or that
+        leaves a clip without words, is transcribed clip by clip instead.
+        """
+        results: list[Transcript | None] = [None] * len(clips)
+        for pack in _packs([len(c) / SAMPLE_RATE for c in clips]):
+            if len(pack) == 1:
+                results[pack[0]] = self.transcribe(clips[pack[0]], language)
+                continue
+            placed = self._transcribe_pack([clips[i] for i in pack], language)
+            if placed is None:
+                placed = [self.transcribe(clips[i], language) for i in pack]
+            for i, transcript in zip(pack, placed, strict=True):
+                results[i] = transcript
+        return results
+
+    def _transcribe_pack(self, clips: list[np.ndarray], language: str):
+        gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE), dtype=np.float32)
+        bounds, pieces, start = [], [], 0.0
+        for clip in clips:
+            end = start + len(clip) / SAMPLE_RATE
+            bounds.append((start, end))
+            pieces += [np.asarray(clip, dtype=np.float32), gap]
+            start = end + PACK_GAP_S
+        with self._lock:
+            segments, info = self._model.transcribe(
+                np.concatenate(pieces[:-1]),
+                language=language,
+                beam_size=BEAM_SIZE,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                word_timestamps=True,
+            )
+            words = [w for s in segments for w in (s.words or [])]
+        texts: list[list[str]] = [[] for _ in clips]
+        for word in words:
+            middle = (word.start + word.end) / 2
+            owner = [i for i, (a, b) in enumerate(bounds) if a - 0.5 <= middle <= b + 0.5]
+            if len(owner) != 1:
+                return None
+            texts[owner[0]].append(word.word)
+        if not all("".join(t).strip() for t in texts):
+            return None
+        out = []
+        for (a, b), t in zip(bounds, texts, strict=True):
+            text = "".join(t).strip()
+            out.append(Transcript(text=text, segments=[(0.0, b - a, text)], language=info.language))
+        return out
+
     def transcribe(self, audio: np.ndarray, language: str = LANGUAGE) -> Transcript:
         """Transcribe mono float32 audio at 16 kHz.
 
@@ -95,6 +156,21 @@ class Transcriber:
             parts = [(s.start, s.end, s.text.strip()) for s in segments]
         text = " ".join(p[2] for p in parts if p[2]).strip()
         return Transcript(text=text, segments=parts, language=info.language)
+
+
+def _packs(durations: list[float]) -> list[list[int]]:
+    """Indices of consecutive clips grouped so each group, with its gaps,
+    fits in :data:`WINDOW_S`."""
+    packs: list[list[int]] = []
+    used = WINDOW_S + 1.0
+    for i, seconds in enumerate(durations):
+        if packs and used + PACK_GAP_S + seconds <= WINDOW_S:
+            packs[-1].append(i)
+            used += PACK_GAP_S + seconds
+        else:
+            packs.append([i])
+            used = seconds
+    return packs
 
 
 def whisper_model_dir() -> Path:

@@ -177,23 +177,30 @@ def prepare_clips(
         When no words were recognised in a clip (plus any intake error).
     """
     from voiceclone.intake import IntakeSettings, prepare_reference
+    from voiceclone.transcribe import default_transcriber
 
     report = progress or (lambda fraction, message: None)
-    prepared, transcripts = [], []
+    prepared = []
     for i, source in enumerate(sources):
-        report(0.6 * i / len(sources), f"preparing reference {i + 1} of {len(sources)}")
-        given = texts[i].strip() if texts else ""
-        ref = prepare_reference(
-            source,
-            IntakeSettings(denoise=denoise, transcribe=not given, assess=False),
-            source_sr=SAMPLE_RATE,
+        report(0.5 * i / len(sources), f"preparing reference {i + 1} of {len(sources)}")
+        prepared.append(
+            prepare_reference(
+                source,
+                IntakeSettings(denoise=denoise, transcribe=False, assess=False),
+                source_sr=SAMPLE_RATE,
+            )
         )
-        text = given or (ref.transcript.text if ref.transcript else "")
-        if not text.strip():
+    given = [t.strip() for t in texts] if texts else [""] * len(prepared)
+    missing = [i for i, text in enumerate(given) if not text]
+    if missing:
+        report(0.5, "transcribing the references")
+        heard = default_transcriber().transcribe_many([prepared[i].audio for i in missing])
+        for i, transcript in zip(missing, heard, strict=True):
+            given[i] = transcript.text.strip()
+    for i, text in enumerate(given):
+        if not text:
             raise VoiceCloneError(f"no words were recognised in reference {i + 1}")
-        prepared.append(ref)
-        transcripts.append(text)
-    return prepared, transcripts
+    return prepared, given
 
 
 def fit_from_references(
