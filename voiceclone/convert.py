@@ -39,7 +39,7 @@ from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd
 
 FORMAT_VERSION = 1
 FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
-N_CLUSTERS = 16
+N_CLUSTERS = 64
 PITCH_FLOOR_HZ, PITCH_CEIL_HZ = 75.0, 600.0
 SPEECH_C0_RANGE = 6.0
 """Frames whose c0 (log energy) is within this of the loudest are speech."""
