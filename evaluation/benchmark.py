@@ -120,9 +120,40 @@ class InstantCloneSystem:
             yield audio
 
 
+class TrainedCloneSystem(InstantCloneSystem):
+    """The trained clone (issue 5): the instant fit, then a per-voice mapping
+    trained on the same clips (MSE, then the adversarial stage unless
+    ``gan`` is false)."""
+
+    name = "trained"
+    gan = True
+
+    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
+        import dataclasses
+
+        from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
+        from voiceclone.voices import base_readings, fit_from_references, prepare_clips
+
+        refs, transcripts = prepare_clips(clips)
+        audio = [r.audio for r in refs]
+        model, _ = fit_from_references(audio, transcripts)
+        pairs = parallel_pairs(audio, base_readings(transcripts), model)
+        timbre = train(pairs, model, TrainSettings(gan=self.gan), data_hash(audio, transcripts))
+        return dataclasses.replace(model, timbre=timbre)
+
+
+class MseCloneSystem(TrainedCloneSystem):
+    """The trained clone without the adversarial stage (the ablation's middle)."""
+
+    name = "mse"
+    gan = False
+
+
 SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
     "base": BaseVoiceSystem,
     "instant": InstantCloneSystem,
+    "mse": MseCloneSystem,
+    "trained": TrainedCloneSystem,
 }
 
 

@@ -27,7 +27,8 @@ Everything runs at 16 kHz.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 
@@ -83,6 +84,11 @@ class ConversionModel:
     offsets: np.ndarray
     variance: float
     fit_mcd: float
+    timbre: Callable[[np.ndarray], np.ndarray] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """A trained timbre mapping (:class:`voiceclone.train.TrainedTimbre`) that
+    replaces the cluster offsets when set; not part of the ``.npz`` file."""
 
     @property
     def target_median_hz(self) -> float:
@@ -116,7 +122,7 @@ class ConversionModel:
                         f"{Path(path).name}: conversion model format "
                         f"{int(data['format_version'])}, expected {FORMAT_VERSION}"
                     )
-                values = {f.name: data[f.name] for f in fields(cls)}
+                values = {f.name: data[f.name] for f in fields(cls) if f.name != "timbre"}
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"conversion model {Path(path).name} is damaged: {exc}") from exc
         return cls(
@@ -184,7 +190,7 @@ def fit_conversion(target: np.ndarray, source: np.ndarray) -> ConversionModel:
     x_plain = _speech_frames(plain)[:, 1:]
     if min(len(x_plain), len(y)) < MIN_FIT_FRAMES:
         raise TooShortError("too little speech to fit a clone (need at least 1 s)")
-    path = _align(x_plain, y)
+    path = align_frames(x_plain, y)
     segment = source[: int(MAX_SEARCH_S * SAMPLE_RATE)]
     ratio = _pick_formant_ratio(target, segment, median, range_factor)
     chosen = (
@@ -222,11 +228,11 @@ def convert(model: ConversionModel, audio: np.ndarray) -> np.ndarray:
     audio = np.asarray(audio, dtype=np.float32)
     shifted = shift_voice(audio, model.formant_ratio, model.target_median_hz, model.range_factor)
     mcep = analyse(shifted).mcep
-    d2 = ((mcep[:, None, 1:] - model.centroids[None]) ** 2).sum(-1)
-    weights = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * model.variance))
-    weights /= weights.sum(axis=1, keepdims=True)
     diff = np.zeros_like(mcep)
-    diff[:, 1:] = weights @ model.offsets
+    if model.timbre is None:
+        diff[:, 1:] = cluster_mapping(model, mcep)
+    else:
+        diff[:, 1:] = model.timbre(mcep) - mcep[:, 1:]
     out = differential_filter(shifted, diff)
     rms_in, rms_out = np.sqrt(np.mean(audio**2)), np.sqrt(np.mean(out**2))
     if rms_out > 0:
@@ -235,6 +241,15 @@ def convert(model: ConversionModel, audio: np.ndarray) -> np.ndarray:
     if peak > 0.99:
         out *= 0.99 / peak
     return out.astype(np.float32)
+
+
+def cluster_mapping(model: ConversionModel, mcep: np.ndarray) -> np.ndarray:
+    """The instant clone's per-frame offsets ``(T, order)`` for source mel-cepstra
+    ``(T, order + 1)``: each frame's soft (Gaussian-weighted) mix of cluster offsets."""
+    d2 = ((mcep[:, None, 1:] - model.centroids[None]) ** 2).sum(-1)
+    weights = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * model.variance))
+    weights /= weights.sum(axis=1, keepdims=True)
+    return weights @ model.offsets
 
 
 def differential_filter(audio: np.ndarray, diff_mcep: np.ndarray) -> np.ndarray:
@@ -310,7 +325,7 @@ def _speech_frames(mcep: np.ndarray, like: np.ndarray | None = None) -> np.ndarr
     return mcep[:n][keep[:n]]
 
 
-def _align(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def align_frames(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """DTW path ``(L, 2)`` of (x index, y index) on per-sequence standardised frames."""
     xn = (x - x.mean(0)) / (x.std(0) + 1e-6)
     yn = (y - y.mean(0)) / (y.std(0) + 1e-6)

@@ -6,7 +6,9 @@ A voice lives in ``$VOICECLONE_HOME/voices/<name>/``:
   and quality reports, reference length, conversion settings;
 - ``reference.wav``: the processed references joined (16 kHz);
 - ``model.npz``: the fitted :class:`~voiceclone.convert.ConversionModel`;
-- ``embedding.npy``: the speaker embedding of the reference.
+- ``embedding.npy``: the speaker embedding of the reference;
+- ``trained.pt`` + ``trained.json``: a trained mapping, once ``train`` has run
+  (:mod:`voiceclone.train`).
 
 Writes are atomic: a profile is built in a hidden folder next to the others
 and renamed into place, so a crash never leaves half a voice.
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -145,7 +148,8 @@ def enroll(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "reference_seconds": round(len(reference) / SAMPLE_RATE, 2),
         "clips": [
-            {"transcript": t, "report": r} for t, r in zip(transcripts, reports, strict=True)
+            {"transcript": t, "report": r, "samples": len(ref.audio)}
+            for t, r, ref in zip(transcripts, reports, prepared, strict=True)
         ],
         "model": {
             "formant_ratio": model.formant_ratio,
@@ -210,18 +214,73 @@ def fit_from_references(
 
     Returns the model and the joined reference audio.
     """
-    from voiceclone.base_voice import default_voice
 
     report = progress or (lambda fraction, message: None)
-    voice = default_voice()
     report(0.65, "the base voice reads the transcripts")
-    base = [
-        load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
-        for text in transcripts
-    ]
+    base = base_readings(transcripts)
     report(0.75, "fitting pitch, formants and timbre")
     reference = _join(refs)
     return fit_conversion(reference, _join(base)), reference
+
+
+def base_readings(transcripts: list[str]) -> list[np.ndarray]:
+    """The base voice reading each transcript (16 kHz)."""
+    from voiceclone.base_voice import default_voice
+
+    voice = default_voice()
+    return [
+        load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
+        for text in transcripts
+    ]
+
+
+def reference_clips(voice: Voice) -> tuple[list[np.ndarray], list[str]]:
+    """A saved voice's processed reference clips and their transcripts."""
+    clips = voice.profile["clips"]
+    if not all("samples" in c for c in clips):
+        raise ModelError(
+            f"voice {voice.name!r} was saved before training existed; enrol it again to train"
+        )
+    joined = load_audio(voice.folder / "reference.wav", SAMPLE_RATE)
+    gap, out, start = int(round(CLIP_GAP_S * SAMPLE_RATE)), [], 0
+    for clip in clips:
+        out.append(joined[start : start + clip["samples"]])
+        start += clip["samples"] + gap
+    return out, [c["transcript"] for c in clips]
+
+
+def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
+    """Train a saved voice's mapping (:mod:`voiceclone.train`) and save it beside
+    the profile; later loads of the voice use it.
+
+    Returns the :class:`~voiceclone.train.TrainedTimbre`.
+    """
+    from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
+
+    report = progress or (lambda fraction, message: None)
+    voice = load_voice(name, trained=False)
+    refs, transcripts = reference_clips(voice)
+    report(0.0, "the base voice reads the transcripts")
+    bases = base_readings(transcripts)
+    report(0.05, "aligning the parallel corpus")
+    pairs = parallel_pairs(refs, bases, voice.model)
+    timbre = train(
+        pairs,
+        voice.model,
+        settings or TrainSettings(),
+        data_hash(refs, transcripts),
+        progress=lambda f, m: report(0.1 + 0.9 * f, m),
+    )
+    tmp = Path(tempfile.mkdtemp(prefix=".train-", dir=voice.folder))
+    try:
+        timbre.save(tmp)
+        from voiceclone.train import CHECKPOINT, SIDECAR
+
+        os.replace(tmp / CHECKPOINT, voice.folder / CHECKPOINT)
+        os.replace(tmp / SIDECAR, voice.folder / SIDECAR)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return timbre
 
 
 def _join(clips: list[np.ndarray]) -> np.ndarray:
@@ -250,8 +309,12 @@ def _write_atomically(folder, profile, reference, model, embedding, overwrite) -
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_voice(name: str) -> Voice:
-    """Load a saved voice (profile and model; no audio is decoded)."""
+def load_voice(name: str, trained: bool = True) -> Voice:
+    """Load a saved voice (profile and model; no audio is decoded).
+
+    With ``trained`` (the default), a trained mapping saved beside the profile
+    (``trained.pt`` + ``trained.json``) replaces the instant timbre mapping.
+    """
     folder = _folder(name)
     profile_path = folder / "profile.json"
     if not profile_path.is_file():
@@ -263,7 +326,14 @@ def load_voice(name: str) -> Voice:
         raise ModelError(f"voice {name!r} is damaged: {exc}") from exc
     if profile.get("format_version") != PROFILE_VERSION:
         raise ModelError(f"voice {name!r} has profile format {profile.get('format_version')}")
-    return Voice(name, folder, profile, ConversionModel.load(folder / "model.npz"))
+    model = ConversionModel.load(folder / "model.npz")
+    if trained and (folder / "trained.json").is_file():
+        import dataclasses
+
+        from voiceclone.train import TrainedTimbre
+
+        model = dataclasses.replace(model, timbre=TrainedTimbre.load(folder, model))
+    return Voice(name, folder, profile, model)
 
 
 def rename_voice(old: str, new: str) -> None:
