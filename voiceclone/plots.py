@@ -56,3 +56,23 @@ def log_spectrogram(audio: np.ndarray, sr: int) -> tuple[np.ndarray, tuple[float
     db = 10 * np.log10(power + 1e-12)
     db = np.maximum(db, db.max() - DB_RANGE)
     return db, (0.0, len(audio) / sr, 0.0, sr / 2 / 1000)
+
+
+def training_figure(curve: list[dict]) -> Figure:
+    """Held-out mel-cepstral distance per epoch of a training run (one colour
+    per stage), with the instant clone's distance as a dashed line."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    start = [p["val_mcd"] for p in curve if p["stage"] == "instant"]
+    if start:
+        ax.axhline(start[0], color="#888888", linestyle="--", label="instant clone")
+    for stage, colour in (("mse", "#1f4e79"), ("gan", "#c0504d")):
+        points = [(p["epoch"], p["val_mcd"]) for p in curve if p["stage"] == stage]
+        if points:
+            epochs, values = zip(*points, strict=True)
+            ax.plot(epochs, values, marker="o", markersize=3, color=colour, label=stage.upper())
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("held-out MCD (dB)")
+    ax.set_title("training: distance to the real voice on held-out clips (lower is better)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
