@@ -26,6 +26,9 @@ HELD_OUT_PARTS = (
     "A young fox crept along the hedge looking for something to eat.",
 )
 HELD_OUT = " ".join(HELD_OUT_PARTS)
+# "Still intelligible": WER of the clone on the two sentences. Measured 0-17 % over
+# 18 runs (6 fits from 4-5 clips, 3 syntheses each); the bound is 5 words of 23.
+MAX_CLONE_WER = 0.25
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def test_clone_is_closer_to_the_target_and_intelligible(saved, target_voice, tra
     clone = speak_in_voice(voice.model, HELD_OUT)
     base = synthesise_base(HELD_OUT)
     assert _similarity(clone, real) > _similarity(base, real) + 0.1
-    assert wer(HELD_OUT, transcriber.transcribe(clone).text) <= 0.2
+    assert wer(HELD_OUT, transcriber.transcribe(clone).text) <= MAX_CLONE_WER
 
 
 def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
@@ -109,7 +112,7 @@ def test_speech_to_speech_keeps_words_and_timing(saved, target_voice, transcribe
     source = synthesise_base(HELD_OUT)
     out = revoice(voice.model, source)
     assert len(out) == len(source)
-    assert wer(HELD_OUT, transcriber.transcribe(out).text) <= 0.2
+    assert wer(HELD_OUT, transcriber.transcribe(out).text) <= MAX_CLONE_WER
     assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
 
 
@@ -202,7 +205,7 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
     assert proc.returncode == 0, proc.stderr
     from voiceclone.audio import load_audio
 
-    assert wer(HELD_OUT, transcriber.transcribe(load_audio(out)).text) <= 0.2
+    assert wer(HELD_OUT, transcriber.transcribe(load_audio(out)).text) <= MAX_CLONE_WER
     converted = tmp_path / "converted.wav"
     proc = run("convert", "--voice", "cli", "--source", str(out), "--out", str(converted))
     assert proc.returncode == 0, proc.stderr

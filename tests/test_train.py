@@ -166,7 +166,7 @@ def test_train_tab(browser, home, trained):
             status = page.locator("#train-status")
             expect(status).to_contain_text("Trained", timeout=180_000)
             expect(status).to_contain_text("similarity to the reference")
-            expect(page.locator("#train-after audio")).to_have_count(1)
+            expect(page.locator("#train-after audio").first).to_be_attached()
             assert "Traceback" not in page.locator("body").inner_text()
             page.screenshot(path="/tmp/train_tab.png", full_page=True)
         finally:

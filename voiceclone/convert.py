@@ -84,7 +84,7 @@ class ConversionModel:
     offsets: np.ndarray
     variance: float
     fit_mcd: float
-    timbre: Callable[[np.ndarray], np.ndarray] | None = field(
+    timbre: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
         default=None, compare=False, repr=False
     )
     """A trained timbre mapping (:class:`voiceclone.train.TrainedTimbre`) that
@@ -227,12 +227,13 @@ def convert(model: ConversionModel, audio: np.ndarray) -> np.ndarray:
     """Convert mono 16 kHz speech (shape ``(n,)``) into the model's voice."""
     audio = np.asarray(audio, dtype=np.float32)
     shifted = shift_voice(audio, model.formant_ratio, model.target_median_hz, model.range_factor)
-    mcep = analyse(shifted).mcep
+    features = analyse(shifted)
+    mcep = features.mcep
     diff = np.zeros_like(mcep)
     if model.timbre is None:
         diff[:, 1:] = cluster_mapping(model, mcep)
     else:
-        diff[:, 1:] = model.timbre(mcep) - mcep[:, 1:]
+        diff[:, 1:] = model.timbre(mcep, features.f0) - mcep[:, 1:]
     out = differential_filter(shifted, diff)
     rms_in, rms_out = np.sqrt(np.mean(audio**2)), np.sqrt(np.mean(out**2))
     if rms_out > 0:

@@ -41,6 +41,8 @@ from voiceclone.features import MCD_CONSTANT, FeatureSettings, analyse
 
 FORMAT_VERSION = 1
 CHECKPOINT, SIDECAR = "trained.pt", "trained.json"
+VOICED_RAMP = 5
+"""Frames over which the trained correction fades in and out at voicing edges."""
 ProgressFn = Callable[[float, str], None]
 
 
@@ -67,6 +69,8 @@ class TrainSettings:
     """
 
     hidden: int = 64
+    input_noise: float = 0.0
+    weight_decay: float = 0.0
     mse_epochs: int = 60
     gan_epochs: int = 30
     patience: int = 8
@@ -79,14 +83,14 @@ class TrainSettings:
 
 @dataclass
 class TrainedTimbre:
-    """A trained mapping: call it on source mel-cepstra ``(T, order + 1)`` to
-    get the target mel-cepstra ``(T, order)`` (c1...)."""
+    """A trained mapping: call it on source mel-cepstra ``(T, order + 1)`` and
+    F0 ``(T,)`` to get the target mel-cepstra ``(T, order)`` (c1...)."""
 
     network: object
     instant: ConversionModel
     meta: dict
 
-    def __call__(self, mcep: np.ndarray) -> np.ndarray:
+    def __call__(self, mcep: np.ndarray, f0: np.ndarray) -> np.ndarray:
         import torch
 
         x = mcep[:, 1:]
@@ -94,7 +98,7 @@ class TrainedTimbre:
         with torch.no_grad():
             inputs = torch.as_tensor(_standardise(x, self.meta)[None], dtype=torch.float32)
             correction = self.network(inputs)[0].numpy().astype(np.float64)
-        return base + correction
+        return base + voiced_weight(f0, len(mcep))[:, None] * correction
 
     def save(self, folder: Path) -> None:
         """Write ``trained.pt`` and ``trained.json`` into ``folder``."""
@@ -130,28 +134,47 @@ class TrainedTimbre:
         return cls(network, instant, meta)
 
 
+def voiced_weight(f0: np.ndarray, frames: int) -> np.ndarray:
+    """Where the trained correction applies, ``(frames,)`` in [0, 1]: voiced
+    frames, with :data:`VOICED_RAMP`-frame ramps.
+
+    Measured on the benchmark voices: corrections on unvoiced frames (fricatives,
+    bursts, silence) cost intelligibility (Whisper heard "fox" as "thoughts",
+    WER 28 % against 7 % for the instant clone on awb) and add little
+    similarity; on voiced frames only, WER was 14 % with the same similarity.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    voiced = np.zeros(frames)
+    n = min(frames, len(f0))
+    voiced[:n] = f0[:n] > 0
+    return uniform_filter1d(voiced, VOICED_RAMP, mode="nearest")
+
+
 def parallel_pairs(
     refs: list[np.ndarray], bases: list[np.ndarray], instant: ConversionModel
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per clip: source mel-cepstra ``(T, order + 1)`` of the shifted base voice
-    and the aligned target mel-cepstra ``(T, order)`` (c1...)."""
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per clip: source mel-cepstra ``(T, order + 1)`` of the shifted base voice,
+    the aligned target mel-cepstra ``(T, order)`` (c1...), and the source's
+    :func:`voiced_weight` ``(T,)``."""
     pairs = []
     for ref, base in zip(refs, bases, strict=True):
         shifted = shift_voice(
             base, instant.formant_ratio, instant.target_median_hz, instant.range_factor
         )
-        x, y = analyse(shifted).mcep, analyse(ref).mcep[:, 1:]
+        source = analyse(shifted)
+        x, y = source.mcep, analyse(ref).mcep[:, 1:]
         path = align_frames(x[:, 1:], y)
         sums = np.zeros((len(x), y.shape[1]))
         counts = np.zeros(len(x))
         np.add.at(sums, path[:, 0], y[path[:, 1]])
         np.add.at(counts, path[:, 0], 1)
-        pairs.append((x, sums / np.maximum(counts, 1)[:, None]))
+        pairs.append((x, sums / np.maximum(counts, 1)[:, None], voiced_weight(source.f0, len(x))))
     return pairs
 
 
 def train(
-    pairs: list[tuple[np.ndarray, np.ndarray]],
+    pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
     instant: ConversionModel,
     settings: TrainSettings = TrainSettings(),
     data_hash: str = "",
@@ -176,7 +199,7 @@ def train(
     order = rng.permutation(len(pairs))
     n_val = max(1, int(round(settings.held_out * len(pairs))))
     val, fit = [pairs[i] for i in order[:n_val]], [pairs[i] for i in order[n_val:]]
-    stacked = np.concatenate([x[:, 1:] for x, _ in fit])
+    stacked = np.concatenate([x[:, 1:] for x, _, _ in fit])
     meta = {
         "format_version": FORMAT_VERSION,
         "features": _feature_dict(),
@@ -195,7 +218,9 @@ def train(
     instant_mcd = best["mcd"]
     curve.append({"epoch": 0, "stage": "instant", "train_loss": None, "val_mcd": instant_mcd})
     total = settings.mse_epochs + (settings.gan_epochs if settings.gan else 0)
-    opt = torch.optim.Adam(net.parameters(), lr=settings.learning_rate)
+    opt = torch.optim.Adam(
+        net.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay
+    )
     epoch = _stage(
         net, opt, fit_t, val_t, settings, settings.mse_epochs, best, curve, "mse", 0, total, report
     )
@@ -232,7 +257,7 @@ def train(
         "instant_val_mcd_db": round(float(instant_mcd), 3),
         "kept_stage": best["stage"],
         "train_seconds": round(time.perf_counter() - start, 2),
-        "frames": int(sum(len(x) for x, _ in fit)),
+        "frames": int(sum(len(x) for x, _, _ in fit)),
         "held_out_clips": n_val,
     }
     meta["curve"] = curve
@@ -259,8 +284,10 @@ def _stage(
         net.train()
         losses = []
         for i in np.random.default_rng(settings.seed + done + epoch).permutation(len(fit_t)):
-            x, base, y = fit_t[i]
-            pred = base + net(x)
+            x, base, y, w = fit_t[i]
+            if settings.input_noise:
+                x = x + settings.input_noise * torch.randn_like(x)
+            pred = base + w * net(x)
             loss = torch.mean((pred - y) ** 2)
             if disc is not None:
                 d, d_opt = disc
@@ -300,8 +327,8 @@ def _val_mcd(net, val_t) -> float:
     net.eval()
     total, frames = 0.0, 0
     with torch.no_grad():
-        for x, base, y in val_t:
-            diff = base + net(x) - y
+        for x, base, y, w in val_t:
+            diff = base + w * net(x) - y
             total += float(torch.sqrt((diff**2).sum(-1)).sum())
             frames += diff.shape[1]
     return float(MCD_CONSTANT * total / max(frames, 1))
@@ -311,12 +338,12 @@ def _tensors(pairs, instant, meta, device):
     import torch
 
     out = []
-    for x, y in pairs:
+    for x, y, w in pairs:
         base = x[:, 1:] + cluster_mapping(instant, x)
         out.append(
             tuple(
                 torch.as_tensor(a[None], dtype=torch.float32, device=device)
-                for a in (_standardise(x[:, 1:], meta), base, y)
+                for a in (_standardise(x[:, 1:], meta), base, y, w[:, None])
             )
         )
     return out
