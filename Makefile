@@ -24,3 +24,4 @@ bench: setup
 	$(PY) benchmarks/bench_metrics.py --write-docs
 	$(PY) -m evaluation benchmark --system base
 	$(PY) -m evaluation benchmark --system instant --reference-seconds 5,10,30
+	$(PY) benchmarks/bench_ablation.py --reference-seconds 60

@@ -68,6 +68,8 @@ def main() -> int:
         command += f" --reference-seconds {args.reference_seconds:g}"
         body = [f"Measured {machine_line()}. Command: `{command}`.", ""]
         body.append(
+            "`instant`: the instant clone; `mse`: the trained mapping, MSE only; `trained`: "
+            "MSE then the adversarial (LSGAN) stage. "
             "The three systems are enrolled on the same reference clips of each voice "
             "and speak the same 8 held-out sentences; columns as in the cloning benchmark. "
             "Training time is part of `enrol s` for `mse` and `trained`."

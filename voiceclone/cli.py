@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a saved voice's mapping (a minute or more)")
     train.add_argument("--voice", required=True, help="saved voice name")
-    train.add_argument("--no-gan", action="store_true", help="MSE only, no adversarial stage")
+    train.add_argument("--gan", action="store_true", help="add the adversarial stage after MSE")
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(func=cmd_train)
 
@@ -173,7 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     with _percent_bar() as progress:
         timbre = train_voice(
-            args.voice, TrainSettings(gan=not args.no_gan, seed=args.seed), progress=progress
+            args.voice, TrainSettings(gan=args.gan, seed=args.seed), progress=progress
         )
     m = timbre.meta["metrics"]
     print(

@@ -12,10 +12,10 @@ refined by a small recurrent network trained for that voice:
    correction on top of the instant clone's mapping, and its last layer starts
    at zero, so training starts from the instant clone and can only be kept
    when it does better on held-out clips.
-3. **Training.** MSE first; then an adversarial stage (least-squares GAN,
-   a small convolutional discriminator over mel-cepstral sequences) against
-   the over-smoothing that MSE alone gives. Early stopping on the held-out
-   clips' mel-cepstral distance; seeded; GPU when present.
+3. **Training.** MSE first; then, when asked for, an adversarial stage
+   (least-squares GAN, a small convolutional discriminator over mel-cepstral
+   sequences) against the over-smoothing that MSE alone gives. Early stopping
+   on the held-out clips' mel-cepstral distance; seeded; GPU when present.
 4. **Use.** The predicted target minus the source mel-cepstra drive the same
    differential filter as the instant clone (no vocoder).
 
@@ -65,7 +65,9 @@ class TrainSettings:
         Fraction of clips kept out of training (at least one).
     seed : int
     gan : bool
-        Run the adversarial stage (``False`` gives the MSE-only model).
+        Run the adversarial stage after MSE. Off by default: in the ablation
+        (docs/BENCHMARKS.md, 60 s per voice) it gave no more similarity than
+        MSE alone and a higher MCD and WER.
     """
 
     hidden: int = 64
@@ -78,7 +80,7 @@ class TrainSettings:
     learning_rate: float = 2e-3
     held_out: float = 0.15
     seed: int = 0
-    gan: bool = True
+    gan: bool = False
 
 
 @dataclass
