@@ -214,7 +214,6 @@ def fit_from_references(
 
     Returns the model and the joined reference audio.
     """
-
     report = progress or (lambda fraction, message: None)
     report(0.65, "the base voice reads the transcripts")
     base = base_readings(transcripts)
