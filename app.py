@@ -18,6 +18,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
+import app_listening
 from voiceclone.errors import VoiceCloneError
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
@@ -384,7 +385,7 @@ def build_app() -> gr.Blocks:
         gr.Markdown(
             "# voiceclone\nCheck a reference recording (Voice), hear the base voice (Speak), "
             "clone a voice and speak or re-voice in it (Clone), train it for a closer clone "
-            "(Train), and measure quality (Evaluate)."
+            "(Train), measure quality (Evaluate), and run listener rating sessions (Listening)."
         )
         reference_state = gr.State(None)  # per-session: this visitor's last report
         with gr.Tab("Voice", id="voice"):
@@ -423,6 +424,13 @@ def build_app() -> gr.Blocks:
             _train_tab(train_tab)
         with gr.Tab("Evaluate", id="evaluate"):
             _evaluate_tab()
+        with gr.Tab("Listening", id="listening"):
+            lt_voices, lt_sessions = app_listening.designer_tab()
+        demo.load(app_listening.designer_refresh, inputs=None, outputs=[lt_voices, lt_sessions])
+    with demo.route("Listen", "/listen", show_in_navbar=False):
+        app_listening.rater_page(demo)
+    with demo.route("Results", "/results", show_in_navbar=False):
+        app_listening.results_page(demo)
     return demo
 
 

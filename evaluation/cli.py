@@ -72,7 +72,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-docs", action="store_true", help="do not write the table to docs/BENCHMARKS.md"
     )
     bench.set_defaults(func=cmd_benchmark)
+    _listening_parser(sub)
     return parser
+
+
+def _listening_parser(sub) -> None:
+    from evaluation.listening.design import TEST_TYPES
+
+    listening = sub.add_parser("listening", help="listening tests: create, list, export, analyse")
+    lsub = listening.add_subparsers(dest="listening_command", required=True, metavar="ACTION")
+
+    create = lsub.add_parser("create", help="create a session from a manifest CSV or zip")
+    create.add_argument("--manifest", required=True, type=Path, help="manifest CSV, or a zip")
+    create.add_argument("--type", required=True, choices=TEST_TYPES, dest="test_type")
+    create.add_argument("--name", required=True, help="shown to raters")
+    create.add_argument("--instructions", default="", help="Markdown shown above each trial")
+    create.add_argument("--ratings-per-stimulus", type=int, default=8)
+    create.add_argument("--trials-per-rater", type=int, help="default: every trial")
+    create.add_argument("--traps", type=int, default=0, help="spoken trapping clips (MOS/SMOS)")
+    create.add_argument("--no-randomise", action="store_true", help="keep the manifest order")
+    create.add_argument("--no-training", action="store_true", help="skip the training step")
+    create.add_argument("--seed", type=int, default=0)
+    create.add_argument("--url", default="http://localhost:7860", help="where the app is served")
+    create.set_defaults(func=cmd_listening_create)
+
+    show = lsub.add_parser("list", help="list sessions with their rater counts")
+    show.set_defaults(func=cmd_listening_list)
+
+    export = lsub.add_parser("export", help="write ratings (CSV, JSON) and P.808-style tables")
+    export.add_argument("--session", required=True)
+    export.add_argument("--out", required=True, type=Path, help="folder to write")
+    export.set_defaults(func=cmd_listening_export)
+
+    analyse = lsub.add_parser("analyse", help="screen raters and print the statistics")
+    source = analyse.add_mutually_exclusive_group(required=True)
+    source.add_argument("--session", help="a stored session")
+    source.add_argument("--ratings", type=Path, help="an exported ratings CSV")
+    analyse.add_argument("--out", type=Path, help="also write tables, plots and JSON here")
+    analyse.add_argument("--json", action="store_true", help="print the analysis as JSON")
+    analyse.set_defaults(func=cmd_listening_analyse)
 
 
 def _seconds_list(value: str) -> tuple[float, ...]:
@@ -193,6 +231,93 @@ def cmd_batch(args: argparse.Namespace) -> int:
     )
     failed = result.provenance["failed"]
     print(f"{len(rows)} rows, {failed} failed; wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def cmd_listening_create(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from tqdm import tqdm
+
+    from evaluation.listening.design import SessionDesign, extract_zip, read_manifest
+    from evaluation.listening.stimuli import trap_clips
+    from evaluation.listening.store import ListeningStore
+
+    design = SessionDesign(
+        name=args.name,
+        test_type=args.test_type,
+        instructions=args.instructions,
+        ratings_per_stimulus=args.ratings_per_stimulus,
+        trials_per_rater=args.trials_per_rater,
+        randomise=not args.no_randomise,
+        training=not args.no_training,
+        seed=args.seed,
+    )
+    work = Path(tempfile.mkdtemp(prefix="voiceclone-listening-"))
+    manifest, confine = args.manifest, False
+    if args.manifest.suffix.lower() == ".zip":
+        manifest, confine = extract_zip(args.manifest, work / "zip"), True
+    specs, base = read_manifest(manifest)
+    specs += trap_clips(args.test_type, args.traps, work / "traps", seed=args.seed)
+    with tqdm(total=100, unit="%", file=sys.stderr, disable=None) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.set_description(message)
+            bar.update(int(100 * fraction) - bar.n)
+
+        created = ListeningStore().create_session(
+            design, specs, base, confine=confine, progress=progress
+        )
+    url = args.url.rstrip("/")
+    print(f"session {created.session_id}: {created.trials} trials")
+    print(f"rater link: {url}/listen?s={created.session_id}")
+    print(f"admin link: {url}/results?s={created.session_id}&token={created.admin_token}")
+    return 0
+
+
+def cmd_listening_list(args: argparse.Namespace) -> int:
+    from evaluation.listening.store import ListeningStore
+
+    sessions = ListeningStore().sessions()
+    if not sessions:
+        print("no listening sessions yet")
+    for s in sessions:
+        print(
+            f"{s['session_id']}  {s['test_type']:6s}  {s['raters']:3d} raters  "
+            f"{s['ratings']:5d} votes  {s['created_at'][:19]}  {s['name']}"
+        )
+    return 0
+
+
+def cmd_listening_export(args: argparse.Namespace) -> int:
+    from evaluation.listening.export import export_session
+    from evaluation.listening.store import ListeningStore
+
+    paths = export_session(ListeningStore(), args.session, args.out)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def cmd_listening_analyse(args: argparse.Namespace) -> int:
+    from evaluation.listening.export import (
+        analyse_frame,
+        analyse_session,
+        read_ratings,
+        write_analysis,
+    )
+    from evaluation.listening.store import ListeningStore
+
+    if args.session:
+        result = analyse_session(ListeningStore(), args.session)
+    else:
+        result = analyse_frame(read_ratings(args.ratings))
+    if args.json:
+        print(json.dumps(result.analysis.to_dict(), indent=2, default=str))
+    else:
+        print(result.text())
+    if args.out:
+        paths = write_analysis(result, args.out)
+        print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
     return 0
 
 

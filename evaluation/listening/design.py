@@ -44,6 +44,17 @@ TEST_NAMES = {
     "abx": "ABX discrimination",
     "mushra": "MUSHRA (0-100, hidden reference and anchor)",
 }
+DEFAULT_INSTRUCTIONS = {
+    "mos": "Listen to each clip and rate how **natural** the speech sounds.",
+    "smos": "Listen to the reference, then the clip: is it the **same speaker**?",
+    "cmos": "Listen to A, then B. How does **B** compare with A in naturalness?",
+    "ab": "Listen to A and B. Which one sounds **more natural**?",
+    "abx": "Listen to A, B and X. Is X the same recording as **A** or as **B**?",
+    "mushra": (
+        "Listen to the reference, then rate every clip 0-100 against it. One clip is the "
+        "reference itself, hidden: give it 100."
+    ),
+}
 KINDS = ("test", "gold", "trap", "training")
 PAIRWISE = ("cmos", "ab", "abx")
 CHECKED = ("mos", "smos")

@@ -308,8 +308,9 @@ class ListeningStore:
 
         def load(path: str) -> np.ndarray:
             if path not in audio_cache:
+                resolved = resolve(path)
                 try:
-                    audio_cache[path] = load_audio(resolve(path), STIMULUS_RATE)
+                    audio_cache[path] = load_audio(resolved, STIMULUS_RATE)
                 except VoiceCloneError as exc:
                     raise DesignError(f"{Path(path).name}: {exc}") from None
             return audio_cache[path]
