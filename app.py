@@ -596,4 +596,5 @@ if __name__ == "__main__":
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=MAX_UPLOAD,
         show_error=True,
+        css=app_listening.CSS,
     )

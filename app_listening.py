@@ -33,7 +33,10 @@ from voiceclone.errors import VoiceCloneError
 MAX_SLOTS = 8
 """Most clips on one screen (MUSHRA: six systems, hidden reference, anchor)."""
 MAX_TRAINING = 2
-ROUTES = ("listen", "results")
+CSS = ".nav-holder { display: none !important; }"
+"""The listening pages are reached by link only; the navbar (which
+``gr.Navbar(visible=False)`` does not hide on a route page in Gradio 6.31)
+would lead raters into the main app."""
 
 
 def _store() -> ListeningStore:
@@ -496,7 +499,6 @@ def _bar(position: int, total: int) -> str:
 
 def rater_page(demo: gr.Blocks) -> None:
     """Build the rater page inside ``demo``'s current route."""
-    gr.Navbar(visible=False)
     RaterPage().wire(demo)
 
 
@@ -505,13 +507,14 @@ def rater_page(demo: gr.Blocks) -> None:
 
 def results_page(demo: gr.Blocks) -> None:
     """Build the admin results page inside ``demo``'s current route."""
-    gr.Navbar(visible=False)
     header = gr.Markdown(elem_id="rs-header")
     refresh = gr.Button("Refresh", elem_id="rs-refresh")
     summary = gr.Markdown(elem_id="rs-summary")
     systems = gr.Dataframe(label="Per system (screened): mean, 95 % t-CI and bootstrap CI",
                            elem_id="rs-systems", interactive=False)  # fmt: skip
-    pairs = gr.Dataframe(label="Pairs (A/B, ABX, CMOS)", interactive=False, elem_id="rs-pairs")
+    pairs = gr.Dataframe(
+        label="Pairwise comparisons (Holm-adjusted p)", interactive=False, elem_id="rs-pairs"
+    )
     ranking = gr.Dataframe(label="Ranking", interactive=False, elem_id="rs-ranking")
     with gr.Row():
         plot_systems = gr.Plot(label="Means with 95 % CI")
@@ -524,6 +527,14 @@ def results_page(demo: gr.Blocks) -> None:
                raters, stimuli, files]  # fmt: skip
     demo.load(show_results, inputs=None, outputs=outputs)
     refresh.click(show_results, inputs=None, outputs=outputs)
+
+
+def _display(table, digits: int = 3):
+    """A result table for the page: rounded, with missing values shown as 'n/a'
+    (e.g. a bootstrap interval with too few raters)."""
+    if table is None or table.empty:
+        return None
+    return table.round(digits).astype(object).where(table.notna(), "n/a")
 
 
 def show_results(request: gr.Request):
@@ -551,14 +562,14 @@ def show_results(request: gr.Request):
     paths = export_session(store, session_id, out, result)
     return (
         header,
-        result.analysis.summary,
-        result.analysis.systems.round(3),
-        result.analysis.pairs.round(4) if result.analysis.pairs is not None else None,
-        result.analysis.ranking.round(3) if result.analysis.ranking is not None else None,
+        "\n".join(f"- {line}" for line in result.analysis.summary.splitlines() if line.strip()),
+        _display(result.analysis.systems),
+        _display(result.analysis.pairs, 4),
+        _display(result.analysis.ranking),
         result.figures.get("systems"),
         result.figures.get("ranking"),
         result.figures.get("votes"),
-        result.analysis.raters,
-        result.analysis.stimuli.round(3),
+        _display(result.analysis.raters),
+        _display(result.analysis.stimuli),
         [str(p) for p in paths],
     )

@@ -1,8 +1,9 @@
 """Statistics of listening-test ratings: validation, rater screening, per-system
 estimates with confidence intervals, pairwise tests and rankings.
 
-Input is one row per vote, in the export format of the store
-(:func:`validate_ratings` lists the columns). Extra columns are ignored.
+Input is one row per vote, in the export format of the store, with the
+columns :data:`RATING_COLUMNS` (extra columns are ignored); gold and trap
+rows check the rater and never enter the statistics.
 
 Vote conventions
 ----------------
@@ -27,7 +28,11 @@ Statistical choices
   fixed and the raters as a sample from a population: a system's interval is
   for its expected vote on *these* items from a new rater. Pairwise
   comparisons of scale tests (:attr:`ListeningAnalysis.pairs` for mos, smos,
-  mushra) instead pair the systems by item and so generalise over items.
+  mushra) keep that target: they pair the systems *by rater* (each rater's
+  mean vote for one system minus their mean for the other, over the items
+  they rated) and resample raters. Pairing by item would generalise over
+  sentences instead, but a test has few items: with five or fewer the
+  Wilcoxon test over items can never reach p < 0.05.
 - **Two intervals per mean.** ``ci_low``/``ci_high`` is the t-interval of the
   votes (:func:`evaluation.stats.mean_ci`), which assumes independent votes;
   ``boot_low``/``boot_high`` is a percentile *cluster bootstrap over raters*:
@@ -145,6 +150,10 @@ BT_TOLERANCE = 1e-10
 BT_MAX_ITERATIONS = 20_000
 SUMMARY_MAX_NAMES = 5
 """Excluded raters named in the summary before "and N more"."""
+WILCOXON_MIN_N = 6
+"""Smallest sample whose exact two-sided Wilcoxon signed-rank p can fall below 0.05."""
+SUMMARY_MAX_PAIRS = 5
+"""Significant pairs named in the summary before "and N more"."""
 
 RANKING_MEAN = "mean"
 RANKING_BT = "bradley-terry"
@@ -243,8 +252,7 @@ def validate_ratings(df: pd.DataFrame) -> pd.DataFrame:
     if (voted["system"] == "").any():
         raise ValueError("every test vote needs a system")
     if test_type in PAIRWISE:
-        tests = voted
-        if ((tests["system_b"] == "") | (tests["system_b"] == tests["system"])).any():
+        if ((voted["system_b"] == "") | (voted["system_b"] == voted["system"])).any():
             raise ValueError(f"{test_type} votes need two different systems (system, system_b)")
         if not frame["side"].isin(SIDES).all():
             bad_side = frame.loc[~frame["side"].isin(SIDES), "side"].iloc[0]
@@ -380,6 +388,10 @@ def screen(df: pd.DataFrame, rules: ScreeningRules = ScreeningRules()) -> Screen
         As :func:`validate_ratings`, or "no ratings yet" for an empty frame.
     """
     frame, test_type = _checked(df)
+    return _screen(frame, test_type, rules)
+
+
+def _screen(frame: pd.DataFrame, test_type: str, rules: ScreeningRules) -> Screening:
     reasons: dict[str, list[str]] = {r: [] for r in sorted(set(frame["rater_id"]))}
     _screen_gold(frame, test_type, rules, reasons)
     if rules.check_traps:
@@ -404,57 +416,67 @@ def _points(value: float) -> str:
 def _screen_gold(frame, test_type, rules, reasons) -> None:
     gold = frame[frame["kind"] == "gold"]
     tolerance = rules.tolerance(test_type)
-    for rater, rows in gold.groupby("rater_id"):
-        off = np.abs(rows["vote"] - rows["expected"]).to_numpy() > tolerance + 1e-9
-        if off.sum() > rules.max_gold_failures:
-            how = "wrong" if tolerance == 0 else f"off by more than {_points(tolerance)}"
-            reasons[rater].append(f"gold: {int(off.sum())} of {len(rows)} gold clips {how}")
+    off = (gold["vote"] - gold["expected"]).abs() > tolerance + 1e-9
+    counts = off.groupby(gold["rater_id"]).agg(["sum", "count"])
+    how = "wrong" if tolerance == 0 else f"off by more than {_points(tolerance)}"
+    for rater, row in counts[counts["sum"] > rules.max_gold_failures].iterrows():
+        reasons[rater].append(f"gold: {int(row['sum'])} of {int(row['count'])} gold clips {how}")
 
 
 def _screen_traps(frame, reasons) -> None:
     traps = frame[frame["kind"] == "trap"]
-    for rater, rows in traps.groupby("rater_id"):
-        wrong = ~np.isclose(rows["vote"].to_numpy(), rows["expected"].to_numpy())
-        if wrong.any():
-            first = rows[wrong].iloc[0]
-            reasons[rater].append(
-                f"trap: {int(wrong.sum())} of {len(rows)} trapping clips answered wrongly "
-                f"(asked for {first['expected']:g}, answered {first['vote']:g})"
-            )
+    wrong = ~np.isclose(traps["vote"].to_numpy(), traps["expected"].to_numpy())
+    counts = pd.Series(wrong, index=traps.index).groupby(traps["rater_id"]).agg(["sum", "count"])
+    for rater, row in counts[counts["sum"] > 0].iterrows():
+        first = traps[wrong & (traps["rater_id"] == rater).to_numpy()].iloc[0]
+        reasons[rater].append(
+            f"trap: {int(row['sum'])} of {int(row['count'])} trapping clips answered wrongly "
+            f"(asked for {first['expected']:g}, answered {first['vote']:g})"
+        )
+
+
+def _constant(values: pd.Series, raters: pd.Series, min_votes: int) -> pd.DataFrame:
+    """Per rater: count and first value, only for raters whose values never change."""
+    stats = values.groupby(raters).agg(["count", "min", "max"])
+    return stats[(stats["count"] >= min_votes) & (stats["min"] == stats["max"])]
 
 
 def _screen_variance(frame, test_type, rules, reasons) -> None:
     votes = frame[frame["kind"].isin(VOTE_KINDS)]
-    for rater, rows in votes.groupby("rater_id"):
-        values = rows["vote"].to_numpy()
-        if test_type == "cmos":
-            # The rater answered "B against A"; undo the side normalisation.
-            values = np.where(rows["side"].to_numpy() == "b", -values, values)
-        if len(values) >= rules.min_votes_for_variance and np.all(values == values[0]):
-            what = "answers" if test_type == "cmos" else "votes"
-            reasons[rater].append(f"zero variance: all {len(values)} {what} are {values[0]:g}")
+    values = votes["vote"]
+    if test_type == "cmos":
+        # The rater answered "B against A"; undo the side normalisation.
+        values = values.where(votes["side"] != "b", -values)
+    what = "answers" if test_type == "cmos" else "votes"
+    constant = _constant(values, votes["rater_id"], rules.min_votes_for_variance)
+    for rater, row in constant.iterrows():
+        reasons[rater].append(f"zero variance: all {int(row['count'])} {what} are {row['min']:g}")
 
 
 def _screen_side_bias(frame, rules, reasons) -> None:
     votes = frame[(frame["kind"] == "test") & frame["side"].isin(("a", "b"))]
-    for rater, rows in votes.groupby("rater_id"):
-        # Picked the clip shown as A: `system` shown first and preferred, or shown second and not.
-        picked_a = (rows["side"] == "a").to_numpy() == (rows["vote"] == 1.0).to_numpy()
-        if len(picked_a) >= rules.min_votes_for_variance and np.all(picked_a == picked_a[0]):
-            label = "A" if picked_a[0] else "B"
-            reasons[rater].append(f"side bias: chose {label} in all {len(picked_a)} A/B trials")
+    # Picked the clip shown as A: `system` shown first and preferred, or second and not.
+    picked_a = (votes["side"] == "a") == (votes["vote"] == 1.0)
+    constant = _constant(picked_a.astype(int), votes["rater_id"], rules.min_votes_for_variance)
+    for rater, row in constant.iterrows():
+        label = "A" if row["min"] == 1 else "B"
+        reasons[rater].append(f"side bias: chose {label} in all {int(row['count'])} A/B trials")
 
 
 def _screen_mushra(frame, rules, reasons) -> None:
     refs = frame[frame["kind"] == "reference"]
-    for rater, rows in refs.groupby("rater_id"):
-        low = rows.groupby("trial_id")["vote"].min() < rules.mushra_reference_min
-        if low.mean() > rules.mushra_max_low_reference:
-            reasons[rater].append(
-                f"MUSHRA: hidden reference rated below {rules.mushra_reference_min:g} in "
-                f"{int(low.sum())} of {len(low)} trials (more than "
-                f"{rules.mushra_max_low_reference:.0%})"
-            )
+    lowest = refs.groupby(["rater_id", "trial_id"])["vote"].min()
+    low = (
+        (lowest < rules.mushra_reference_min)
+        .groupby(level="rater_id")
+        .agg(["sum", "count", "mean"])
+    )
+    for rater, row in low[low["mean"] > rules.mushra_max_low_reference].iterrows():
+        reasons[rater].append(
+            f"MUSHRA: hidden reference rated below {rules.mushra_reference_min:g} in "
+            f"{int(row['sum'])} of {int(row['count'])} trials (more than "
+            f"{rules.mushra_max_low_reference:.0%})"
+        )
 
 
 # ----------------------------------------------------------------------------- statistics
@@ -469,8 +491,10 @@ def bradley_terry(
     """Bradley-Terry log-strengths by the MM algorithm (Hunter 2004).
 
     ``P(i beats j) = p_i / (p_i + p_j)``; each iteration sets
-    ``p_i = W_i / sum_j n_ij / (p_i + p_j)`` and rescales to geometric mean 1,
-    which never decreases the likelihood.
+    ``p_i = W_i / sum_j n_ij / (p_i + p_j)`` (a minorise-maximise step, so the
+    likelihood never decreases) and rescales to geometric mean 1. Iterations
+    stop when no log-strength moves by more than ``tolerance`` or after
+    ``max_iterations``.
 
     Parameters
     ----------
@@ -479,8 +503,9 @@ def bradley_terry(
         leading axes are independent problems (bootstrap resamples), solved
         together.
     prior : float
-        Pseudo-wins added to every ordered pair (i != j): keeps strengths
-        finite when a system never loses and joins pairs never compared.
+        Pseudo-wins (> 0) added to every ordered pair (i != j): keeps
+        strengths finite when a system never wins or never loses, and joins
+        pairs never compared.
 
     Returns
     -------
@@ -493,8 +518,10 @@ def bradley_terry(
     k = w.shape[-1]
     if k < 2:
         raise ValueError("Bradley-Terry needs at least two systems")
-    if prior <= 0 and not np.all(np.isfinite(w)):
-        raise ValueError("wins must be finite")
+    if not np.all(np.isfinite(w)) or np.any(w < 0):
+        raise ValueError("wins must be finite and non-negative")
+    if not prior > 0:
+        raise ValueError(f"the prior must be > 0 pseudo-wins, not {prior}")
     off = 1.0 - np.eye(k)
     w = w * off + prior * off
     n = w + np.swapaxes(w, -1, -2)
@@ -538,7 +565,7 @@ class _RaterBootstrap:
         weights = rng.multinomial(len(raters), np.full(len(raters), 1 / len(raters)), resamples)
         return cls(raters, weights.astype(np.float64))
 
-    def mean_ci(self, values: np.ndarray, raters: np.ndarray) -> tuple[float, float]:
+    def interval(self, values: np.ndarray, raters: np.ndarray) -> tuple[float, float]:
         """Percentile interval of the pooled mean of ``values`` (one per vote)."""
         if self.weights is None or len(values) == 0:
             return np.nan, np.nan
@@ -657,15 +684,18 @@ class ListeningAnalysis:
         for excluding (joined by ``'; '``).
     pairs : pandas.DataFrame
         One row per system pair, :data:`PAIR_COLUMNS` plus ``wins``,
-        ``wins_b`` (ab) or ``correct`` (abx). ``estimate`` is the mean
-        item-paired difference ``system_b - system`` (mos, smos, mushra; test
-        systems only), the mean CMOS (positive: ``system_b`` better), the
+        ``wins_b`` (ab) or ``correct`` (abx). ``n`` counts raters (scale
+        tests) or judgements. ``estimate`` is the mean over raters of their
+        ``system_b - system`` difference of mean votes (mos, smos, mushra;
+        test systems only), the mean CMOS (positive: ``system_b`` better), the
         proportion preferring ``system_b`` (ab) or correct (abx). ``ci_*`` is
-        the t-interval of the item differences (scale tests) or of the votes
-        (cmos), or Clopper-Pearson (ab, abx); ``boot_*`` the paired bootstrap
-        over items (scale tests) or the rater-cluster bootstrap. ``p``:
-        Wilcoxon signed-rank (scale tests, cmos), exact binomial two-sided
-        (ab) or one-sided above chance (abx).
+        the t-interval of the rater differences (scale tests) or of the votes
+        (cmos), or Clopper-Pearson (ab, abx), as ``ci_method`` says;
+        ``boot_*`` the paired bootstrap over raters
+        (:func:`evaluation.stats.paired_comparison`, scale tests) or the
+        rater-cluster bootstrap. ``p`` (``test`` names it): Wilcoxon
+        signed-rank over raters (scale tests) or votes (cmos), exact binomial
+        two-sided (ab) or one-sided above chance (abx).
     ranking : pandas.DataFrame
         :data:`MEAN_RANKING_COLUMNS` for scale tests, :data:`BT_RANKING_COLUMNS`
         for ab and cmos; empty for abx. Rank 1 is best.
@@ -736,7 +766,8 @@ def analyse(
         Ratings, one row per vote (see :func:`validate_ratings`).
     rules : ScreeningRules
     resamples : int
-        Bootstrap resamples (rater-cluster and item-paired).
+        Bootstrap resamples (rater-cluster and rater-paired); 0 skips the
+        bootstraps (their columns are NaN).
     seed : int
         Seed of every bootstrap.
 
@@ -755,7 +786,7 @@ def analyse(
     if resamples < 0:
         raise ValueError(f"resamples must be >= 0, not {resamples}")
     frame, test_type = _checked(df)
-    screening = screen(frame, rules)
+    screening = _screen(frame, test_type, rules)
     votes = screening.screened
     raters = _rater_table(frame, screening)
     boot = _RaterBootstrap.draw(set(votes["rater_id"]), resamples, seed)
@@ -792,19 +823,19 @@ def analyse(
 
 
 def _rater_table(frame: pd.DataFrame, screening: Screening) -> pd.DataFrame:
-    rows = []
-    for rater, part in frame.groupby("rater_id", sort=True):
-        why = screening.excluded.get(rater, [])
-        rows.append(
-            {
-                "rater_id": rater,
-                "n_votes": int(part["kind"].isin(VOTE_KINDS).sum()),
-                "n_checks": int(part["kind"].isin(CHECK_KINDS).sum()),
-                "kept": not why,
-                "reasons": "; ".join(why),
-            }
+    counts = (
+        frame.assign(
+            n_votes=frame["kind"].isin(VOTE_KINDS), n_checks=frame["kind"].isin(CHECK_KINDS)
         )
-    return pd.DataFrame(rows, columns=RATER_COLUMNS)
+        .groupby("rater_id", sort=True)[["n_votes", "n_checks"]]
+        .sum()
+        .astype(int)
+        .reset_index()
+    )
+    why = counts["rater_id"].map(lambda r: screening.excluded.get(r, []))
+    counts["kept"] = why.map(len) == 0
+    counts["reasons"] = why.map("; ".join)
+    return counts[RATER_COLUMNS]
 
 
 def _perspective(votes: pd.DataFrame, test_type: str) -> pd.DataFrame:
@@ -832,7 +863,7 @@ def _system_table(votes: pd.DataFrame, test_type: str, boot: _RaterBootstrap) ->
     for (system, kind), part in groups:
         values = part["value"].to_numpy(dtype=np.float64)
         ci = mean_ci(values)
-        low, high = boot.mean_ci(values, part["rater_id"].to_numpy())
+        low, high = boot.interval(values, part["rater_id"].to_numpy())
         rows.append(
             {
                 "system": system,
@@ -866,12 +897,12 @@ def _stimulus_table(votes: pd.DataFrame) -> pd.DataFrame:
 
 def _scale_pairs(votes: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
     tests = votes[votes["kind"] == "test"]
-    by_item = tests.pivot_table(index="item", columns="system", values="vote", aggfunc="mean")
-    systems = sorted(by_item.columns)
+    by_rater = tests.pivot_table(index="rater_id", columns="system", values="vote", aggfunc="mean")
+    systems = sorted(by_rater.columns)
     rows = []
     for i, a in enumerate(systems):
         for b in systems[i + 1 :]:
-            x, y = by_item[a].to_numpy(), by_item[b].to_numpy()
+            x, y = by_rater[a].to_numpy(), by_rater[b].to_numpy()
             ok = np.isfinite(x) & np.isfinite(y)
             diff = mean_ci(y[ok] - x[ok])
             paired = paired_comparison(x, y, True, resamples=max(resamples, 1), seed=seed)
@@ -883,10 +914,10 @@ def _scale_pairs(votes: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame
                     "estimate": paired.mean_diff,
                     "ci_low": diff.low,
                     "ci_high": diff.high,
-                    "ci_method": "t (item differences)",
+                    "ci_method": "t (rater differences)",
                     "boot_low": paired.ci_low if resamples else np.nan,
                     "boot_high": paired.ci_high if resamples else np.nan,
-                    "test": "wilcoxon signed-rank (items)",
+                    "test": "wilcoxon signed-rank (raters)",
                     "p": paired.wilcoxon_p,
                 }
             )
@@ -954,7 +985,7 @@ def _pairwise_pairs(votes: pd.DataFrame, test_type: str, boot: _RaterBootstrap) 
                 ci_method="clopper-pearson",
                 p=float(p),
             )
-        row["boot_low"], row["boot_high"] = boot.mean_ci(values, part["rater_id"].to_numpy())
+        row["boot_low"], row["boot_high"] = boot.interval(values, part["rater_id"].to_numpy())
         rows.append(row)
     table = _finish_pairs(
         rows,
@@ -1049,7 +1080,7 @@ def _summary(a: ListeningAnalysis, boot: _RaterBootstrap) -> str:
         return "\n".join(lines)
     if a.ranking_method == RANKING_MEAN:
         order = " > ".join(f"{r.system} ({r.mean:.2f})" for r in a.ranking.itertuples())
-        lines.append(f"Mean vote, best first: {order}.")
+        lines.append(f"Mean, best first: {order}.")
         controls = a.systems[a.systems["control"]]
         if len(controls):
             lines.append(
@@ -1062,6 +1093,11 @@ def _summary(a: ListeningAnalysis, boot: _RaterBootstrap) -> str:
         lines.append(f"Bradley-Terry ranking (log-strength), best first: {order}.")
     if len(a.pairs):
         lines.append(_pairs_line(a))
+        if a.test_type in SCALE_TESTS and a.pairs["n"].max() < WILCOXON_MIN_N:
+            lines.append(
+                f"No pair has {WILCOXON_MIN_N} raters who rated both systems: "
+                "the rater-paired Wilcoxon test cannot reach p < 0.05."
+            )
     if boot.weights is None and a.resamples > 0:
         lines.append(
             f"Fewer than {MIN_BOOTSTRAP_RATERS} raters: no rater-bootstrap intervals "
@@ -1072,18 +1108,25 @@ def _summary(a: ListeningAnalysis, boot: _RaterBootstrap) -> str:
 
 def _pairs_line(a: ListeningAnalysis) -> str:
     significant = a.pairs[a.pairs["significant"].astype(bool)]
+    total = len(a.pairs)
+    shown = significant.sort_values("p_holm", kind="stable").head(SUMMARY_MAX_PAIRS)
+    more = len(significant) - len(shown)
+    tail = f"; and {more} more" if more > 0 else ""
     if a.test_type == "abx":
         if significant.empty:
             return "No pair was told apart above chance (Holm-adjusted p < 0.05)."
         parts = [
             f"{r.system} vs {r.system_b} ({r.estimate:.0%} correct, p = {r.p_holm:.3g})"
-            for r in significant.itertuples()
+            for r in shown.itertuples()
         ]
-        return "Told apart above chance: " + ", ".join(parts) + "."
+        return (
+            f"{len(significant)} of {total} pairs told apart above chance "
+            f"(Holm-adjusted p < 0.05): {'; '.join(parts)}{tail}."
+        )
     if significant.empty:
         return "No pair of systems differs significantly (Holm-adjusted p < 0.05)."
     parts = []
-    for r in significant.itertuples():
+    for r in shown.itertuples():
         loser = r.system if r.favours == r.system_b else r.system_b
         if a.test_type == "ab":
             share = r.estimate if r.favours == r.system_b else 1 - r.estimate
@@ -1091,4 +1134,7 @@ def _pairs_line(a: ListeningAnalysis) -> str:
         else:
             how = f"by {abs(r.estimate):.2f}"
         parts.append(f"{r.favours} over {loser} ({how}, p = {r.p_holm:.3g})")
-    return "Significant (Holm-adjusted p < 0.05): " + "; ".join(parts) + "."
+    return (
+        f"{len(significant)} of {total} pairs differ significantly (Holm-adjusted p < 0.05): "
+        f"{'; '.join(parts)}{tail}."
+    )

@@ -19,7 +19,8 @@ mushra    an open reference, then every system on the item,    0-100 each
 Gold clips (a known answer) and trapping clips (the clip itself asks for a
 given answer, P.808 style) are single-clip trials of MOS and SMOS tests; the
 other types screen by their own structure (side bias for A/B, the hidden
-reference for MUSHRA, chance level for ABX).
+reference for MUSHRA; ABX raters are not screened, since dropping raters near
+chance would bias the very result the test measures).
 """
 
 from __future__ import annotations
