@@ -550,9 +550,9 @@ def show_results(request: gr.Request):
     progress = store.progress(session_id)
     header = (
         f"## {session.design.name}: {TEST_NAMES[session.test_type]}\n"
-        f"{progress['raters']} raters joined, {progress['finished']} finished; every trial has "
-        f"{progress['min_ratings']} of the {progress['wanted']} ratings wanted"
-        + (" (complete)." if progress["complete"] else ".")
+        f"{progress['raters']} raters joined, {progress['finished']} finished; the least-rated "
+        f"trial has {progress['min_ratings']} ratings ({progress['wanted']} wanted"
+        + (", complete)." if progress["complete"] else ").")
     )
     try:
         result = analyse_session(store, session_id)
