@@ -25,3 +25,4 @@ bench: setup
 	$(PY) -m evaluation benchmark --system base
 	$(PY) -m evaluation benchmark --system instant --reference-seconds 5,10,30
 	$(PY) benchmarks/bench_ablation.py --reference-seconds 60
+	$(PY) benchmarks/bench_listening.py --write-docs
