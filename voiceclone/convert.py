@@ -14,7 +14,7 @@ saying the reference's own words (a parallel pair):
    43 % at 30 s); spectral distance preferred 1.0 for voices that need 1.1.
 2. **Timbre** (differential spectral filtering, as in the VCC 2018 baseline):
    speech frames of the pitch-shifted base voice and the reference are
-   DTW-aligned; the source frames are clustered (k-means, :data:`N_CLUSTERS`)
+   DTW-aligned, clip by clip; the source frames are clustered (k-means, :data:`N_CLUSTERS`)
    and each cluster learns the mean mel-cepstral offset to the target. At
    conversion, each frame's offset is the soft (Gaussian-weighted) mix of the
    cluster offsets; it is smoothed over time and applied as a zero-phase
@@ -162,15 +162,20 @@ def shift_voice(audio: np.ndarray, formant_ratio: float, median_hz: float, range
     return out[: len(audio)] if len(out) >= len(audio) else np.pad(out, (0, len(audio) - len(out)))
 
 
-def fit_conversion(target: np.ndarray, source: np.ndarray) -> ConversionModel:
-    """Fit the instant clone from a parallel pair.
+def fit_conversion(targets, sources) -> ConversionModel:
+    """Fit the instant clone from parallel pairs.
 
     Parameters
     ----------
-    target : np.ndarray
-        The reference speech (16 kHz, trimmed), shape ``(n,)``.
-    source : np.ndarray
-        The base voice saying the same words (16 kHz), shape ``(m,)``.
+    targets : np.ndarray or list of np.ndarray
+        The reference speech (16 kHz, trimmed), one array per clip.
+    sources : np.ndarray or list of np.ndarray
+        The base voice saying the same words as each target clip (16 kHz).
+
+    Each pair is aligned on its own (DTW cost grows with the square of a
+    clip's length, not of the whole reference's, and one clip's misalignment
+    cannot spill into the next); pitch statistics, the formant search and
+    the clusters use all pairs together.
 
     Raises
     ------
@@ -179,26 +184,40 @@ def fit_conversion(target: np.ndarray, source: np.ndarray) -> ConversionModel:
     """
     from scipy.cluster.vq import kmeans2
 
+    targets = [targets] if isinstance(targets, np.ndarray) else list(targets)
+    sources = [sources] if isinstance(sources, np.ndarray) else list(sources)
+    if len(targets) != len(sources) or not targets:
+        raise ValueError("fit_conversion needs one source clip per target clip")
     settings = FeatureSettings()
-    target_feats, source_feats = analyse(target, settings), analyse(source, settings)
-    target_logf0, source_logf0 = _logf0_stats(target_feats.f0), _logf0_stats(source_feats.f0)
+    target_feats = [analyse(t, settings) for t in targets]
+    source_feats = [analyse(s, settings) for s in sources]
+    target_logf0 = _logf0_stats(np.concatenate([f.f0 for f in target_feats]))
+    source_logf0 = _logf0_stats(np.concatenate([f.f0 for f in source_feats]))
     median = float(np.exp(target_logf0[0]))
     range_factor = target_logf0[1] / max(source_logf0[1], 1e-6)
 
-    y = _speech_frames(target_feats.mcep)[:, 1:]
-    plain = analyse(shift_voice(source, 1.0, median, range_factor)).mcep
-    x_plain = _speech_frames(plain)[:, 1:]
-    if min(len(x_plain), len(y)) < MIN_FIT_FRAMES:
+    segment = np.concatenate(sources)[: int(MAX_SEARCH_S * SAMPLE_RATE)]
+    ratio = _pick_formant_ratio(np.concatenate(targets), segment, median, range_factor)
+    xs, ys = [], []
+    for source, target in zip(sources, target_feats, strict=True):
+        y = _speech_frames(target.mcep)[:, 1:]
+        plain = analyse(shift_voice(source, 1.0, median, range_factor)).mcep
+        x_plain = _speech_frames(plain)[:, 1:]
+        if min(len(x_plain), len(y)) < 2:
+            continue
+        path = align_frames(x_plain, y)
+        chosen = (
+            plain
+            if ratio == 1.0
+            else analyse(shift_voice(source, ratio, median, range_factor)).mcep
+        )
+        x = _speech_frames(chosen, like=plain)[:, 1:]
+        rows = path[path[:, 0] < len(x)]
+        xs.append(x[rows[:, 0]])
+        ys.append(y[rows[:, 1]])
+    if sum(len(x) for x in xs) < MIN_FIT_FRAMES:
         raise TooShortError("too little speech to fit a clone (need at least 1 s)")
-    path = align_frames(x_plain, y)
-    segment = source[: int(MAX_SEARCH_S * SAMPLE_RATE)]
-    ratio = _pick_formant_ratio(target, segment, median, range_factor)
-    chosen = (
-        plain if ratio == 1.0 else analyse(shift_voice(source, ratio, median, range_factor)).mcep
-    )
-    x = _speech_frames(chosen, like=plain)[:, 1:]
-    rows = path[path[:, 0] < len(x)]
-    xa, ya = x[rows[:, 0]], y[rows[:, 1]]
+    xa, ya = np.concatenate(xs), np.concatenate(ys)
     fit_mcd = mean_mcd(xa - xa.mean(0) + ya.mean(0), ya)
     k = min(N_CLUSTERS, max(1, len(xa) // 50))
     centroids, labels = kmeans2(xa, k, seed=SEED, minit="++")

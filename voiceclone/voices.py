@@ -218,8 +218,7 @@ def fit_from_references(
     report(0.65, "the base voice reads the transcripts")
     base = base_readings(transcripts)
     report(0.75, "fitting pitch, formants and timbre")
-    reference = _join(refs)
-    return fit_conversion(reference, _join(base)), reference
+    return fit_conversion(refs, base), _join(refs)
 
 
 def base_readings(transcripts: list[str]) -> list[np.ndarray]:
