@@ -120,9 +120,14 @@ def speak(text: str, speed: float, progress=gr.Progress()):
 
 @_friendly_errors
 def save_voice(
-    name: str, clips: list[str] | None, overwrite: bool, denoise: bool, progress=gr.Progress()
+    name: str,
+    clips: list[str] | None,
+    overwrite: bool,
+    denoise: bool,
+    progress=gr.Progress(),
+    texts: list[str] | None = None,
 ):
-    """Clone tab: enrol the uploaded clips as a saved voice."""
+    """Clone tab: enrol the uploaded clips (with their texts, if known) as a saved voice."""
     from voiceclone.voices import enroll
 
     if not clips:
@@ -130,6 +135,7 @@ def save_voice(
     voice = enroll(
         (name or "").strip(),
         list(clips),
+        texts,
         overwrite=overwrite,
         denoise=denoise,
         progress=lambda fraction, message: progress(fraction, desc=message),
@@ -143,6 +149,60 @@ def save_voice(
         f"Transcripts:\n{transcripts}"
     )
     return status, *_voice_choices(voice.name)
+
+
+def _prompt_view(index: int, kept: list[dict]) -> str:
+    """The prompt to read now, and what has been kept so far."""
+    from voiceclone.prompts import PROMPTS
+
+    seconds = sum(k["seconds"] for k in kept)
+    if index >= len(PROMPTS):
+        return f"All {len(PROMPTS)} prompts done. Kept {len(kept)} recordings ({seconds:.0f} s)."
+    return (
+        f"**Prompt {index + 1} of {len(PROMPTS)}**: read this aloud, then keep it.\n\n"
+        f"> {PROMPTS[index]}\n\nKept so far: {len(kept)} recordings ({seconds:.0f} s; "
+        "a minute or more is enough to train)."
+    )
+
+
+@_friendly_errors
+def keep_prompt_recording(recording: str | None, index: int, kept: list[dict]):
+    """Clone tab, prompts: check that the recording says its prompt, keep it, move on."""
+    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.prompts import PROMPTS, check_reading
+
+    if index >= len(PROMPTS):
+        raise VoiceCloneError("every prompt is done: save the voice")
+    if not recording:
+        raise VoiceCloneError("record (or upload) yourself reading the prompt first")
+    audio = load_audio(recording, SAMPLE_RATE)
+    check = check_reading(audio, PROMPTS[index])
+    if not check.ok:
+        raise VoiceCloneError(
+            f'that does not sound like the prompt (heard: "{check.heard}"); record it again'
+        )
+    folder = Path(tempfile.mkdtemp(prefix="voiceclone-prompt-"))
+    path = save_audio(folder / f"prompt{index + 1}.wav", audio, SAMPLE_RATE)
+    entry = {"path": str(path), "text": PROMPTS[index], "seconds": len(audio) / SAMPLE_RATE}
+    kept = [*kept, entry]
+    return _prompt_view(index + 1, kept), None, kept, index + 1
+
+
+def skip_prompt(index: int, kept: list[dict]):
+    return _prompt_view(index + 1, kept), index + 1
+
+
+@_friendly_errors
+def save_prompt_voice(
+    name: str, kept: list[dict], overwrite: bool, denoise: bool, progress=gr.Progress()
+):
+    """Clone tab, prompts: enrol the kept recordings with their prompts as transcripts."""
+    if not kept:
+        raise VoiceCloneError("keep at least one recording of a prompt first")
+    return save_voice(
+        name, [k["path"] for k in kept], overwrite, denoise, progress, [k["text"] for k in kept]
+    )
 
 
 def _voice_choices(selected: str | None = None):
@@ -278,6 +338,35 @@ def _train_choices():
 
     names = [v["name"] for v in list_voices()]
     return gr.update(choices=names, value=names[0] if names else None)
+
+
+def _transcript_rows(voice_name: str | None):
+    """Train tab: the chosen voice's clips and transcripts, for editing."""
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.voices import load_voice
+
+    if not voice_name:
+        return []
+    try:
+        clips = load_voice(voice_name, trained=False).profile["clips"]
+    except VoiceCloneError:
+        return []
+    return [
+        [i + 1, round(c.get("samples", 0) / SAMPLE_RATE, 1), c["transcript"]]
+        for i, c in enumerate(clips)
+    ]
+
+
+@_friendly_errors
+def save_transcripts(voice_name: str | None, rows):
+    """Train tab: store hand-corrected transcripts before training."""
+    from voiceclone.voices import set_transcripts
+
+    if not voice_name:
+        raise VoiceCloneError("pick a voice")
+    texts = list(rows["transcript"]) if hasattr(rows, "columns") else [r[2] for r in rows]
+    set_transcripts(voice_name, texts)
+    return f"Saved {len(texts)} transcripts of **{voice_name}**; train to use them."
 
 
 METRIC_SET_CHOICES = ["cheap", "all", "intrusive", "non-intrusive"]
@@ -463,6 +552,23 @@ def _clone_tab() -> tuple:
                 autoplay=True, elem_id="clone-audio",
             )  # fmt: skip
             download = gr.File(label="Download", elem_id="clone-download")
+    with gr.Accordion("Nothing to read? Record the prompt list", open=False):
+        gr.Markdown(
+            "Read the project's prompts one by one (they cover the sounds of English). Each "
+            "recording is checked with Whisper against its prompt before it is kept; the "
+            "prompts become the transcripts. Uses the name and options above."
+        )
+        kept = gr.State([])
+        index = gr.State(0)
+        prompt = gr.Markdown(_prompt_view(0, []), elem_id="prompt-text")
+        recording = gr.Audio(
+            sources=["microphone", "upload"], type="filepath", label="Your reading",
+            elem_id="prompt-audio",
+        )  # fmt: skip
+        with gr.Row():
+            keep_btn = gr.Button("Keep and next", variant="primary", elem_id="prompt-keep")
+            skip_btn = gr.Button("Skip this prompt", elem_id="prompt-skip")
+            save_prompts_btn = gr.Button("Save voice from recordings", elem_id="prompt-save")
     with gr.Accordion("Convert speech into a saved voice", open=False):
         with gr.Row():
             convert_voice = gr.Dropdown(label="Voice", choices=[], elem_id="convert-voice")
@@ -479,6 +585,17 @@ def _clone_tab() -> tuple:
     save_btn.click(
         save_voice,
         inputs=[name, clips, overwrite, denoise],
+        outputs=[status, voice, convert_voice, library],
+    )
+    keep_btn.click(
+        keep_prompt_recording,
+        inputs=[recording, index, kept],
+        outputs=[prompt, recording, kept, index],
+    )
+    skip_btn.click(skip_prompt, inputs=[index, kept], outputs=[prompt, index])
+    save_prompts_btn.click(
+        save_prompt_voice,
+        inputs=[name, kept, overwrite, denoise],
         outputs=[status, voice, convert_voice, library],
     )
     speak_btn.click(speak_cloned, inputs=[voice, text, speed, pitch], outputs=[stream, download])
@@ -511,11 +628,18 @@ def _train_tab(tab) -> None:
             sentence = gr.Textbox(label="Sentence to compare", value=TRAIN_EXAMPLE)
             train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
             status = gr.Markdown(elem_id="train-status")
+            transcripts = gr.Dataframe(
+                headers=["clip", "seconds", "transcript"], label="Transcripts (edit, then save)",
+                interactive=True, static_columns=[0, 1], wrap=True, elem_id="train-transcripts",
+            )  # fmt: skip
+            save_texts = gr.Button("Save transcripts", elem_id="train-save-transcripts")
         with gr.Column():
             curve = gr.Plot(label="Loss curve")
             before = gr.Audio(label="Before (instant clone)", elem_id="train-before")
             after = gr.Audio(label="After (trained)", elem_id="train-after")
     tab.select(_train_choices, inputs=None, outputs=voice)
+    voice.change(_transcript_rows, inputs=voice, outputs=transcripts)
+    save_texts.click(save_transcripts, inputs=[voice, transcripts], outputs=status)
     train_btn.click(
         train_voice_ui, inputs=[voice, gan, sentence], outputs=[status, curve, before, after]
     )

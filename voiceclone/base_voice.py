@@ -108,6 +108,12 @@ class BaseVoice:
             if chunks:
                 yield sentence, np.concatenate(chunks).astype(np.float32, copy=False)
 
+    def phonemes(self, text: str) -> str:
+        """``text`` in the voice's phonemes (espeak-ng IPA, with stress marks)."""
+        with self._lock:
+            sentences = self._piper.phonemize(clean_text(text))
+        return " ".join("".join(s) for s in sentences)
+
     def speak(self, text: str, settings: SpeechSettings = SpeechSettings()) -> np.ndarray:
         """Speak ``text`` and return all of it as one array at :attr:`sample_rate`."""
         return join_sentences((a for _, a in self.sentences(text, settings)), self.sample_rate)

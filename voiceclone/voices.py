@@ -334,6 +334,43 @@ def load_voice(name: str, trained: bool = True) -> Voice:
     return Voice(name, folder, profile, model)
 
 
+MAX_TRANSCRIPT_CHARS = 1_000
+
+
+def set_transcripts(name: str, transcripts: list[str]) -> Voice:
+    """Replace a saved voice's clip transcripts (corrected by hand before
+    training); the profile is rewritten atomically. A trained model made from
+    the old transcripts is kept until the voice is trained again.
+
+    Raises
+    ------
+    VoiceCloneError
+        Wrong number of transcripts, or an empty or overlong one.
+    """
+    voice = load_voice(name, trained=False)
+    clips = voice.profile["clips"]
+    cleaned = [" ".join(str(t or "").split()) for t in transcripts]
+    if len(cleaned) != len(clips):
+        raise VoiceCloneError(f"voice {name!r} has {len(clips)} clips; got {len(cleaned)} texts")
+    for i, text in enumerate(cleaned):
+        if not text:
+            raise VoiceCloneError(f"the transcript of clip {i + 1} is empty")
+        if len(text) > MAX_TRANSCRIPT_CHARS:
+            raise VoiceCloneError(
+                f"the transcript of clip {i + 1} is longer than {MAX_TRANSCRIPT_CHARS} characters"
+            )
+    profile = dict(voice.profile)
+    profile["clips"] = [{**c, "transcript": t} for c, t in zip(clips, cleaned, strict=True)]
+    _write_profile(voice.folder, profile)
+    return load_voice(name)
+
+
+def _write_profile(folder: Path, profile: dict) -> None:
+    tmp = folder / ".profile.json.tmp"
+    tmp.write_text(json.dumps(profile, indent=2), encoding="utf-8")
+    os.replace(tmp, folder / "profile.json")
+
+
 def rename_voice(old: str, new: str) -> None:
     """Rename a saved voice; refuses to overwrite another."""
     source, target = _folder(old), _folder(new)
@@ -343,9 +380,7 @@ def rename_voice(old: str, new: str) -> None:
         raise VoiceNameError(f"a voice named {new!r} exists already")
     profile = json.loads((source / "profile.json").read_text(encoding="utf-8"))
     profile["name"] = new
-    tmp = source / ".profile.json.tmp"
-    tmp.write_text(json.dumps(profile, indent=2), encoding="utf-8")
-    os.replace(tmp, source / "profile.json")
+    _write_profile(source, profile)
     os.replace(source, target)
 
 
