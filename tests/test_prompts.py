@@ -76,15 +76,19 @@ def test_transcripts_can_be_corrected_before_training(tmp_path, monkeypatch, rea
 
 
 def _upload(page, path: str) -> None:
-    """Switch the recorder to its upload source (it resets to the microphone
-    after each kept recording) and upload ``path``."""
+    """Switch the recorder to its upload source and upload ``path``. It resets
+    to the microphone after each kept recording, and a refused keep leaves its
+    clip and an error overlay in place (hence the forced clicks and retries)."""
     files = page.locator("#prompt-audio input[type=file]")
-    if not files.count():
-        # force: a refused keep leaves an error overlay (and its clip) in place.
+    for _ in range(5):
+        if files.count():
+            break
         clear = page.locator("#prompt-audio button[aria-label='Clear']")
         if clear.count():
             clear.first.click(force=True)
+            page.wait_for_timeout(300)
         page.locator("#prompt-audio button[aria-label='Upload file']").click(force=True)
+        page.wait_for_timeout(500)
     files.set_input_files(path)
 
 
