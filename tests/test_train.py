@@ -171,3 +171,31 @@ def test_train_tab(browser, home, trained):
             page.screenshot(path="/tmp/train_tab.png", full_page=True)
         finally:
             page.close()
+
+
+def test_one_long_recording_is_cut_into_clips_and_trains(home, tmp_path):
+    """A single 20+ s upload (no text) is cut at pauses into several clips, each
+    transcribed, so it can be trained (training needs two clips or more)."""
+    import subprocess
+
+    from evaluation.metrics import wer
+    from voiceclone.train import TrainSettings
+    from voiceclone.voices import SPLIT_OVER_S, enroll, quiet_runs, train_voice
+
+    text = (
+        "The weather in the mountains changed quickly that afternoon. Our guide pointed at "
+        "the dark clouds above the valley and told everyone to walk faster. We reached the "
+        "wooden cabin just before the rain began, and we waited there until the storm had "
+        "passed. The next morning the sky was clear and bright. We packed our bags, thanked "
+        "the owner, and started the long walk down to the village."
+    )
+    path = tmp_path / "long.wav"
+    subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
+    voice = enroll("slt long", [path])
+    clips = voice.profile["clips"]
+    assert voice.reference_seconds > SPLIT_OVER_S and len(clips) >= 2
+    assert wer(text, " ".join(c["transcript"] for c in clips)) < 0.15
+    timbre = train_voice("slt long", TrainSettings(mse_epochs=3, gan=False, patience=10))
+    assert timbre.meta["metrics"]["held_out_clips"] >= 1
+    # A pause finder that finds nothing in a steady tone cannot cut it.
+    assert quiet_runs(np.sin(np.arange(16_000 * 3) / 5.0).astype(np.float32)) == []

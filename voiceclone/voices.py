@@ -39,6 +39,12 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 MAX_REFERENCE_CLIPS = 20
 CLIP_GAP_S = 0.2
 """Silence between joined reference clips, in seconds."""
+SPLIT_OVER_S = 20.0
+"""A reference clip longer than this, with no text given, is cut at pauses."""
+PIECE_S = 8.0
+"""Speech a piece of a cut clip holds before the next pause ends it, in seconds."""
+MIN_PIECE_S = 2.0
+"""A last piece shorter than this joins the one before it, in seconds."""
 ProgressFn = Callable[[float, str], None]
 
 
@@ -195,6 +201,7 @@ def prepare_clips(
             )
         )
     given = [t.strip() for t in texts] if texts else [""] * len(prepared)
+    prepared, given = _split_long_clips(prepared, given)
     missing = [i for i, text in enumerate(given) if not text]
     if missing:
         report(0.5, "transcribing the references")
@@ -205,6 +212,72 @@ def prepare_clips(
         if not text:
             raise VoiceCloneError(f"no words were recognised in reference {i + 1}")
     return prepared, given
+
+
+def _split_long_clips(prepared: list, given: list[str]) -> tuple[list, list[str]]:
+    """Cut each long clip without a given text into pieces (:func:`split_at_pauses`)."""
+    import dataclasses
+
+    out, texts = [], []
+    for ref, text in zip(prepared, given, strict=True):
+        pieces = [ref.audio] if text else split_at_pauses(ref.audio)
+        if len(pieces) == 1:
+            out.append(ref)
+            texts.append(text)
+            continue
+        for piece in pieces:
+            out.append(dataclasses.replace(ref, audio=piece, segments=[], transcript=None))
+            texts.append("")
+    return out, texts
+
+
+def split_at_pauses(audio: np.ndarray) -> list[np.ndarray]:
+    """Cut a long processed reference (16 kHz) at pauses into pieces.
+
+    A piece ends at the first pause (:func:`quiet_runs`) once it holds
+    :data:`PIECE_S` of audio; the cut falls in the middle of the pause. Clips
+    up to :data:`SPLIT_OVER_S` stay whole. Several clips give the trained model
+    held-out data and the instant clone a DTW per clip.
+    """
+    if len(audio) <= SPLIT_OVER_S * SAMPLE_RATE:
+        return [audio]
+    cuts = [0]
+    for start, end in quiet_runs(audio):
+        if start - cuts[-1] >= PIECE_S * SAMPLE_RATE:
+            cuts.append((start + end) // 2)
+    if len(audio) - cuts[-1] < MIN_PIECE_S * SAMPLE_RATE and len(cuts) > 1:
+        cuts.pop()
+    cuts.append(len(audio))
+    return [audio[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
+
+
+PAUSE_FRAME_S = 0.01
+PAUSE_MIN_S = 0.12
+"""Shortest quiet run that counts as a pause, in seconds."""
+PAUSE_BELOW_DB = 30.0
+"""A frame is quiet when its level is this far below the loud frames' (95th percentile)."""
+
+
+def quiet_runs(audio: np.ndarray) -> list[tuple[int, int]]:
+    """Pauses in 16 kHz speech: ``(start, end)`` sample ranges of runs of
+    :data:`PAUSE_FRAME_S` frames at least :data:`PAUSE_BELOW_DB` below the
+    loud frames, lasting :data:`PAUSE_MIN_S` or more."""
+    hop = int(PAUSE_FRAME_S * SAMPLE_RATE)
+    n = len(audio) // hop
+    if n == 0:
+        return []
+    frames = np.asarray(audio[: n * hop], dtype=np.float64).reshape(n, hop)
+    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    quiet = level < np.percentile(level, 95) - PAUSE_BELOW_DB
+    runs, start = [], None
+    for k, q in enumerate([*quiet, False]):
+        if q and start is None:
+            start = k
+        elif not q and start is not None:
+            if (k - start) * PAUSE_FRAME_S >= PAUSE_MIN_S:
+                runs.append((start * hop, k * hop))
+            start = None
+    return runs
 
 
 def fit_from_references(
