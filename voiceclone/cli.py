@@ -216,7 +216,8 @@ def cmd_voices(args: argparse.Namespace) -> int:
         print("no saved voices yet (create one with: enroll --name NAME --audio REF.wav)")
     else:
         for v in voices:
-            print(f"{v['name']}\t{v['reference_seconds']:.1f} s\t{v['created']}")
+            kind = "\t(shipped example)" if v["example"] else ""
+            print(f"{v['name']}\t{v['reference_seconds']:.1f} s\t{v['created']}{kind}")
     return 0
 
 

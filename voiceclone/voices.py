@@ -32,7 +32,7 @@ from voiceclone.audio import AudioSource, join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, fit_conversion
 from voiceclone.errors import ModelError, VoiceCloneError
-from voiceclone.paths import data_home
+from voiceclone.paths import PROJECT_ROOT, data_home
 
 PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -86,13 +86,45 @@ def _folder(name: str) -> Path:
     return voices_dir() / check_name(name)
 
 
+EXAMPLES_DIR = PROJECT_ROOT / "checkpoints" / "examples"
+"""Example voices shipped with the project (profile, instant model and a trained
+checkpoint each; built by ``scripts/build_examples.py``). They load like saved
+voices and are read-only; a saved voice of the same name takes precedence."""
+
+
+def _existing(name: str) -> Path:
+    """The folder of the saved voice ``name``, else of the shipped example."""
+    folder = _folder(name)
+    example = EXAMPLES_DIR / check_name(name)
+    if not (folder / "profile.json").is_file() and (example / "profile.json").is_file():
+        return example
+    return folder
+
+
+def is_example(voice: Voice) -> bool:
+    """Whether ``voice`` is a shipped, read-only example."""
+    return voice.folder.parent == EXAMPLES_DIR
+
+
+def _refuse_example(name: str) -> None:
+    if _existing(name).parent == EXAMPLES_DIR:
+        raise VoiceNameError(
+            f"{name!r} is a shipped example voice and cannot be changed; enrol your own clips"
+        )
+
+
 def list_voices() -> list[dict]:
-    """Saved voices: name, creation time, reference seconds (sorted by name)."""
-    out = []
-    for folder in sorted(voices_dir().iterdir()):
+    """Saved voices and shipped examples: name, creation time, reference seconds,
+    whether it is an example (saved voices first, each group by name)."""
+    out, seen = [], set()
+    folders = sorted(voices_dir().iterdir())
+    if EXAMPLES_DIR.is_dir():
+        folders += sorted(EXAMPLES_DIR.iterdir())
+    for folder in folders:
         profile = folder / "profile.json"
-        if folder.name.startswith(".") or not profile.is_file():
+        if folder.name.startswith(".") or not profile.is_file() or folder.name in seen:
             continue
+        seen.add(folder.name)
         try:
             data = json.loads(profile.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -102,9 +134,10 @@ def list_voices() -> list[dict]:
                 "name": data.get("name", folder.name),
                 "created": data.get("created", ""),
                 "reference_seconds": data.get("reference_seconds", 0.0),
+                "example": folder.parent == EXAMPLES_DIR,
             }
         )
-    return out
+    return sorted(out, key=lambda v: (v["example"], v["name"].lower()))
 
 
 def enroll(
@@ -329,6 +362,7 @@ def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
     from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
 
     report = progress or (lambda fraction, message: None)
+    _refuse_example(name)
     voice = load_voice(name, trained=False)
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
@@ -386,7 +420,7 @@ def load_voice(name: str, trained: bool = True) -> Voice:
     With ``trained`` (the default), a trained mapping saved beside the profile
     (``trained.pt`` + ``trained.json``) replaces the instant timbre mapping.
     """
-    folder = _folder(name)
+    folder = _existing(name)
     profile_path = folder / "profile.json"
     if not profile_path.is_file():
         known = ", ".join(v["name"] for v in list_voices()) or "none yet"
@@ -420,6 +454,7 @@ def set_transcripts(name: str, transcripts: list[str]) -> Voice:
     VoiceCloneError
         Wrong number of transcripts, or an empty or overlong one.
     """
+    _refuse_example(name)
     voice = load_voice(name, trained=False)
     clips = voice.profile["clips"]
     cleaned = [" ".join(str(t or "").split()) for t in transcripts]
@@ -446,6 +481,7 @@ def _write_profile(folder: Path, profile: dict) -> None:
 
 def rename_voice(old: str, new: str) -> None:
     """Rename a saved voice; refuses to overwrite another."""
+    _refuse_example(old)
     source, target = _folder(old), _folder(new)
     if not (source / "profile.json").is_file():
         raise VoiceNameError(f"no voice named {old!r}")
@@ -459,6 +495,7 @@ def rename_voice(old: str, new: str) -> None:
 
 def delete_voice(name: str) -> None:
     """Delete a saved voice."""
+    _refuse_example(name)
     folder = _folder(name)
     if not (folder / "profile.json").is_file():
         raise VoiceNameError(f"no voice named {name!r}")
