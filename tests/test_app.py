@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 START_TIMEOUT_S = 120
 RESULT_TIMEOUT_MS = 90_000  # the first analysis may wait for Whisper/DNSMOS to load

@@ -12,12 +12,14 @@ import pytest
 
 from evaluation.listening.design import ACR_LABELS, SessionDesign, StimulusSpec
 from evaluation.listening.store import ListeningStore
+from tests import test_app
 from tests.conftest import sine, write
-from tests.test_app import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, isolated_home, serve_app
+from tests.test_app import UI_TIMEOUT_MS, isolated_home, serve_app
 
 SYSTEMS = {"weak": 2, "strong": 4}  # the answer each simulated rater gives a system
 ITEMS = ("i1", "i2", "i3")
 PHONE = {"width": 390, "height": 844}
+browser = test_app.browser
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +48,6 @@ def clips(tmp_path_factory) -> list[Path]:
 def app_url(home):
     with serve_app(home) as url:
         yield url.rstrip("/")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def _play(page, element_id: str) -> None:

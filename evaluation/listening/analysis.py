@@ -62,7 +62,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from evaluation.listening.design import PAIRWISE, TEST_NAMES, TEST_TYPES
+from evaluation.listening.design import PAIRWISE, RATING_COLUMNS, TEST_NAMES, TEST_TYPES
 from evaluation.stats import (
     BOOTSTRAP_RESAMPLES,
     BOOTSTRAP_SEED,
@@ -71,23 +71,6 @@ from evaluation.stats import (
     paired_comparison,
 )
 
-RATING_COLUMNS = (
-    "session_id",
-    "test_type",
-    "rater_id",
-    "trial_id",
-    "position",
-    "item",
-    "kind",
-    "stimulus_id",
-    "system",
-    "system_b",
-    "vote",
-    "expected",
-    "side",
-    "submitted_at",
-)
-"""Columns a ratings frame must have (more are allowed and ignored)."""
 TEXT_COLUMNS = (
     "session_id",
     "test_type",

@@ -56,6 +56,23 @@ DEFAULT_INSTRUCTIONS = {
         "reference itself, hidden: give it 100."
     ),
 }
+RATING_COLUMNS = (
+    "session_id",
+    "test_type",
+    "rater_id",
+    "trial_id",
+    "position",
+    "item",
+    "kind",
+    "stimulus_id",
+    "system",
+    "system_b",
+    "vote",
+    "expected",
+    "side",
+    "submitted_at",
+)
+"""Columns a ratings frame must have (more are allowed and ignored)."""
 KINDS = ("test", "gold", "trap", "training")
 PAIRWISE = ("cmos", "ab", "abx")
 CHECKED = ("mos", "smos")

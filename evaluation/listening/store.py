@@ -34,6 +34,7 @@ from evaluation.listening.design import (
     CHECKED,
     MUSHRA_RANGE,
     PAIRWISE,
+    RATING_COLUMNS,
     REFERENCE_SYSTEM,
     DesignError,
     Layout,
@@ -58,24 +59,8 @@ LOW_ANCHOR_SNR_DB = 5.0
 """Noise level of the training step's "bad" example, dB SNR."""
 TRAINING = "training"
 RATER_ID_CHARS = 64
-RATINGS_COLUMNS = (
-    "session_id",
-    "test_type",
-    "rater_id",
-    "trial_id",
-    "position",
-    "item",
-    "kind",
-    "stimulus_id",
-    "system",
-    "system_b",
-    "vote",
-    "expected",
-    "side",
-    "submitted_at",
-    "shown_at",
-    "file",
-)
+RATINGS_COLUMNS = (*RATING_COLUMNS, "shown_at", "file")
+"""Columns of :meth:`ListeningStore.ratings_frame` and the exported ratings."""
 ProgressFn = Callable[[float, str], None]
 
 SCHEMA = """
