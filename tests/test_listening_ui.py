@@ -6,6 +6,7 @@ be those computed from the stored ratings."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,13 @@ def app_url(home):
         yield url.rstrip("/")
 
 
+def _until(condition, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the server"
+        time.sleep(0.1)
+
+
 def _play(page, element_id: str) -> None:
     page.locator(f"#{element_id} button[aria-label='Play']").click()
 
@@ -66,11 +74,8 @@ def _answer_current(page, store, sid, rater, *, double_click=False) -> None:
     system = store.stimuli(sid)[nxt.layout.slots[0].stimulus].system
     before = _trial_number(page)
     _play(page, "rt-slot-0")
-    page.wait_for_function(
-        "() => !document.querySelector('#rt-slot-0 button[aria-label=\"Pause\"]')",
-        timeout=UI_TIMEOUT_MS,
-    )
-    page.wait_for_timeout(400)  # the end-of-playback event reaches the server
+    # The clip counts once its end-of-playback event has reached the server.
+    _until(lambda: nxt.layout.slots[0].stimulus in store.played(sid, rater, nxt.layout.trial_id))
     value = SYSTEMS[system]
     page.locator("#rt-choice label").filter(has_text=f"{value} {ACR_LABELS[value]}").click()
     if double_click:
@@ -143,7 +148,7 @@ def test_several_browsers_rate_and_results_match_the_store(browser, app_url, hom
             page.wait_for_timeout(500)
             assert page.locator("#rt-submit").is_hidden()
             _play(page, "rt-train-0")
-            page.wait_for_timeout(1_500)
+            _until(lambda: store.played(sid, rater, "training"))  # noqa: B023 - waited on here
             page.locator("#rt-start").click()
             page.locator("#rt-submit").wait_for()
             assert _trial_number(page) == 1

@@ -483,7 +483,7 @@ class ListeningStore:
     def finish_training(self, session_id: str, rater_id: str) -> None:
         """Mark the training step done; every training clip must have been played."""
         clips = {s.stimulus_id for s in self.training_clips(session_id)}
-        missing = clips - self._played(session_id, rater_id, TRAINING)
+        missing = clips - self.played(session_id, rater_id, TRAINING)
         if missing:
             raise SessionError("play every example before you start")
         with self._write() as conn:
@@ -529,7 +529,8 @@ class ListeningStore:
                 (session_id, rater_id, trial_id, stimulus_id, _now()),
             )
 
-    def _played(self, session_id: str, rater_id: str, trial_id: str) -> set[str]:
+    def played(self, session_id: str, rater_id: str, trial_id: str) -> set[str]:
+        """Stimulus ids this rater has played to the end in this trial."""
         with self._read() as conn:
             rows = conn.execute(
                 "SELECT stimulus_id FROM plays "
@@ -574,7 +575,7 @@ class ListeningStore:
             raise SessionError("this trial is not part of your session; reload the page")
         layout = Layout.from_dict(json.loads(row["layout_json"]))
         needed = {s.stimulus for s in layout.slots} | ({layout.reference} - {""})
-        if needed - self._played(session_id, rater_id, trial_id):
+        if needed - self.played(session_id, rater_id, trial_id):
             raise SessionError("play every clip (to the end of at least one play) before rating")
         stimuli = self.stimuli(session_id)
         trial_stimuli = json.loads(row["stimuli_json"])
