@@ -72,7 +72,9 @@ def main() -> int:
             "MSE then the adversarial (LSGAN) stage. "
             "The three systems are enrolled on the same reference clips of each voice "
             "and speak the same 8 held-out sentences; columns as in the cloning benchmark. "
-            "Training time is part of `enrol s` for `mse` and `trained`."
+            "Training time is part of `enrol s` for `mse` and `trained`, which apply "
+            "the network's correction at `CORRECTION_SCALE` (0.6) of its size "
+            "(see `voiceclone/train.py` for the measurement behind it)."
         )
         for name in SYSTEM_ORDER:
             body += ["", f"System `{name}`:", "", results[name][0].markdown()]
