@@ -43,6 +43,25 @@ def _store() -> ListeningStore:
     return ListeningStore()
 
 
+def _browser_secret() -> str:
+    """The key the rater ids kept in browsers are encrypted with, stored beside
+    the sessions so that a reload resumes even after the server restarts."""
+    import os
+    import secrets
+
+    path = _store().root / ".browser-secret"
+    if not path.is_file():
+        tmp = path.with_name(f".browser-secret.{os.getpid()}.tmp")
+        tmp.write_text(secrets.token_hex(16), encoding="utf-8")
+        try:
+            os.link(tmp, path)  # atomic; the first writer wins
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text(encoding="utf-8").strip()
+
+
 def _base_url(request: gr.Request | None) -> str:
     if request is None:
         return ""
@@ -286,7 +305,9 @@ class RaterPage:
     def __init__(self) -> None:
         self.title = gr.Markdown(elem_id="rt-title")
         self.progress = gr.Markdown(elem_id="rt-progress")
-        self.known = gr.BrowserState({}, storage_key="voiceclone-listening-raters")
+        self.known = gr.BrowserState(
+            {}, storage_key="voiceclone-listening-raters", secret=_browser_secret()
+        )
         self.ctx = gr.State({})
         with gr.Group(visible=False) as self.training_box:
             gr.Markdown(

@@ -300,3 +300,12 @@ def test_many_concurrent_raters_lose_nothing(store, tmp_path):
     assert len(frame) == 9 * 12
     assert not frame.duplicated(["rater_id", "trial_id", "stimulus_id"]).any()
     assert store.progress(sid)["finished"] == 9
+
+
+def test_browser_secret_survives_a_restart(tmp_path, monkeypatch):
+    """Rater ids kept in browsers stay readable after the server restarts."""
+    import app_listening
+
+    monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
+    first = app_listening._browser_secret()
+    assert len(first) == 32 and app_listening._browser_secret() == first
