@@ -140,9 +140,7 @@ def create_session(
         )
     except (VoiceCloneError, OSError) as exc:
         raise _error(exc) from None
-    root = _base_url(request)
-    rater = f"{root}/listen?s={created.session_id}"
-    admin = f"{root}/results?s={created.session_id}&token={created.admin_token}"
+    rater, admin = created.links(_base_url(request))
     message = (
         f"Created **{design.name}** ({TEST_NAMES[test_type]}), {created.trials} trials.\n\n"
         f"- Rater link (send this to listeners): [{rater}]({rater})\n"

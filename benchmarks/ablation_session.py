@@ -93,10 +93,10 @@ def main() -> int:
             ratings_per_stimulus=args.ratings_per_stimulus,
         )
         created = store.create_session(design, specs, base, confine=True)
-        url = args.url.rstrip("/")
+        rater, admin = created.links(args.url)
         print(f"{test_type}: {created.trials} trials")
-        print(f"  rater link: {url}/listen?s={created.session_id}")
-        print(f"  admin link: {url}/results?s={created.session_id}&token={created.admin_token}")
+        print(f"  rater link: {rater}")
+        print(f"  admin link: {admin}")
     return 0
 
 

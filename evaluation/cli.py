@@ -268,10 +268,10 @@ def cmd_listening_create(args: argparse.Namespace) -> int:
         created = ListeningStore().create_session(
             design, specs, base, confine=confine, progress=progress
         )
-    url = args.url.rstrip("/")
+    rater, admin = created.links(args.url)
     print(f"session {created.session_id}: {created.trials} trials")
-    print(f"rater link: {url}/listen?s={created.session_id}")
-    print(f"admin link: {url}/results?s={created.session_id}&token={created.admin_token}")
+    print(f"rater link: {rater}")
+    print(f"admin link: {admin}")
     return 0
 
 

@@ -107,6 +107,14 @@ class CreatedSession:
     admin_token: str
     trials: int
 
+    def links(self, base_url: str = "") -> tuple[str, str]:
+        """``(rater link, admin link)`` under the app's ``base_url``."""
+        root = base_url.rstrip("/")
+        return (
+            f"{root}/listen?s={self.session_id}",
+            f"{root}/results?s={self.session_id}&token={self.admin_token}",
+        )
+
 
 @dataclass(frozen=True)
 class Session:
