@@ -193,6 +193,14 @@ def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int) -> Path:
     return path
 
 
+def frame_power(audio: np.ndarray, frame: int) -> np.ndarray:
+    """Mean power of each whole, non-overlapping ``frame``-sample frame of
+    ``audio`` (a trailing partial frame is dropped), float64, shape ``(n // frame,)``."""
+    n = len(audio) // frame
+    frames = np.asarray(audio[: n * frame], dtype=np.float64).reshape(n, frame)
+    return np.mean(frames**2, axis=1)
+
+
 def join_clips(clips, sr: int, gap_s: float) -> np.ndarray:
     """Join mono clips with ``gap_s`` seconds of silence between them.
 

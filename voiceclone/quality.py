@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.audio import frame_power
 from voiceclone.constants import SAMPLE_RATE
 
 DNSMOS_WINDOW_S = 10.0
@@ -110,11 +111,10 @@ def estimate_snr(audio: np.ndarray, speech_mask: np.ndarray, sr: int = SAMPLE_RA
         percentile of all frame powers. Capped at ``SNR_CEILING_DB``.
     """
     frame = max(1, int(sr * SNR_FRAME_MS / 1000))
-    n_frames = len(audio) // frame
+    power = frame_power(audio, frame)
+    n_frames = len(power)
     if n_frames == 0:
         return float("nan")
-    frames = audio[: n_frames * frame].astype(np.float64).reshape(n_frames, frame)
-    power = np.mean(frames**2, axis=1)
     is_speech = speech_mask[: n_frames * frame].reshape(n_frames, frame).mean(axis=1) > 0.5
     if not is_speech.any():
         return float("nan")

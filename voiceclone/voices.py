@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import AudioSource, join_clips, load_audio, save_audio
+from voiceclone.audio import AudioSource, frame_power, join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, fit_conversion
 from voiceclone.errors import ModelError, VoiceCloneError
@@ -45,6 +45,11 @@ PIECE_S = 8.0
 """Speech a piece of a cut clip holds before the next pause ends it, in seconds."""
 MIN_PIECE_S = 2.0
 """A last piece shorter than this joins the one before it, in seconds."""
+PAUSE_FRAME_S = 0.01
+PAUSE_MIN_S = 0.12
+"""Shortest quiet run that counts as a pause, in seconds."""
+PAUSE_BELOW_DB = 30.0
+"""A frame is quiet when its level is this far below the loud frames' (95th percentile)."""
 ProgressFn = Callable[[float, str], None]
 
 
@@ -99,11 +104,6 @@ def _existing(name: str) -> Path:
     if not (folder / "profile.json").is_file() and (example / "profile.json").is_file():
         return example
     return folder
-
-
-def is_example(voice: Voice) -> bool:
-    """Whether ``voice`` is a shipped, read-only example."""
-    return voice.folder.parent == EXAMPLES_DIR
 
 
 def _refuse_example(name: str) -> None:
@@ -284,23 +284,15 @@ def split_at_pauses(audio: np.ndarray) -> list[np.ndarray]:
     return [audio[a:b] for a, b in zip(cuts, cuts[1:], strict=False)]
 
 
-PAUSE_FRAME_S = 0.01
-PAUSE_MIN_S = 0.12
-"""Shortest quiet run that counts as a pause, in seconds."""
-PAUSE_BELOW_DB = 30.0
-"""A frame is quiet when its level is this far below the loud frames' (95th percentile)."""
-
-
 def quiet_runs(audio: np.ndarray) -> list[tuple[int, int]]:
     """Pauses in 16 kHz speech: ``(start, end)`` sample ranges of runs of
     :data:`PAUSE_FRAME_S` frames at least :data:`PAUSE_BELOW_DB` below the
     loud frames, lasting :data:`PAUSE_MIN_S` or more."""
     hop = int(PAUSE_FRAME_S * SAMPLE_RATE)
-    n = len(audio) // hop
-    if n == 0:
+    power = frame_power(audio, hop)
+    if len(power) == 0:
         return []
-    frames = np.asarray(audio[: n * hop], dtype=np.float64).reshape(n, hop)
-    level = 10 * np.log10(np.mean(frames**2, axis=1) + 1e-12)
+    level = 10 * np.log10(power + 1e-12)
     quiet = level < np.percentile(level, 95) - PAUSE_BELOW_DB
     runs, start = [], None
     for k, q in enumerate([*quiet, False]):
