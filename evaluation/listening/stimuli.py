@@ -72,17 +72,16 @@ def library_stimuli(
     if not voices:
         raise DesignError("pick at least one saved voice")
     systems: list[tuple[str, object]] = [(BASE_SYSTEM, None)] if include_base else []
-    for name in voices:
-        systems.append((name, load_voice(name, trained=False).model))
-        trained = load_voice(name)
-        if (trained.folder / "trained.json").is_file():
-            systems.append((f"{name} (trained)", trained.model))
+    instant = [load_voice(name, trained=False) for name in voices]
+    for voice in instant:
+        systems.append((voice.name, voice.model))
+        if (voice.folder / "trained.json").is_file():
+            systems.append((f"{voice.name} (trained)", load_voice(voice.name).model))
     if len(systems) < 2:
         raise DesignError("a test needs at least two systems: add the base voice or another voice")
 
     folder.mkdir(parents=True, exist_ok=True)
-    first = load_voice(voices[0], trained=False)
-    reference = load_audio(first.folder / "reference.wav", SAMPLE_RATE)
+    reference = load_audio(instant[0].folder / "reference.wav", SAMPLE_RATE)
     reference_path = save_audio(
         folder / "reference.wav", reference[: int(REFERENCE_SECONDS * SAMPLE_RATE)], SAMPLE_RATE
     )
