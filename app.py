@@ -7,7 +7,6 @@ Run ``python app.py``; it serves on ``GRADIO_SERVER_NAME``:``GRADIO_SERVER_PORT`
 from __future__ import annotations
 
 import functools
-import inspect
 import os
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ import gradio as gr
 import numpy as np
 
 import app_listening
+from app_errors import friendly_errors
 from voiceclone.errors import VoiceCloneError
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
@@ -30,41 +30,7 @@ EXAMPLE_TEXT = (
 )
 
 
-def _friendly_errors(fn):
-    """Turn library errors into a one-line gr.Error; never show a traceback.
-    Generator handlers stay generators (Gradio streams them)."""
-
-    def translate(exc: Exception) -> gr.Error:
-        if isinstance(exc, VoiceCloneError):
-            return gr.Error(str(exc))
-        return gr.Error(f"something went wrong: {type(exc).__name__}: {exc}")
-
-    if inspect.isgeneratorfunction(fn):
-
-        @functools.wraps(fn)
-        def streaming(*args, **kwargs):
-            try:
-                yield from fn(*args, **kwargs)
-            except gr.Error:
-                raise
-            except Exception as exc:  # noqa: BLE001 - the UI boundary: never a traceback
-                raise translate(exc) from None
-
-        return streaming
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the UI boundary: never a traceback
-            raise translate(exc) from None
-
-    return wrapper
-
-
-@_friendly_errors
+@friendly_errors
 def analyse_reference(path: str | None, denoise: bool, progress=gr.Progress()):
     """Voice tab: intake of an uploaded or recorded reference."""
     from voiceclone.intake import IntakeSettings, prepare_reference
@@ -101,7 +67,7 @@ def report_markdown(report) -> str:
     return "\n".join(lines)
 
 
-@_friendly_errors
+@friendly_errors
 def speak(text: str, speed: float, progress=gr.Progress()):
     """Speak tab: the base voice, sentence by sentence with progress."""
     from voiceclone.base_voice import SpeechSettings, default_voice, join_sentences
@@ -118,7 +84,7 @@ def speak(text: str, speed: float, progress=gr.Progress()):
     return voice.sample_rate, join_sentences(parts, voice.sample_rate)
 
 
-@_friendly_errors
+@friendly_errors
 def save_voice(
     name: str,
     clips: list[str] | None,
@@ -165,7 +131,7 @@ def _prompt_view(index: int, kept: list[dict]) -> str:
     )
 
 
-@_friendly_errors
+@friendly_errors
 def keep_prompt_recording(recording: str | None, index: int, kept: list[dict]):
     """Clone tab, prompts: check that the recording says its prompt, keep it, move on."""
     from voiceclone.audio import load_audio, save_audio
@@ -193,7 +159,7 @@ def skip_prompt(index: int, kept: list[dict]):
     return _prompt_view(index + 1, kept), index + 1
 
 
-@_friendly_errors
+@friendly_errors
 def save_prompt_voice(
     name: str, kept: list[dict], overwrite: bool, denoise: bool, progress=gr.Progress()
 ):
@@ -231,7 +197,7 @@ def _pcm16(audio: np.ndarray) -> np.ndarray:
     return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
 
 
-@_friendly_errors
+@friendly_errors
 def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
     whole clip is offered for download at the end."""
@@ -253,7 +219,7 @@ def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     yield gr.skip(), str(out)
 
 
-@_friendly_errors
+@friendly_errors
 def convert_speech(voice_name: str | None, source: str | None, pitch: float):
     """Convert tab: re-voice uploaded speech into a saved voice."""
     from voiceclone.audio import load_audio
@@ -270,7 +236,7 @@ def convert_speech(voice_name: str | None, source: str | None, pitch: float):
     return SAMPLE_RATE, revoice(model, speech, CloneSettings(pitch_semitones=float(pitch)))
 
 
-@_friendly_errors
+@friendly_errors
 def manage_voice(action: str, name: str | None, new_name: str):
     """Library: rename or delete a saved voice."""
     from voiceclone.voices import delete_voice, rename_voice
@@ -287,7 +253,7 @@ def manage_voice(action: str, name: str | None, new_name: str):
 TRAIN_EXAMPLE = "The quick brown fox jumps over the lazy dog near the river bank."
 
 
-@_friendly_errors
+@friendly_errors
 def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr.Progress()):
     """Train tab: train the chosen voice, then play a sentence before and after
     with the speaker similarity to the voice's reference and DNSMOS OVRL."""
@@ -357,7 +323,7 @@ def _transcript_rows(voice_name: str | None):
     ]
 
 
-@_friendly_errors
+@friendly_errors
 def save_transcripts(voice_name: str | None, rows):
     """Train tab: store hand-corrected transcripts before training."""
     from voiceclone.voices import set_transcripts
@@ -372,7 +338,7 @@ def save_transcripts(voice_name: str | None, rows):
 METRIC_SET_CHOICES = ["cheap", "all", "intrusive", "non-intrusive"]
 
 
-@_friendly_errors
+@friendly_errors
 def evaluate_clips(
     reference: str | None,
     candidates: list[str] | None,
@@ -414,7 +380,7 @@ def evaluate_clips(
     return table, figure, str(csv_path)
 
 
-@_friendly_errors
+@friendly_errors
 def evaluate_manifest(
     manifest: str | None, bundle: str | None, metric_set: str, progress=gr.Progress()
 ):

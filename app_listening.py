@@ -15,6 +15,7 @@ from pathlib import Path
 import gradio as gr
 import soundfile as sf
 
+from app_errors import friendly_errors
 from evaluation.listening.design import (
     CMOS_LABELS,
     DEFAULT_INSTRUCTIONS,
@@ -78,15 +79,10 @@ def _clip(path: Path):
     return sr, audio
 
 
-def _error(exc: Exception) -> gr.Error:
-    if isinstance(exc, VoiceCloneError):
-        return gr.Error(str(exc))
-    return gr.Error(f"something went wrong: {type(exc).__name__}: {exc}")
-
-
 # --------------------------------------------------------------------------- designer
 
 
+@friendly_errors
 def create_session(
     name,
     test_type,
@@ -107,39 +103,36 @@ def create_session(
     """Designer: build the stimuli and store the session; show the two links."""
     from evaluation.listening.stimuli import library_stimuli, split_sentences, trap_clips
 
-    try:
-        design = SessionDesign(
-            name=(name or "").strip(),
-            test_type=test_type,
-            instructions=(instructions or "").strip() or DEFAULT_INSTRUCTIONS[test_type],
-            ratings_per_stimulus=int(ratings_per_stimulus or 1),
-            trials_per_rater=int(trials_per_rater) if trials_per_rater else None,
-            randomise=bool(randomise),
-            training=bool(training),
+    design = SessionDesign(
+        name=(name or "").strip(),
+        test_type=test_type,
+        instructions=(instructions or "").strip() or DEFAULT_INSTRUCTIONS[test_type],
+        ratings_per_stimulus=int(ratings_per_stimulus or 1),
+        trials_per_rater=int(trials_per_rater) if trials_per_rater else None,
+        randomise=bool(randomise),
+        training=bool(training),
+    )
+    work = Path(tempfile.mkdtemp(prefix="voiceclone-listening-"))
+    if source == "saved voices":
+        specs = library_stimuli(
+            list(voices or []),
+            split_sentences(sentences),
+            work,
+            include_base=bool(include_base),
+            progress=lambda f, msg: progress(0.6 * f, desc=msg),
         )
-        work = Path(tempfile.mkdtemp(prefix="voiceclone-listening-"))
-        if source == "saved voices":
-            specs = library_stimuli(
-                list(voices or []),
-                split_sentences(sentences),
-                work,
-                include_base=bool(include_base),
-                progress=lambda f, msg: progress(0.6 * f, desc=msg),
-            )
-            base, confine = None, False
-        else:
-            specs, base, confine = _uploaded_specs(uploads, work)
-        if traps and int(traps) > 0:
-            specs += trap_clips(test_type, int(traps), work / "traps", seed=design.seed)
-        created = _store().create_session(
-            design,
-            specs,
-            base,
-            confine=confine,
-            progress=lambda f, msg: progress(0.6 + 0.4 * f, desc=msg),
-        )
-    except (VoiceCloneError, OSError) as exc:
-        raise _error(exc) from None
+        base, confine = None, False
+    else:
+        specs, base, confine = _uploaded_specs(uploads, work)
+    if traps and int(traps) > 0:
+        specs += trap_clips(test_type, int(traps), work / "traps", seed=design.seed)
+    created = _store().create_session(
+        design,
+        specs,
+        base,
+        confine=confine,
+        progress=lambda f, msg: progress(0.6 + 0.4 * f, desc=msg),
+    )
     rater, admin = created.links(_base_url(request))
     message = (
         f"Created **{design.name}** ({TEST_NAMES[test_type]}), {created.trials} trials.\n\n"
@@ -556,6 +549,7 @@ def _display(table, digits: int = 3):
     return table.round(digits).astype(object).where(table.notna(), "n/a")
 
 
+@friendly_errors
 def show_results(request: gr.Request):
     """Every number here comes from the stored ratings, recomputed on each load."""
     from evaluation.listening.export import analyse_session, export_session
