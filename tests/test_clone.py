@@ -129,7 +129,8 @@ def test_saved_voice_profile_and_model_file(saved):
     assert profile["reference_seconds"] > 10
     assert all(c["transcript"] for c in profile["clips"])
     loaded = ConversionModel.load(folder / "model.npz")
-    np.testing.assert_allclose(loaded.offsets, voice.model.offsets)
+    np.testing.assert_array_equal(loaded.offsets, voice.model.offsets)
+    np.testing.assert_array_equal(loaded.keys, voice.model.keys)
     assert not [p for p in (home / "voices").iterdir() if p.name.startswith(".")]
 
 
@@ -171,6 +172,33 @@ def test_damaged_model_is_refused(voice_home, saved):
     (voice_home / "voices" / "Slt Test" / "model.npz").write_bytes(b"junk")
     with pytest.raises(ModelError, match="damaged"):
         load_voice("Slt Test")
+
+
+def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, target_voice):
+    """A model file in an older format (the 64-cluster mapping) is replaced by a
+    fresh fit from the stored reference on load; a trained mapping built on it
+    is removed; the voice still sounds like its target."""
+    import shutil
+
+    from evaluation.benchmark import synthesise_base
+    from voiceclone.synth import revoice
+    from voiceclone.voices import load_voice
+
+    home, _ = saved
+    shutil.copytree(home / "voices", voice_home / "voices")
+    folder = voice_home / "voices" / "Slt Test"
+    np.savez(folder / "model.npz", format_version=1, centroids=np.zeros((64, 24)))
+    (folder / "trained.json").write_text(json.dumps({"format_version": 1}))
+    (folder / "trained.pt").write_bytes(b"old weights")
+    voice = load_voice("Slt Test")
+    assert not (folder / "trained.json").exists() and not (folder / "trained.pt").exists()
+    assert voice.model.timbre is None
+    reloaded = ConversionModel.load(folder / "model.npz")
+    np.testing.assert_array_equal(reloaded.offsets, voice.model.offsets)
+    source = synthesise_base(HELD_OUT)
+    out = revoice(voice.model, source)
+    assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
 def test_bad_clone_settings_are_refused():

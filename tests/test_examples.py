@@ -11,6 +11,7 @@ import subprocess
 import pytest
 
 from voiceclone.audio import load_audio
+from voiceclone.train import FORMAT_VERSION
 from voiceclone.voices import EXAMPLES_DIR
 
 NAME = "example-slt"
@@ -28,7 +29,7 @@ def empty_home(tmp_path, monkeypatch):
 def test_example_ships_with_a_sidecar():
     folder = EXAMPLES_DIR / NAME
     meta = json.loads((folder / "trained.json").read_text())
-    assert meta["format_version"] == 1 and len(meta["data_hash"]) == 64
+    assert meta["format_version"] == FORMAT_VERSION and len(meta["data_hash"]) == 64
     assert meta["features"]["sample_rate"] == 16_000
     assert meta["metrics"]["val_mcd_db"] < meta["metrics"]["instant_val_mcd_db"]
 

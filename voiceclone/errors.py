@@ -50,3 +50,7 @@ class TextError(VoiceCloneError):
 
 class ModelError(VoiceCloneError):
     """A bundled model is missing or damaged."""
+
+
+class OutdatedModelError(ModelError):
+    """A saved model was written by an older version of the project."""

@@ -1,6 +1,6 @@
 """Trained cloning: a per-voice acoustic mapping learnt from parallel speech.
 
-With a minute or more of a speaker, the instant clone's 64 cluster offsets are
+With a minute or more of a speaker, the instant clone's neighbour offsets are
 refined by a small recurrent network trained for that voice:
 
 1. **Parallel corpus.** The base voice reads each reference transcript; it is
@@ -11,7 +11,9 @@ refined by a small recurrent network trained for that voice:
    temporal context from a bidirectional LSTM. The network predicts a
    correction on top of the instant clone's mapping, and its last layer starts
    at zero, so training starts from the instant clone and can only be kept
-   when it does better on held-out clips.
+   when it does better on held-out clips. While training, each clip's instant
+   mapping takes its neighbours from the other clips only, as when speaking
+   a sentence the reference never said.
 3. **Training.** MSE first; then, when asked for, an adversarial stage
    (least-squares GAN, a small convolutional discriminator over mel-cepstral
    sequences) against the over-smoothing that MSE alone gives. Early stopping
@@ -26,6 +28,7 @@ version, feature settings, training-data hash, metrics at training time).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -36,11 +39,17 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import ConversionModel, align_frames, cluster_mapping, shift_voice
-from voiceclone.errors import ModelError, TooShortError
+from voiceclone.convert import (
+    ConversionModel,
+    align_frames,
+    neighbour_offsets,
+    neighbour_table,
+    shift_voice,
+)
+from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
 from voiceclone.features import MCD_CONSTANT, FeatureSettings, analyse
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CHECKPOINT, SIDECAR = "trained.pt", "trained.json"
 VOICED_RAMP = 5
 """Frames over which the trained correction fades in and out at voicing edges."""
@@ -103,7 +112,7 @@ class TrainedTimbre:
         import torch
 
         x = mcep[:, 1:]
-        base = x + cluster_mapping(self.instant, mcep)
+        base = x + neighbour_offsets(self.instant, mcep)
         with torch.no_grad():
             inputs = torch.as_tensor(_standardise(x, self.meta)[None], dtype=torch.float32)
             correction = self.network(inputs)[0].numpy().astype(np.float64)
@@ -127,8 +136,9 @@ class TrainedTimbre:
         except (OSError, ValueError) as exc:
             raise ModelError(f"trained model sidecar {SIDECAR} is unreadable: {exc}") from exc
         if meta.get("format_version") != FORMAT_VERSION:
-            raise ModelError(
-                f"trained model format {meta.get('format_version')!r}, expected {FORMAT_VERSION}"
+            raise OutdatedModelError(
+                f"trained model format {meta.get('format_version')!r}, expected "
+                f"{FORMAT_VERSION}; train the voice again"
             )
         if meta.get("features") != _feature_dict():
             raise ModelError("trained model was made with other feature settings; train again")
@@ -208,7 +218,9 @@ def train(
     rng = np.random.default_rng(settings.seed)
     order = rng.permutation(len(pairs))
     n_val = max(1, int(round(settings.held_out * len(pairs))))
+    bases = _unseen_bases(pairs, instant)
     val, fit = [pairs[i] for i in order[:n_val]], [pairs[i] for i in order[n_val:]]
+    val_bases, fit_bases = [bases[i] for i in order[:n_val]], [bases[i] for i in order[n_val:]]
     stacked = np.concatenate([x[:, 1:] for x, _, _ in fit])
     meta = {
         "format_version": FORMAT_VERSION,
@@ -220,7 +232,8 @@ def train(
         "std": (stacked.std(0) + 1e-6).tolist(),
     }
     device = torch_device()
-    fit_t, val_t = _tensors(fit, instant, meta, device), _tensors(val, instant, meta, device)
+    fit_t = _tensors(fit, fit_bases, meta, device)
+    val_t = _tensors(val, val_bases, meta, device)
     net = _network(settings.hidden).to(device)
     start = time.perf_counter()
     curve: list[dict] = []
@@ -344,19 +357,34 @@ def _val_mcd(net, val_t) -> float:
     return float(MCD_CONSTANT * total / max(frames, 1))
 
 
-def _tensors(pairs, instant, meta, device):
+def _tensors(pairs, bases, meta, device):
     import torch
 
-    out = []
-    for x, y, w in pairs:
-        base = x[:, 1:] + cluster_mapping(instant, x)
-        out.append(
-            tuple(
-                torch.as_tensor(a[None], dtype=torch.float32, device=device)
-                for a in (_standardise(x[:, 1:], meta), base, y, w[:, None])
-            )
+    return [
+        tuple(
+            torch.as_tensor(a[None], dtype=torch.float32, device=device)
+            for a in (_standardise(x[:, 1:], meta), base, y, w[:, None])
         )
-    return out
+        for (x, y, w), base in zip(pairs, bases, strict=True)
+    ]
+
+
+def _unseen_bases(pairs, instant: ConversionModel) -> list[np.ndarray]:
+    """Per clip, the instant clone's mel-cepstra ``(T, order)`` from neighbours
+    in the *other* clips only. When speaking, the instant clone never holds the
+    sentence it converts; here a clip's own frames would be their own nearest
+    neighbours, and the network would learn too small a correction."""
+    tables = [neighbour_table(x, y) for x, y, _ in pairs]
+    bases = []
+    for i, (x, _, _) in enumerate(pairs):
+        others = [t for j, t in enumerate(tables) if j != i]
+        model = dataclasses.replace(
+            instant,
+            keys=np.concatenate([k for k, _ in others]),
+            offsets=np.concatenate([o for _, o in others]),
+        )
+        bases.append(x[:, 1:] + neighbour_offsets(model, x))
+    return bases
 
 
 def _standardise(x: np.ndarray, meta: dict) -> np.ndarray:

@@ -31,7 +31,7 @@ import numpy as np
 from voiceclone.audio import AudioSource, frame_power, join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, fit_conversion
-from voiceclone.errors import ModelError, VoiceCloneError
+from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
 from voiceclone.paths import PROJECT_ROOT, data_home
 
 PROFILE_VERSION = 1
@@ -423,7 +423,10 @@ def load_voice(name: str, trained: bool = True) -> Voice:
         raise ModelError(f"voice {name!r} is damaged: {exc}") from exc
     if profile.get("format_version") != PROFILE_VERSION:
         raise ModelError(f"voice {name!r} has profile format {profile.get('format_version')}")
-    model = ConversionModel.load(folder / "model.npz")
+    try:
+        model = ConversionModel.load(folder / "model.npz")
+    except OutdatedModelError:
+        model = _refit_outdated(Voice(name, folder, profile, None))
     if trained and (folder / "trained.json").is_file():
         import dataclasses
 
@@ -431,6 +434,25 @@ def load_voice(name: str, trained: bool = True) -> Voice:
 
         model = dataclasses.replace(model, timbre=TrainedTimbre.load(folder, model))
     return Voice(name, folder, profile, model)
+
+
+def _refit_outdated(voice: Voice) -> ConversionModel:
+    """Fit again, from the stored reference clips, a voice whose model an older
+    version wrote (once, a few seconds). The new model replaces the old file;
+    a trained mapping built on the old one is removed (train the voice again)."""
+    from voiceclone.train import CHECKPOINT, SIDECAR
+
+    refs, transcripts = reference_clips(voice)
+    model, _ = fit_from_references(refs, transcripts)
+    tmp = voice.folder / f".model-{os.getpid()}.npz"
+    try:
+        model.save(tmp)
+        os.replace(tmp, voice.folder / "model.npz")
+        for stale in (SIDECAR, CHECKPOINT):
+            (voice.folder / stale).unlink(missing_ok=True)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a read-only library: use the new fit, keep the files
+    return model
 
 
 MAX_TRANSCRIPT_CHARS = 1_000
