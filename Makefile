@@ -25,4 +25,5 @@ bench: setup
 	$(PY) -m evaluation benchmark --system base
 	$(PY) -m evaluation benchmark --system instant --reference-seconds 5,10,30
 	$(PY) benchmarks/bench_ablation.py --reference-seconds 60
+	$(PY) benchmarks/bench_ceiling.py --reference-seconds 30
 	$(PY) benchmarks/bench_listening.py --write-docs

@@ -1,0 +1,156 @@
+"""How far can differential filtering go? Instant clone vs oracle conversions.
+
+For each benchmark voice, the instant clone is fitted on the reference (30 s
+by default) and the base voice reads the held-out sentences. Each reading is
+then converted three ways, all through the same PSOLA pitch/formant shift and
+the same differential filter as the product, and scored with the cloning
+benchmark's similarity gap (Resemblyzer, ceiling = the real held-out
+utterance, floor = the base voice) and DNSMOS OVRL:
+
+- ``instant``: the product's instant clone (neighbour offsets);
+- ``oracle envelope``: the filter takes each frame to the *real* target
+  utterance's mel-cepstrum, DTW-aligned to it (what a perfect timbre mapping
+  could give without a vocoder);
+- ``oracle envelope + F0``: the same after the real utterance's F0 contour is
+  imposed on the reading (PSOLA through a Praat pitch tier).
+
+An oracle sees the answer, so it is an upper bound for a mapping that only
+moves the spectral envelope (and the pitch contour), not a system.
+
+    .venv/bin/python benchmarks/bench_ceiling.py [--reference-seconds 30] [--voices kal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from evaluation.benchmark import InstantCloneSystem, base_voice_16k
+from evaluation.corpus import build_corpus, concat, take_seconds
+from evaluation.report import machine_line, markdown_table, write_section
+from voiceclone.constants import HOP_MS, SAMPLE_RATE
+from voiceclone.convert import align_frames, convert, differential_filter, shift_voice
+from voiceclone.features import analyse
+
+CONDITIONS = ("instant", "oracle envelope", "oracle envelope + F0")
+
+
+def aligned_target(source, target) -> tuple[np.ndarray, np.ndarray]:
+    """Per source frame, the mean aligned target mel-cepstrum ``(T, order + 1)``
+    and the target's F0 (geometric mean of the voiced aligned frames, 0 where
+    none or where the source is unvoiced), from features of both signals."""
+    path = align_frames(source.mcep[:, 1:], target.mcep[:, 1:])
+    n = len(source.mcep)
+    mcep, counts = np.zeros_like(source.mcep), np.zeros(n)
+    np.add.at(mcep, path[:, 0], target.mcep[path[:, 1]])
+    np.add.at(counts, path[:, 0], 1)
+    voiced = target.f0[path[:, 1]] > 0
+    log_f0, f0_counts = np.zeros(n), np.zeros(n)
+    np.add.at(log_f0, path[voiced, 0], np.log(target.f0[path[voiced, 1]]))
+    np.add.at(f0_counts, path[voiced, 0], 1)
+    f0 = np.where((f0_counts > 0) & (source.f0 > 0), np.exp(log_f0 / np.maximum(f0_counts, 1)), 0)
+    return mcep / np.maximum(counts, 1)[:, None], f0
+
+
+def impose_f0(audio: np.ndarray, f0: np.ndarray) -> np.ndarray:
+    """PSOLA resynthesis of ``audio`` with the F0 track ``f0`` (Hz per frame, 0 = keep)."""
+    import parselmouth
+    from parselmouth.praat import call
+
+    sound = parselmouth.Sound(np.asarray(audio, dtype=np.float64), sampling_frequency=SAMPLE_RATE)
+    manipulation = call(sound, "To Manipulation", 0.01, 75, 600)
+    tier = call("Create PitchTier", "target", 0, sound.duration)
+    for i in np.flatnonzero(f0 > 0):
+        call(tier, "Add point", i * HOP_MS / 1000, float(f0[i]))
+    call([tier, manipulation], "Replace pitch tier")
+    out = np.asarray(call(manipulation, "Get resynthesis (overlap-add)").values[0], np.float32)
+    return out[: len(audio)] if len(out) >= len(audio) else np.pad(out, (0, len(audio) - len(out)))
+
+
+def filter_to(audio: np.ndarray, target_mcep: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Differential filter taking ``audio``'s envelope to ``target_mcep`` (c0 kept)."""
+    mcep = analyse(audio).mcep
+    n = min(len(mcep), len(target_mcep))
+    diff = np.zeros_like(mcep)
+    diff[:n, 1:] = target_mcep[:n, 1:] - mcep[:n, 1:]
+    out = differential_filter(audio, diff)
+    return out * np.sqrt(np.mean(level**2) / max(float(np.mean(out**2)), 1e-12))
+
+
+def main() -> int:
+    from tqdm import tqdm
+
+    from voiceclone.quality import default_dnsmos
+    from voiceclone.speaker import cosine, default_encoder
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference-seconds", type=float, default=30.0)
+    parser.add_argument("--voices", help="comma list of benchmark voices (default: all)")
+    parser.add_argument("--no-docs", action="store_true")
+    args = parser.parse_args()
+    corpus = build_corpus()
+    voices = args.voices.split(",") if args.voices else corpus.voices()
+    encoder, dnsmos, system = default_encoder(), default_dnsmos(), InstantCloneSystem()
+    rows = []
+    for voice in voices:
+        refs = corpus.select(voice, "reference")
+        clips = take_seconds([u.audio() for u in refs], args.reference_seconds)
+        model = system.enroll(clips, [u.text for u in refs[: len(clips)]])
+        reference = encoder.embed(concat(clips))
+        scores = {c: ([], []) for c in (*CONDITIONS, "ceiling", "floor")}
+        for utt in tqdm(corpus.select(voice, "held_out"), desc=voice, leave=False):
+            real, base = utt.audio(), base_voice_16k(utt.text)
+            shifted = shift_voice(
+                base, model.formant_ratio, model.target_median_hz, model.range_factor
+            )
+            target_mcep, target_f0 = aligned_target(analyse(shifted), analyse(real))
+            outputs = {
+                "instant": convert(model, base),
+                "oracle envelope": filter_to(shifted, target_mcep, base),
+                "oracle envelope + F0": filter_to(impose_f0(shifted, target_f0), target_mcep, base),
+                "ceiling": real,
+                "floor": base,
+            }
+            for name, audio in outputs.items():
+                scores[name][0].append(cosine(encoder.embed(audio), reference))
+                scores[name][1].append(dnsmos.score(audio).ovrl)
+        sim = {name: float(np.mean(s)) for name, (s, _) in scores.items()}
+        span = sim["ceiling"] - sim["floor"]
+        row = [voice, f"{sim['floor']:.3f}", f"{sim['ceiling']:.3f}"]
+        for name in CONDITIONS:
+            gap = 100 * (sim[name] - sim["floor"]) / span
+            row.append(f"{gap:.0f} % / {np.mean(scores[name][1]):.2f}")
+        row.append(f"{np.mean(scores['ceiling'][1]):.2f}")
+        rows.append(row)
+        print(" | ".join(row), flush=True)
+    header = ["voice", "floor", "ceiling", *(f"{c}: gap / OVRL" for c in CONDITIONS)]
+    table = markdown_table([*header, "real voice OVRL"], rows)
+    print("\n" + table)
+    if not args.no_docs:
+        command = "python benchmarks/bench_ceiling.py"
+        command += f" --reference-seconds {args.reference_seconds:g}"
+        body = [
+            f"Measured {machine_line()}. Command: `{command}`.",
+            "",
+            "Similarity gap closed (Resemblyzer, as in the cloning benchmark) and DNSMOS "
+            "OVRL over the 8 held-out sentences per voice, for the instant clone and two "
+            "oracles that see the real held-out utterance: the differential filter taking "
+            "every frame to the real utterance's DTW-aligned mel-cepstrum, and the same "
+            "after imposing its F0 contour. They bound what a mapping of the spectral "
+            "envelope (and pitch contour) alone can reach without a vocoder. The last "
+            "column is DNSMOS OVRL of the real voice itself.",
+            "",
+            table,
+        ]
+        path = write_section("Ceiling of envelope conversion (oracles)", "\n".join(body))
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
