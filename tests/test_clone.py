@@ -201,6 +201,31 @@ def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, targ
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
+def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voice, monkeypatch):
+    """A long reference keeps at most MAX_PAIRS aligned pairs, taken across all
+    clips (not just the first ones), and the thinned model still moves the base
+    voice toward the target."""
+    import voiceclone.convert as conversion
+    from evaluation.benchmark import synthesise_base
+    from voiceclone.voices import base_readings, reference_clips
+
+    _, voice = saved
+    refs, transcripts = reference_clips(voice)
+    bases = base_readings(transcripts)
+    full = conversion.fit_conversion(refs, bases)
+    monkeypatch.setattr(conversion, "MAX_PAIRS", 400)
+    thin = conversion.fit_conversion(refs, bases)
+    assert len(thin.keys) == len(thin.offsets) == 400 < len(full.keys)
+    # Praat's PSOLA is not bit-exact from run to run, so locate each kept pair
+    # by its nearest pair of the full fit: they must span the first to the last clip.
+    d2 = (thin.keys**2).sum(1)[:, None] - 2 * thin.keys @ full.keys.T + (full.keys**2).sum(1)
+    where = np.argmin(d2, axis=1) / len(full.keys)
+    assert where.min() < 0.05 and where.max() > 0.95
+    source = synthesise_base(HELD_OUT)
+    out = conversion.convert(thin, source)
+    assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
+
+
 def test_bad_clone_settings_are_refused():
     from voiceclone.synth import CloneSettings
 
