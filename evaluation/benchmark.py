@@ -170,7 +170,7 @@ class BenchmarkResult:
         """The per-voice table, with a mean row."""
         from evaluation.report import markdown_table
 
-        header = ["voice", "ref s", "similarity", "ceiling", "floor", "gap closed"]
+        header = ["voice", "ref s", "similarity", "ceiling", "floor", "gap closed", "gap, all refs"]
         header += ["WER %", "DNSMOS OVRL", "MCD dB", "RTF", "first audio s", "enrol s"]
         rows = []
         for r in self.voices.itertuples():
@@ -182,6 +182,7 @@ class BenchmarkResult:
                     f"{r.ceiling:.3f}",
                     f"{r.floor:.3f}",
                     f"{100 * r.gap_closed:.0f} %",
+                    f"{100 * r.gap_all_refs:.0f} %",
                     f"{100 * r.wer:.1f}",
                     f"{r.dnsmos_ovrl:.2f}",
                     f"{r.mcd:.2f}",
@@ -199,6 +200,7 @@ class BenchmarkResult:
                 f"{m.ceiling:.3f}",
                 f"{m.floor:.3f}",
                 f"{100 * m.gap_closed:.0f} %",
+                f"{100 * m.gap_all_refs:.0f} %",
                 f"{100 * m.wer:.1f}",
                 f"{m.dnsmos_ovrl:.2f}",
                 f"{m.mcd:.2f}",
@@ -241,6 +243,8 @@ def run_benchmark(
         state = system.enroll(clips, texts)
         enroll_s = time.perf_counter() - start
         target = encoder.embed(concat(clips))
+        # One target for every reference length: all the voice's reference clips.
+        everything = encoder.embed(concat([u.audio() for u in refs]))
         start = time.perf_counter()
         next(iter(system.stream(state, LATENCY_TEXT)))
         first_audio_s = time.perf_counter() - start
@@ -251,7 +255,8 @@ def run_benchmark(
             start = time.perf_counter()
             clone = np.asarray(system.speak(state, utt.text), dtype=np.float32)
             synth_s = time.perf_counter() - start
-            real = utt.audio()
+            real, base = utt.audio(), base_voice_16k(utt.text)
+            clone_embedding, real_embedding = encoder.embed(clone), encoder.embed(real)
             hypothesis = asr.transcribe(clone).text
             mcd = dtw_scores(real, clone, settings, want_spectra=False, want_pitch=False)[
                 "mcd"
@@ -263,9 +268,12 @@ def run_benchmark(
                     "utterance": utt.index,
                     "text": utt.text,
                     "transcript": hypothesis,
-                    "similarity": cosine(encoder.embed(clone), target),
-                    "ceiling": cosine(encoder.embed(real), target),
-                    "floor": cosine(encoder.embed(base_voice_16k(utt.text)), target),
+                    "similarity": cosine(clone_embedding, target),
+                    "ceiling": cosine(real_embedding, target),
+                    "floor": cosine(encoder.embed(base), target),
+                    "similarity_all": cosine(clone_embedding, everything),
+                    "ceiling_all": cosine(real_embedding, everything),
+                    "floor_all": cosine(encoder.embed(base), everything),
                     "dnsmos_ovrl": dnsmos.score(clone).ovrl,
                     "mcd": np.nan if mcd is None else mcd,
                     "synth_s": synth_s,
@@ -285,7 +293,10 @@ def run_benchmark(
                 "similarity": sim,
                 "ceiling": ceil,
                 "floor": floor,
-                "gap_closed": (sim - floor) / (ceil - floor) if ceil > floor else np.nan,
+                "gap_closed": _gap(sim, ceil, floor),
+                "gap_all_refs": _gap(
+                    *(frame[c].mean() for c in ("similarity_all", "ceiling_all", "floor_all"))
+                ),
                 "wer": corpus_wer(list(frame["text"]), list(frame["transcript"])),
                 "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
                 "mcd": frame["mcd"].mean(),
@@ -298,6 +309,11 @@ def run_benchmark(
     return BenchmarkResult(
         system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
     )
+
+
+def _gap(similarity: float, ceiling: float, floor: float) -> float:
+    """Share of the floor-to-ceiling similarity gap closed (NaN without a gap)."""
+    return (similarity - floor) / (ceiling - floor) if ceiling > floor else np.nan
 
 
 def _warm_up(system: CloningSystem, corpus: Corpus, voice: str) -> None:
