@@ -34,7 +34,13 @@ from evaluation.benchmark import InstantCloneSystem, base_voice_16k
 from evaluation.corpus import build_corpus, concat, take_seconds
 from evaluation.report import machine_line, markdown_table, write_section
 from voiceclone.constants import HOP_MS, SAMPLE_RATE
-from voiceclone.convert import align_frames, convert, differential_filter, shift_voice
+from voiceclone.convert import (
+    align_frames,
+    aligned_mean,
+    convert,
+    differential_filter,
+    shift_voice,
+)
 from voiceclone.features import analyse
 
 CONDITIONS = ("instant", "oracle envelope", "oracle envelope + F0")
@@ -45,16 +51,11 @@ def aligned_target(source, target) -> tuple[np.ndarray, np.ndarray]:
     and the target's F0 (geometric mean of the voiced aligned frames, 0 where
     none or where the source is unvoiced), from features of both signals."""
     path = align_frames(source.mcep[:, 1:], target.mcep[:, 1:])
-    n = len(source.mcep)
-    mcep, counts = np.zeros_like(source.mcep), np.zeros(n)
-    np.add.at(mcep, path[:, 0], target.mcep[path[:, 1]])
-    np.add.at(counts, path[:, 0], 1)
-    voiced = target.f0[path[:, 1]] > 0
-    log_f0, f0_counts = np.zeros(n), np.zeros(n)
-    np.add.at(log_f0, path[voiced, 0], np.log(target.f0[path[voiced, 1]]))
-    np.add.at(f0_counts, path[voiced, 0], 1)
-    f0 = np.where((f0_counts > 0) & (source.f0 > 0), np.exp(log_f0 / np.maximum(f0_counts, 1)), 0)
-    return mcep / np.maximum(counts, 1)[:, None], f0
+    mcep, _ = aligned_mean(path, len(source.mcep), target.mcep)
+    voiced = path[target.f0[path[:, 1]] > 0]
+    log_f0, counts = aligned_mean(voiced, len(source.mcep), np.log(np.maximum(target.f0, 1e-3)))
+    f0 = np.where((counts > 0) & (source.f0 > 0), np.exp(log_f0), 0)
+    return mcep, f0
 
 
 def impose_f0(audio: np.ndarray, f0: np.ndarray) -> np.ndarray:

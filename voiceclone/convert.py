@@ -368,6 +368,19 @@ def _speech_frames(mcep: np.ndarray, like: np.ndarray | None = None) -> np.ndarr
     return mcep[:n][keep[:n]]
 
 
+def aligned_mean(
+    path: np.ndarray, length: int, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per source frame ``0 .. length - 1``, the mean of the target ``values``
+    rows a DTW ``path`` ``(L, 2)`` aligns to it (zero where none), and how
+    many rows that was."""
+    sums = np.zeros((length, *values.shape[1:]))
+    counts = np.zeros(length)
+    np.add.at(sums, path[:, 0], values[path[:, 1]])
+    np.add.at(counts, path[:, 0], 1)
+    return sums / np.maximum(counts, 1).reshape(-1, *[1] * (values.ndim - 1)), counts
+
+
 def align_frames(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """DTW path ``(L, 2)`` of (x index, y index) on per-sequence standardised frames."""
     xn = (x - x.mean(0)) / (x.std(0) + 1e-6)

@@ -42,6 +42,7 @@ from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import (
     ConversionModel,
     align_frames,
+    aligned_mean,
     neighbour_offsets,
     neighbour_table,
     shift_voice,
@@ -188,12 +189,8 @@ def parallel_pairs(
         )
         source = analyse(shifted)
         x, y = source.mcep, analyse(ref).mcep[:, 1:]
-        path = align_frames(x[:, 1:], y)
-        sums = np.zeros((len(x), y.shape[1]))
-        counts = np.zeros(len(x))
-        np.add.at(sums, path[:, 0], y[path[:, 1]])
-        np.add.at(counts, path[:, 0], 1)
-        pairs.append((x, sums / np.maximum(counts, 1)[:, None], voiced_weight(source.f0, len(x))))
+        target, _ = aligned_mean(align_frames(x[:, 1:], y), len(x), y)
+        pairs.append((x, target, voiced_weight(source.f0, len(x))))
     return pairs
 
 
