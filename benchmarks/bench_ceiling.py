@@ -11,8 +11,14 @@ utterance, floor = the base voice) and DNSMOS OVRL:
 - ``oracle envelope``: the filter takes each frame to the *real* target
   utterance's mel-cepstrum, DTW-aligned to it (what a perfect timbre mapping
   could give without a vocoder);
-- ``oracle envelope + F0``: the same after the real utterance's F0 contour is
-  imposed on the reading (PSOLA through a Praat pitch tier).
+- ``oracle envelope + energy``: the same, but the filter also takes each
+  frame's level (c0) to the real utterance's, so the loudness contour moves;
+- ``oracle envelope + F0``: the envelope oracle after the real utterance's F0
+  contour is imposed on the reading (PSOLA through a Praat pitch tier);
+- ``oracle, WORLD vocoder``: no filtering: the WORLD vocoder resynthesises
+  the reading's F0 and aperiodicity with the real utterance's aligned
+  spectral envelope (full resolution, level included): what a vocoder-based
+  conversion could reach for similarity, and what the vocoder costs in DNSMOS.
 
 An oracle sees the answer, so it is an upper bound for a mapping that only
 moves the spectral envelope (and the pitch contour), not a system.
@@ -43,19 +49,42 @@ from voiceclone.convert import (
 )
 from voiceclone.features import analyse
 
-CONDITIONS = ("instant", "oracle envelope", "oracle envelope + F0")
+CONDITIONS = (
+    "instant",
+    "oracle envelope",
+    "oracle envelope + energy",
+    "oracle envelope + F0",
+    "oracle, WORLD vocoder",
+)
 
 
-def aligned_target(source, target) -> tuple[np.ndarray, np.ndarray]:
-    """Per source frame, the mean aligned target mel-cepstrum ``(T, order + 1)``
-    and the target's F0 (geometric mean of the voiced aligned frames, 0 where
-    none or where the source is unvoiced), from features of both signals."""
+def aligned_target(source, target) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per source frame, the mean aligned target mel-cepstrum ``(T, order + 1)``,
+    the target's F0 (geometric mean of the voiced aligned frames, 0 where none
+    or where the source is unvoiced) and its spectral envelope (geometric
+    mean, ``(T, bins)``), from features of both signals."""
     path = align_frames(source.mcep[:, 1:], target.mcep[:, 1:])
     mcep, _ = aligned_mean(path, len(source.mcep), target.mcep)
     voiced = path[target.f0[path[:, 1]] > 0]
     log_f0, counts = aligned_mean(voiced, len(source.mcep), np.log(np.maximum(target.f0, 1e-3)))
     f0 = np.where((counts > 0) & (source.f0 > 0), np.exp(log_f0), 0)
-    return mcep, f0
+    log_envelope, _ = aligned_mean(path, len(source.mcep), np.log(target.envelope))
+    return mcep, f0, np.exp(log_envelope)
+
+
+def world_resynthesis(source, envelope: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """WORLD vocoder: ``source``'s F0 and aperiodicity with ``envelope``,
+    scaled to the RMS of ``level``."""
+    import pyworld
+
+    out = pyworld.synthesize(
+        np.ascontiguousarray(source.f0, dtype=np.float64),
+        np.ascontiguousarray(envelope, dtype=np.float64),
+        np.ascontiguousarray(source.aperiodicity, dtype=np.float64),
+        SAMPLE_RATE,
+        HOP_MS,
+    ).astype(np.float32)
+    return out * np.sqrt(np.mean(level**2) / max(float(np.mean(out**2)), 1e-12))
 
 
 def impose_f0(audio: np.ndarray, f0: np.ndarray) -> np.ndarray:
@@ -73,12 +102,16 @@ def impose_f0(audio: np.ndarray, f0: np.ndarray) -> np.ndarray:
     return out[: len(audio)] if len(out) >= len(audio) else np.pad(out, (0, len(audio) - len(out)))
 
 
-def filter_to(audio: np.ndarray, target_mcep: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Differential filter taking ``audio``'s envelope to ``target_mcep`` (c0 kept)."""
+def filter_to(
+    audio: np.ndarray, target_mcep: np.ndarray, level: np.ndarray, energy: bool = False
+) -> np.ndarray:
+    """Differential filter taking ``audio``'s envelope to ``target_mcep`` (its
+    frame levels too when ``energy``, else c0 kept), scaled to ``level``'s RMS."""
     mcep = analyse(audio).mcep
     n = min(len(mcep), len(target_mcep))
+    first = 0 if energy else 1
     diff = np.zeros_like(mcep)
-    diff[:n, 1:] = target_mcep[:n, 1:] - mcep[:n, 1:]
+    diff[:n, first:] = target_mcep[:n, first:] - mcep[:n, first:]
     out = differential_filter(audio, diff)
     return out * np.sqrt(np.mean(level**2) / max(float(np.mean(out**2)), 1e-12))
 
@@ -109,11 +142,14 @@ def main() -> int:
             shifted = shift_voice(
                 base, model.formant_ratio, model.target_median_hz, model.range_factor
             )
-            target_mcep, target_f0 = aligned_target(analyse(shifted), analyse(real))
+            source = analyse(shifted, aperiodicity=True)
+            target_mcep, target_f0, target_envelope = aligned_target(source, analyse(real))
             outputs = {
                 "instant": convert(model, base),
                 "oracle envelope": filter_to(shifted, target_mcep, base),
+                "oracle envelope + energy": filter_to(shifted, target_mcep, base, energy=True),
                 "oracle envelope + F0": filter_to(impose_f0(shifted, target_f0), target_mcep, base),
+                "oracle, WORLD vocoder": world_resynthesis(source, target_envelope, base),
                 "ceiling": real,
                 "floor": base,
             }
@@ -141,10 +177,14 @@ def main() -> int:
             "Similarity gap closed (Resemblyzer, as in the cloning benchmark) and DNSMOS "
             "OVRL over the 8 held-out sentences per voice, for the instant clone and two "
             "oracles that see the real held-out utterance: the differential filter taking "
-            "every frame to the real utterance's DTW-aligned mel-cepstrum, and the same "
-            "after imposing its F0 contour. They bound what a mapping of the spectral "
-            "envelope (and pitch contour) alone can reach without a vocoder. The last "
-            "column is DNSMOS OVRL of the real voice itself.",
+            "every frame to the real utterance's DTW-aligned mel-cepstrum (c0 kept, or "
+            "c0 too: its loudness contour), the same after imposing its F0 contour, and "
+            "the WORLD vocoder resynthesising the reading's F0 and aperiodicity with the "
+            "real utterance's aligned envelope. The filter oracles bound what a mapping "
+            "of the spectral envelope (and pitch contour) alone can reach without a "
+            "vocoder; the vocoder oracle shows what a vocoder could reach for similarity "
+            "and what it costs in DNSMOS. The last column is DNSMOS OVRL of the real "
+            "voice itself.",
             "",
             table,
         ]

@@ -166,6 +166,20 @@ def test_speaker_similarity_is_calibrated(paragraph_speech, sentence_speech, fli
     assert other.results["speaker_similarity"].value < result.value - 0.15
 
 
+def test_speaker_similarity_does_not_depend_on_level(flite_speech):
+    """The same clip played louder or quieter is the same speaker (Resemblyzer
+    alone scores a loud clip against its quieter self as low as 0.88)."""
+    from voiceclone.speaker import cosine, default_encoder
+
+    encoder = default_encoder()
+    loud = flite_speech * (0.5 / np.max(np.abs(flite_speech)))
+    reference = encoder.embed(loud)
+    for gain in (0.5, 0.1, 0.02):
+        assert cosine(encoder.embed(loud * gain), reference) > 0.999
+    other = score(flite_speech * 0.05, speaker_reference=loud, metrics=("speaker_similarity",))
+    assert other.results["speaker_similarity"].value > 0.999
+
+
 def test_wer_and_speaking_rate(sentence_speech):
     card = score(sentence_speech, text=SENTENCE, metrics=("wer", "cer", "speaking_rate_wpm"))
     assert card.results["wer"].value <= 0.1
