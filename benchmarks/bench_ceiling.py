@@ -175,7 +175,7 @@ def main() -> int:
             f"Measured {machine_line()}. Command: `{command}`.",
             "",
             "Similarity gap closed (Resemblyzer, as in the cloning benchmark) and DNSMOS "
-            "OVRL over the 8 held-out sentences per voice, for the instant clone and two "
+            "OVRL over the 8 held-out sentences per voice, for the instant clone and four "
             "oracles that see the real held-out utterance: the differential filter taking "
             "every frame to the real utterance's DTW-aligned mel-cepstrum (c0 kept, or "
             "c0 too: its loudness contour), the same after imposing its F0 contour, and "

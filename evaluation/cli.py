@@ -156,8 +156,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             command += " --reference-seconds " + ",".join(f"{s:g}" for s in args.reference_seconds)
         body = [f"Measured {machine_line()}. Command: `{command}`.", ""]
         body.append(
-            "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine to the "
-            "reference audio given to the system; ceiling: the real held-out utterance; "
+            "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine (every clip "
+            "at -30 dBFS first) to the reference audio given to the system; ceiling: the real held-out utterance; "
             "floor: the unconverted base voice; gap closed from the per-voice means. "
             "Gap, all refs: the same against one target per voice whatever the reference "
             "length (the embedding of all its reference clips, about 2 minutes), so "
@@ -165,7 +165,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             "favours clones of it). "
             "WER: Whisper base, corpus-level per voice, normalised text. MCD: DTW, "
             "order 24, alpha 0.42, c0 excluded, against the real utterance. RTF: synthesis "
-            "time over output duration."
+            "time over output duration. Per-voice figures move by several points from run "
+            "to run (Piper samples its noise, so every base reading differs; Praat's PSOLA "
+            "is not bit-exact): compare means."
         )
         for result in results:
             body += ["", f"Reference: {result.reference_seconds:g} s per voice.", ""]
