@@ -15,6 +15,7 @@ from evaluation.metrics import (
 )
 from evaluation.scoring import score
 from tests.conftest import SENTENCE
+from voiceclone.constants import SAMPLE_RATE
 
 NOISE_LEVELS = (0.002, 0.01, 0.04, 0.12)
 SPECTRAL = ("pesq_wb", "pesq_nb", "stoi", "estoi", "si_sdr", "mcd", "lsd", "mel_distance")
@@ -167,8 +168,9 @@ def test_speaker_similarity_is_calibrated(paragraph_speech, sentence_speech, fli
 
 
 def test_speaker_similarity_does_not_depend_on_level(flite_speech):
-    """The same clip played louder or quieter is the same speaker (Resemblyzer
-    alone scores a loud clip against its quieter self as low as 0.88)."""
+    """The same clip played louder or quieter, or with silence around it, is the
+    same speaker (Resemblyzer alone scores a loud clip against its quieter self
+    as low as 0.88)."""
     from voiceclone.speaker import cosine, default_encoder
 
     encoder = default_encoder()
@@ -176,6 +178,8 @@ def test_speaker_similarity_does_not_depend_on_level(flite_speech):
     reference = encoder.embed(loud)
     for gain in (0.5, 0.1, 0.02):
         assert cosine(encoder.embed(loud * gain), reference) > 0.999
+    padded = np.pad(loud, 6 * SAMPLE_RATE)  # 6 s of silence either side
+    assert cosine(encoder.embed(padded), reference) > 0.995
     other = score(flite_speech * 0.05, speaker_reference=loud, metrics=("speaker_similarity",))
     assert other.results["speaker_similarity"].value > 0.999
 

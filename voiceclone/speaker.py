@@ -4,13 +4,14 @@ Embeddings are 256-dimensional and L2-normalised, so the cosine similarity of
 two of them is their dot product. Measured here: two utterances of one
 synthetic voice score 0.92-0.96, different voices 0.49-0.69.
 
-Every clip is brought to the same level (:data:`EMBED_LEVEL_DBFS`) before it
-is embedded. Resemblyzer's own preprocessing only raises quiet clips, and its
+Every clip's speech is brought to the same level (:data:`EMBED_LEVEL_DBFS`)
+before it is embedded. Resemblyzer's own preprocessing only raises quiet clips, and its
 encoder reads a linear (not log) mel spectrogram, so without this a loud clip
 and the same clip played quieter embed differently: measured on a flite slt
 sentence at -15 dBFS, the clip and itself at a quarter of the amplitude scored
 0.876, as far apart as two different voices can be. Speaker similarity must
-not depend on playback level.
+not depend on playback level, nor on how much silence surrounds the speech,
+so the level is measured on the loud frames only.
 """
 
 from __future__ import annotations
@@ -25,7 +26,11 @@ from voiceclone.device import torch_device
 
 EMBEDDING_DIM = 256
 EMBED_LEVEL_DBFS = -30.0
-"""RMS level every clip is scaled to before embedding (Resemblyzer's own target)."""
+"""RMS level of the speech frames before embedding (Resemblyzer's own target)."""
+LEVEL_FRAME = 160
+"""Frame length for measuring the speech level, in samples (10 ms)."""
+LEVEL_RANGE_DB = 40.0
+"""Frames within this of the loudest frame's energy count as speech."""
 
 
 class SpeakerEncoder:
@@ -52,7 +57,7 @@ class SpeakerEncoder:
         """
         from resemblyzer.audio import trim_long_silences
 
-        wav = at_level(np.asarray(audio, dtype=np.float32), EMBED_LEVEL_DBFS)
+        wav = speech_at_level(np.asarray(audio, dtype=np.float32), EMBED_LEVEL_DBFS)
         trimmed = trim_long_silences(wav)  # 16 kHz already
         if len(trimmed) >= SAMPLE_RATE // 2:
             wav = trimmed
@@ -60,13 +65,23 @@ class SpeakerEncoder:
             return np.asarray(self._encoder.embed_utterance(wav), dtype=np.float32)
 
 
-def at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
-    """``audio`` scaled to an RMS of ``dbfs`` (silence stays silence), clipped
-    to [-1, 1] so that the 16-bit voice-activity check cannot wrap around."""
-    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if len(audio) else 0.0
-    if rms <= 0:
+def speech_at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
+    """``audio`` scaled so that its speech frames (within :data:`LEVEL_RANGE_DB`
+    of the loudest 10 ms frame) have an RMS of ``dbfs``. The selection is
+    relative, so any gain applied to ``audio`` gives the same result. Silence
+    stays silence; the result is clipped to [-1, 1] (speech peaks sit about
+    20 dB above its RMS, so this only guards the 16-bit voice-activity check)."""
+    frames = len(audio) // LEVEL_FRAME
+    if frames == 0:
         return audio
-    return np.clip(audio * (10 ** (dbfs / 20) / rms), -1.0, 1.0).astype(np.float32)
+    power = np.mean(
+        np.square(audio[: frames * LEVEL_FRAME], dtype=np.float64).reshape(frames, -1), axis=1
+    )
+    if power.max() <= 0:
+        return audio
+    speech = power[power >= power.max() * 10 ** (-LEVEL_RANGE_DB / 10)]
+    gain = 10 ** (dbfs / 20) / np.sqrt(speech.mean())
+    return np.clip(audio * gain, -1.0, 1.0).astype(np.float32)
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float:
