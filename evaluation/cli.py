@@ -156,10 +156,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             command += " --reference-seconds " + ",".join(f"{s:g}" for s in args.reference_seconds)
         body = [f"Measured {machine_line()}. Command: `{command}`.", ""]
         body.append(
-            "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine (every clip "
-            "at -30 dBFS first) to the reference audio given to the system; ceiling: the "
-            "real held-out utterance; floor: the unconverted base voice; gap closed from "
-            "the per-voice means. "
+            "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine (speech of "
+            "every clip at -30 dBFS first) to the reference audio given to the system; "
+            "ceiling: the real held-out utterance; floor: the unconverted base voice; "
+            "gap closed from the per-voice means. "
             "Gap, all refs: the same against one target per voice whatever the reference "
             "length (the embedding of all its reference clips, about 2 minutes), so "
             "lengths compare on the same scale (a short reference's own embedding "
