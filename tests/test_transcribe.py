@@ -58,6 +58,8 @@ def test_packed_clips_get_their_own_words(transcriber):
     heard = transcriber.transcribe_many(clips)
     assert len(heard) == 3
     for text, transcript in zip(texts, heard, strict=True):
-        assert wer(text, transcript.text) <= 0.2, transcript.text
+        # At most 2 of 7 words: Piper samples its noise, and "whistled" was
+        # once heard as "whistle of" (transcribed alone, 2 of 15 readings lose a word).
+        assert wer(text, transcript.text) <= 0.3, transcript.text
     # Long clips do not share a window.
     assert _packs([20.0, 12.0, 5.0, 3.0, 40.0]) == [[0], [1, 2, 3], [4]]
