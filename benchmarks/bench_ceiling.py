@@ -84,7 +84,7 @@ def world_resynthesis(source, envelope: np.ndarray, level: np.ndarray) -> np.nda
         SAMPLE_RATE,
         HOP_MS,
     ).astype(np.float32)
-    return out * np.sqrt(np.mean(level**2) / max(float(np.mean(out**2)), 1e-12))
+    return at_level_of(out, level)
 
 
 def impose_f0(audio: np.ndarray, f0: np.ndarray) -> np.ndarray:
@@ -112,7 +112,12 @@ def filter_to(
     first = 0 if energy else 1
     diff = np.zeros_like(mcep)
     diff[:n, first:] = target_mcep[:n, first:] - mcep[:n, first:]
-    out = differential_filter(audio, diff)
+    return at_level_of(differential_filter(audio, diff), level)
+
+
+def at_level_of(out: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """``out`` scaled to the RMS of ``level`` (every condition is heard at the
+    base reading's level)."""
     return out * np.sqrt(np.mean(level**2) / max(float(np.mean(out**2)), 1e-12))
 
 

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from voiceclone.audio import frame_power
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.device import torch_device
 
@@ -71,13 +72,8 @@ def speech_at_level(audio: np.ndarray, dbfs: float) -> np.ndarray:
     relative, so any gain applied to ``audio`` gives the same result. Silence
     stays silence; the result is clipped to [-1, 1] (speech peaks sit about
     20 dB above its RMS, so this only guards the 16-bit voice-activity check)."""
-    frames = len(audio) // LEVEL_FRAME
-    if frames == 0:
-        return audio
-    power = np.mean(
-        np.square(audio[: frames * LEVEL_FRAME], dtype=np.float64).reshape(frames, -1), axis=1
-    )
-    if power.max() <= 0:
+    power = frame_power(audio, LEVEL_FRAME)
+    if not len(power) or power.max() <= 0:
         return audio
     speech = power[power >= power.max() * 10 ** (-LEVEL_RANGE_DB / 10)]
     gain = 10 ** (dbfs / 20) / np.sqrt(speech.mean())
