@@ -90,10 +90,12 @@ def save_voice(
     clips: list[str] | None,
     overwrite: bool,
     denoise: bool,
+    base: str | None = None,
     progress=gr.Progress(),
     texts: list[str] | None = None,
 ):
-    """Clone tab: enrol the uploaded clips (with their texts, if known) as a saved voice."""
+    """Clone tab: enrol the uploaded clips (with their texts, if known) as a saved
+    voice, from the chosen base voice or the nearest one."""
     from voiceclone.voices import enroll
 
     if not clips:
@@ -104,12 +106,15 @@ def save_voice(
         texts,
         overwrite=overwrite,
         denoise=denoise,
+        base=None if not base or base == NEAREST_BASE else base,
         progress=lambda fraction, message: progress(fraction, desc=message),
     )
     p = voice.profile
     transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
+    how = "nearest to the reference" if p["base"]["chosen_by"] == "nearest" else "your choice"
     status = (
-        f"Saved **{voice.name}**: {p['reference_seconds']:.1f} s of reference, pitch "
+        f"Saved **{voice.name}** from base voice **{p['base']['name']}** ({how}): "
+        f"{p['reference_seconds']:.1f} s of reference, pitch "
         f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
         f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s.\n\n"
         f"Transcripts:\n{transcripts}"
@@ -161,14 +166,27 @@ def skip_prompt(index: int, kept: list[dict]):
 
 @friendly_errors
 def save_prompt_voice(
-    name: str, kept: list[dict], overwrite: bool, denoise: bool, progress=gr.Progress()
+    name: str,
+    kept: list[dict],
+    overwrite: bool,
+    denoise: bool,
+    base: str | None = None,
+    progress=gr.Progress(),
 ):
     """Clone tab, prompts: enrol the kept recordings with their prompts as transcripts."""
     if not kept:
         raise VoiceCloneError("keep at least one recording of a prompt first")
-    return save_voice(
-        name, [k["path"] for k in kept], overwrite, denoise, progress, [k["text"] for k in kept]
-    )
+    paths, texts = [k["path"] for k in kept], [k["text"] for k in kept]
+    return save_voice(name, paths, overwrite, denoise, base, progress, texts)
+
+
+NEAREST_BASE = "nearest (automatic)"
+
+
+def _base_choices() -> list[str]:
+    from voiceclone.bank import bank
+
+    return [NEAREST_BASE] + [v.name for v in bank()]
 
 
 def _voice_choices(selected: str | None = None):
@@ -188,7 +206,10 @@ def _voice_choices(selected: str | None = None):
 def _library_rows():
     from voiceclone.voices import list_voices
 
-    return [[v["name"], round(v["reference_seconds"], 1), v["created"]] for v in list_voices()]
+    return [
+        [v["name"], round(v["reference_seconds"], 1), v["base"], v["created"]]
+        for v in list_voices()
+    ]
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
@@ -202,20 +223,20 @@ def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
     whole clip is offered for download at the end."""
     from voiceclone.audio import save_audio
-    from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.synth import CloneSettings, join_sentences, sentences_in_voice
+    from voiceclone.synth import CloneSettings, join_sentences, output_rate, sentences_in_voice
     from voiceclone.voices import load_voice
 
     if not voice_name:
         raise VoiceCloneError("save a voice first, or pick one from the list")
     settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
     model = load_voice(voice_name).model
+    rate = output_rate(model)
     parts = []
     for _, audio in sentences_in_voice(model, text or "", settings):
         parts.append(audio)
-        yield (SAMPLE_RATE, _pcm16(audio)), gr.skip()
+        yield (rate, _pcm16(audio)), gr.skip()
     out = Path(tempfile.mkdtemp(prefix="voiceclone-synth-")) / "cloned.wav"
-    save_audio(out, join_sentences(parts), SAMPLE_RATE)
+    save_audio(out, join_sentences(parts, rate), rate)
     yield gr.skip(), str(out)
 
 
@@ -223,17 +244,19 @@ def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
 def convert_speech(voice_name: str | None, source: str | None, pitch: float):
     """Convert tab: re-voice uploaded speech into a saved voice."""
     from voiceclone.audio import load_audio
-    from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.synth import CloneSettings, revoice
+    from voiceclone.synth import CloneSettings, output_rate, revoice
     from voiceclone.voices import load_voice
 
     if not voice_name:
         raise VoiceCloneError("pick a saved voice")
     if not source:
         raise VoiceCloneError("upload or record the speech to re-voice")
-    speech = load_audio(source, SAMPLE_RATE)
     model = load_voice(voice_name).model
-    return SAMPLE_RATE, revoice(model, speech, CloneSettings(pitch_semitones=float(pitch)))
+    rate = output_rate(model)
+    speech = load_audio(source, rate)
+    return rate, revoice(
+        model, speech, CloneSettings(pitch_semitones=float(pitch)), sample_rate=rate
+    )
 
 
 @friendly_errors
@@ -257,11 +280,12 @@ TRAIN_EXAMPLE = "The quick brown fox jumps over the lazy dog near the river bank
 def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr.Progress()):
     """Train tab: train the chosen voice, then play a sentence before and after
     with the speaker similarity to the voice's reference and DNSMOS OVRL."""
+    from voiceclone.audio import resample
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.plots import training_figure
     from voiceclone.quality import default_dnsmos
     from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.synth import speak_in_voice
+    from voiceclone.synth import output_rate, speak_in_voice
     from voiceclone.train import TrainSettings
     from voiceclone.voices import load_voice, train_voice
 
@@ -277,12 +301,14 @@ def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr
     before = speak_in_voice(load_voice(voice_name, trained=False).model, sentence)
     voice = load_voice(voice_name)
     after = speak_in_voice(voice.model, sentence)
+    rate = output_rate(voice.model)
     reference = np.load(voice.folder / "embedding.npy")
     encoder, dnsmos = default_encoder(), default_dnsmos()
-    rows = [
-        f"| {label} | {cosine(encoder.embed(a), reference):.3f} | {dnsmos.score(a).ovrl:.2f} |"
-        for label, a in (("instant clone", before), ("trained", after))
-    ]
+    rows = []
+    for label, audio in (("instant clone", before), ("trained", after)):
+        at_16k = resample(audio, rate, SAMPLE_RATE)
+        similarity, ovrl = cosine(encoder.embed(at_16k), reference), dnsmos.score(at_16k).ovrl
+        rows.append(f"| {label} | {similarity:.3f} | {ovrl:.2f} |")
     m = timbre.meta["metrics"]
     status = (
         f"Trained **{voice_name}** in {m['train_seconds']:.1f} s on {m['frames']} frames "
@@ -294,8 +320,8 @@ def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr
     return (
         status,
         training_figure(timbre.meta["curve"]),
-        (SAMPLE_RATE, _pcm16(before)),
-        (SAMPLE_RATE, _pcm16(after)),
+        (rate, _pcm16(before)),
+        (rate, _pcm16(after)),
     )
 
 
@@ -504,6 +530,10 @@ def _clone_tab() -> tuple:
             with gr.Row():
                 overwrite = gr.Checkbox(label="Replace a voice of that name", value=False)
                 denoise = gr.Checkbox(label="Reduce background noise", value=False)
+            base = gr.Dropdown(
+                label="Base voice (the clone starts from it)", choices=_base_choices(),
+                value=NEAREST_BASE, elem_id="clone-base",
+            )  # fmt: skip
             save_btn = gr.Button("Save voice", variant="primary", elem_id="clone-save")
             status = gr.Markdown(elem_id="clone-status")
         with gr.Column():
@@ -543,14 +573,16 @@ def _clone_tab() -> tuple:
         convert_btn = gr.Button("Convert")
         converted = gr.Audio(label="Re-voiced speech")
     with gr.Accordion("Voice library", open=False):
-        library = gr.Dataframe(headers=["name", "reference s", "created"], interactive=False)
+        library = gr.Dataframe(
+            headers=["name", "reference s", "base voice", "created"], interactive=False
+        )
         with gr.Row():
             new_name = gr.Textbox(label="New name (for rename)")
             rename_btn = gr.Button("Rename selected voice")
             delete_btn = gr.Button("Delete selected voice", variant="stop")
     save_btn.click(
         save_voice,
-        inputs=[name, clips, overwrite, denoise],
+        inputs=[name, clips, overwrite, denoise, base],
         outputs=[status, voice, convert_voice, library],
     )
     keep_btn.click(
@@ -561,7 +593,7 @@ def _clone_tab() -> tuple:
     skip_btn.click(skip_prompt, inputs=[index, kept], outputs=[prompt, index])
     save_prompts_btn.click(
         save_prompt_voice,
-        inputs=[name, kept, overwrite, denoise],
+        inputs=[name, kept, overwrite, denoise, base],
         outputs=[status, voice, convert_voice, library],
     )
     speak_btn.click(speak_cloned, inputs=[voice, text, speed, pitch], outputs=[stream, download])

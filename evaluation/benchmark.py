@@ -15,15 +15,22 @@ sentence really spoken by the target voice:
 - MCD against the real utterance (DTW, order 24, alpha 0.42, c0 excluded);
 - real-time factor: synthesis seconds over output seconds; enrolment time;
   first-audio latency (seconds until the first sentence of the ~300-character
-  :data:`~evaluation.corpus.LATENCY_TEXT` is ready, streaming).
+  :data:`~evaluation.corpus.LATENCY_TEXT` is ready, streaming);
+- the band: the clone's energy above 8 kHz relative to its energy below, in
+  dB, at its own sample rate (the corpus itself is 16 kHz, so the band is
+  compared with the base voice's, not the target's);
+- for systems that pick a base voice from the bank: the picked base and its
+  own floor (the picked base voice unconverted).
 
 Timings are warm: one untimed enrolment and sentence run first, so model
 loading and lazy imports (several seconds, once per process) are not counted.
 
 A system is any object with ``name``, ``enroll(clips, texts) -> state``,
-``speak(state, text) -> np.ndarray`` (mono float32, 16 kHz) and
-``stream(state, text)`` (an iterator of sentence audio). Register new systems
-in :data:`SYSTEMS`.
+``rate(state) -> int`` (Hz), ``base(state) -> str`` (the base voice it
+speaks from), ``speak(state, text) -> np.ndarray`` (mono float32 at
+``rate(state)``) and ``stream(state, text)`` (an iterator of sentence audio).
+Register new systems in :data:`SYSTEMS`. :func:`paired_table` compares two
+runs on the same utterances.
 """
 
 from __future__ import annotations
@@ -38,8 +45,9 @@ import numpy as np
 
 from evaluation.corpus import LATENCY_TEXT, Corpus, build_corpus, concat, take_seconds
 from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores
-from voiceclone.audio import load_audio
+from voiceclone.audio import load_audio, resample
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.convert import DEFAULT_BASE
 from voiceclone.errors import VoiceCloneError
 
 DEFAULT_REFERENCE_S = 30.0
@@ -51,6 +59,10 @@ class CloningSystem(Protocol):
     name: str
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object: ...
+
+    def rate(self, state: object) -> int: ...
+
+    def base(self, state: object) -> str: ...
 
     def speak(self, state: object, text: str) -> np.ndarray: ...
 
@@ -65,48 +77,67 @@ class BaseVoiceSystem:
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
         return None
 
+    def rate(self, state: object) -> int:
+        from voiceclone.bank import engine
+
+        return engine(DEFAULT_BASE).sample_rate
+
+    def base(self, state: object) -> str:
+        return DEFAULT_BASE
+
     def speak(self, state: object, text: str) -> np.ndarray:
-        return synthesise_base(text)
+        from voiceclone.bank import engine
+
+        return engine(DEFAULT_BASE).speak(text)
 
     def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.base_voice import default_voice
+        from voiceclone.bank import engine
 
-        for _, audio in default_voice().sentences(text):
+        for _, audio in engine(DEFAULT_BASE).sentences(text):
             yield audio
 
 
-def synthesise_base(text: str) -> np.ndarray:
-    """The base voice saying ``text``, mono float32 at 16 kHz."""
-    from voiceclone.base_voice import default_voice
+def synthesise_base(text: str, base: str = DEFAULT_BASE) -> np.ndarray:
+    """The bank voice ``base`` saying ``text``, mono float32 at 16 kHz."""
+    from voiceclone.bank import engine
 
-    voice = default_voice()
+    voice = engine(base)
     return load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
 
 
-@lru_cache(maxsize=256)
-def _base_voice_cached(text: str) -> np.ndarray:
-    audio = synthesise_base(text)
+@lru_cache(maxsize=512)
+def _base_voice_cached(text: str, base: str) -> np.ndarray:
+    audio = synthesise_base(text, base)
     audio.setflags(write=False)
     return audio
 
 
-def base_voice_16k(text: str) -> np.ndarray:
+def base_voice_16k(text: str, base: str = DEFAULT_BASE) -> np.ndarray:
     """Like :func:`synthesise_base`, cached (for the similarity floor)."""
-    return _base_voice_cached(text).copy()
+    return _base_voice_cached(text, base).copy()
 
 
 class InstantCloneSystem:
-    """The instant clone (issue 4), through the product's own path: intake of
+    """The instant clone from joe, through the product's own path: intake of
     each reference clip, Whisper transcript, fit, then text to cloned speech."""
 
     name = "instant"
+    start: str | None = DEFAULT_BASE
+    """The base voice to start from; None: the bank voice nearest the reference."""
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
         from voiceclone.voices import fit_from_references, prepare_clips
 
         refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
-        model, _ = fit_from_references([r.audio for r in refs], transcripts)
-        return model
+        return fit_from_references([r.audio for r in refs], transcripts, self.start).model
+
+    def rate(self, state: object) -> int:
+        from voiceclone.synth import output_rate
+
+        return output_rate(state)
+
+    def base(self, state: object) -> str:
+        return state.base
 
     def speak(self, state: object, text: str) -> np.ndarray:
         from voiceclone.synth import speak_in_voice
@@ -120,8 +151,15 @@ class InstantCloneSystem:
             yield audio
 
 
+class BankCloneSystem(InstantCloneSystem):
+    """The instant clone from the bank voice nearest the reference."""
+
+    name = "bank"
+    start = None
+
+
 class TrainedCloneSystem(InstantCloneSystem):
-    """The trained clone (issue 5): the instant fit, then a per-voice mapping
+    """The trained clone: the instant fit, then a per-voice mapping
     trained on the same clips (MSE, then the adversarial stage unless
     ``gan`` is false)."""
 
@@ -136,8 +174,8 @@ class TrainedCloneSystem(InstantCloneSystem):
 
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]
-        model, _ = fit_from_references(audio, transcripts)
-        pairs = parallel_pairs(audio, base_readings(transcripts), model)
+        model = fit_from_references(audio, transcripts, self.start).model
+        pairs = parallel_pairs(audio, base_readings(transcripts, model.base), model)
         timbre = train(pairs, model, TrainSettings(gan=self.gan), data_hash(audio, transcripts))
         return dataclasses.replace(model, timbre=timbre)
 
@@ -149,11 +187,20 @@ class MseCloneSystem(TrainedCloneSystem):
     gan = False
 
 
+class BankTrainedSystem(TrainedCloneSystem):
+    """The trained clone from the bank voice nearest the reference."""
+
+    name = "bank-trained"
+    start = None
+
+
 SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
     "base": BaseVoiceSystem,
     "instant": InstantCloneSystem,
+    "bank": BankCloneSystem,
     "mse": MseCloneSystem,
     "trained": TrainedCloneSystem,
+    "bank-trained": BankTrainedSystem,
 }
 
 
@@ -170,22 +217,26 @@ class BenchmarkResult:
         """The per-voice table, with a mean row."""
         from evaluation.report import markdown_table
 
-        header = ["voice", "ref s", "similarity", "ceiling", "floor", "gap closed", "gap, all refs"]
-        header += ["WER %", "DNSMOS OVRL", "MCD dB", "RTF", "first audio s", "enrol s"]
+        header = ["voice", "ref s", "base", "similarity", "ceiling", "floor", "base floor"]
+        header += ["gap closed", "gap, all refs", "WER %", "DNSMOS OVRL", "MCD dB"]
+        header += [">8 kHz dB", "RTF", "first audio s", "enrol s"]
         rows = []
         for r in self.voices.itertuples():
             rows.append(
                 [
                     r.voice,
                     f"{r.reference_s:.1f}",
+                    r.base,
                     f"{r.similarity:.3f}",
                     f"{r.ceiling:.3f}",
                     f"{r.floor:.3f}",
+                    f"{r.floor_picked:.3f}",
                     f"{100 * r.gap_closed:.0f} %",
                     f"{100 * r.gap_all_refs:.0f} %",
                     f"{100 * r.wer:.1f}",
                     f"{r.dnsmos_ovrl:.2f}",
                     f"{r.mcd:.2f}",
+                    f"{r.hf_share_db:.0f}",
                     f"{r.rtf:.3f}",
                     f"{r.first_audio_s:.2f}",
                     f"{r.enroll_s:.2f}",
@@ -196,14 +247,17 @@ class BenchmarkResult:
             [
                 "**mean**",
                 f"{m.reference_s:.1f}",
+                "",
                 f"{m.similarity:.3f}",
                 f"{m.ceiling:.3f}",
                 f"{m.floor:.3f}",
+                f"{m.floor_picked:.3f}",
                 f"{100 * m.gap_closed:.0f} %",
                 f"{100 * m.gap_all_refs:.0f} %",
                 f"{100 * m.wer:.1f}",
                 f"{m.dnsmos_ovrl:.2f}",
                 f"{m.mcd:.2f}",
+                f"{m.hf_share_db:.0f}",
                 f"{m.rtf:.3f}",
                 f"{m.first_audio_s:.2f}",
                 f"{m.enroll_s:.2f}",
@@ -249,15 +303,22 @@ def run_benchmark(
         next(iter(system.stream(state, LATENCY_TEXT)))
         first_audio_s = time.perf_counter() - start
         voice_rows = []
+        picked, rate = system.base(state), system.rate(state)
         for utt in corpus.select(voice, "held_out"):
             if progress:
                 progress(f"{voice}: {utt.text[:40]}")
             start = time.perf_counter()
-            clone = np.asarray(system.speak(state, utt.text), dtype=np.float32)
+            native = np.asarray(system.speak(state, utt.text), dtype=np.float32)
             synth_s = time.perf_counter() - start
+            clone = resample(native, rate, SAMPLE_RATE)
             real, base = utt.audio(), base_voice_16k(utt.text)
             clone_embedding, real_embedding = encoder.embed(clone), encoder.embed(real)
             base_embedding = encoder.embed(base)
+            picked_embedding = (
+                base_embedding
+                if picked == DEFAULT_BASE
+                else encoder.embed(base_voice_16k(utt.text, picked))
+            )
             hypothesis = asr.transcribe(clone).text
             mcd = dtw_scores(real, clone, settings, want_spectra=False, want_pitch=False)[
                 "mcd"
@@ -272,11 +333,14 @@ def run_benchmark(
                     "similarity": cosine(clone_embedding, target),
                     "ceiling": cosine(real_embedding, target),
                     "floor": cosine(base_embedding, target),
+                    "base": picked,
+                    "floor_picked": cosine(picked_embedding, target),
                     "similarity_all": cosine(clone_embedding, everything),
                     "ceiling_all": cosine(real_embedding, everything),
                     "floor_all": cosine(base_embedding, everything),
                     "dnsmos_ovrl": dnsmos.score(clone).ovrl,
                     "mcd": np.nan if mcd is None else mcd,
+                    "hf_share_db": high_band_share_db(native, rate),
                     "synth_s": synth_s,
                     "audio_s": len(clone) / SAMPLE_RATE,
                 }
@@ -295,6 +359,9 @@ def run_benchmark(
                 "ceiling": ceil,
                 "floor": floor,
                 "gap_closed": _gap(sim, ceil, floor),
+                "base": picked,
+                "floor_picked": frame["floor_picked"].mean(),
+                "hf_share_db": frame["hf_share_db"].mean(),
                 "gap_all_refs": _gap(
                     *(frame[c].mean() for c in ("similarity_all", "ceiling_all", "floor_all"))
                 ),
@@ -310,6 +377,57 @@ def run_benchmark(
     return BenchmarkResult(
         system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
     )
+
+
+def high_band_share_db(audio: np.ndarray, sr: int) -> float:
+    """Energy above 8 kHz relative to the energy below, in dB (-inf-like -100
+    for audio with no band above 8 kHz, e.g. at 16 kHz)."""
+    from evaluation.metrics import HIGH_BAND_HZ, long_term_spectrum
+
+    if sr <= 2 * HIGH_BAND_HZ:
+        return -100.0
+    freqs, power = long_term_spectrum(audio, sr)
+    return float(max(10 * np.log10(max(power[freqs >= HIGH_BAND_HZ].sum(), 1e-10)), -100.0))
+
+
+def paired_table(a: BenchmarkResult, b: BenchmarkResult) -> str:
+    """System ``b`` against ``a`` per voice over the same held-out utterances:
+    similarity difference with its paired bootstrap 95 % CI, gap closed, WER
+    and DNSMOS OVRL of each (markdown, with a row over all utterances)."""
+    from evaluation.report import markdown_table
+    from evaluation.stats import paired_comparison
+
+    keys = ["voice", "utterance"]
+    both = a.utterances.merge(b.utterances, on=keys, suffixes=("_a", "_b"))
+    rows = []
+    voices = [(v, both[both.voice == v]) for v in both.voice.unique()]
+    for voice, group in [*voices, ("**all**", both)]:
+        diff = paired_comparison(group.similarity_a, group.similarity_b, higher_is_better=True)
+        parts = [group] if voice != "**all**" else [g for _, g in voices]
+        gaps = [np.mean([_side_gap(g, side) for g in parts]) for side in ("a", "b")]
+        wers = [
+            corpus_wer(list(group.text_a), list(group[f"transcript_{side}"])) for side in ("a", "b")
+        ]
+        rows.append(
+            [
+                voice,
+                ", ".join(sorted(set(group.base_b))),
+                f"{group.similarity_a.mean():.3f}",
+                f"{group.similarity_b.mean():.3f}",
+                f"{diff.mean_diff:+.3f} [{diff.ci_low:+.3f}, {diff.ci_high:+.3f}]",
+                f"{100 * gaps[0]:.0f} -> {100 * gaps[1]:.0f} %",
+                f"{100 * wers[0]:.1f} -> {100 * wers[1]:.1f}",
+                f"{group.dnsmos_ovrl_a.mean():.2f} -> {group.dnsmos_ovrl_b.mean():.2f}",
+            ]
+        )
+    header = ["voice", f"{b.system} base", f"sim {a.system}", f"sim {b.system}"]
+    header += ["difference [95 % CI]", "gap closed", "WER %", "DNSMOS OVRL"]
+    return markdown_table(header, rows)
+
+
+def _side_gap(frame, side: str) -> float:
+    """Gap closed from the means of one side's (``"a"``/``"b"``) merged columns."""
+    return _gap(*(frame[f"{c}_{side}"].mean() for c in ("similarity", "ceiling", "floor")))
 
 
 def _gap(similarity: float, ceiling: float, floor: float) -> float:

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--voices", help="comma list of benchmark voices (default: all)")
     bench.add_argument("--csv", type=Path, help="also write per-utterance rows here")
     bench.add_argument(
+        "--against", help="also run this system and compare, paired, on the same utterances"
+    )
+    bench.add_argument(
         "--no-docs", action="store_true", help="do not write the table to docs/BENCHMARKS.md"
     )
     bench.set_defaults(func=cmd_benchmark)
@@ -127,33 +130,45 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from evaluation.benchmark import SYSTEMS, run_benchmark
+    from evaluation.benchmark import SYSTEMS, paired_table, run_benchmark
     from evaluation.corpus import build_corpus
     from evaluation.report import machine_line, write_section
 
-    if args.system not in SYSTEMS:
-        raise VoiceCloneError(
-            f"unknown system {args.system!r}; available: {', '.join(sorted(SYSTEMS))}"
-        )
+    for name in filter(None, (args.system, args.against)):
+        if name not in SYSTEMS:
+            raise VoiceCloneError(
+                f"unknown system {name!r}; available: {', '.join(sorted(SYSTEMS))}"
+            )
     system = SYSTEMS[args.system]()
+    against = SYSTEMS[args.against]() if args.against else None
     voices = [v.strip() for v in args.voices.split(",")] if args.voices else None
     with tqdm(total=None, unit="clip", file=sys.stderr, disable=None, leave=False) as bar:
         corpus = build_corpus(progress=lambda done, total: bar.update(1))
-    results = []
+    results, comparisons = [], []
     for seconds in args.reference_seconds:
         with tqdm(unit="clip", file=sys.stderr, disable=None, leave=False) as bar:
             result = run_benchmark(
                 system, seconds, voices, corpus, progress=lambda msg: bar.update(1)
             )
+            other = (
+                run_benchmark(against, seconds, voices, corpus, lambda msg: bar.update(1))
+                if against
+                else None
+            )
         results.append(result)
         print(f"\nsystem {result.system}, reference {seconds:.0f} s per voice")
         print(result.markdown())
+        if other is not None:
+            comparisons.append(paired_table(other, result))
+            print(f"\n{result.system} against {other.system}, paired\n{comparisons[-1]}")
     if args.csv:
         pd.concat([r.utterances for r in results]).to_csv(args.csv, index=False)
     if not args.no_docs:
         command = "python -m evaluation benchmark --system " + args.system
         if args.reference_seconds != (30.0,):
             command += " --reference-seconds " + ",".join(f"{s:g}" for s in args.reference_seconds)
+        if against:
+            command += f" --against {args.against}"
         body = [f"Measured {machine_line()}. Command: `{command}`.", ""]
         body.append(
             "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine (speech of "
@@ -170,9 +185,17 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             "to run (Piper samples its noise, so every base reading differs; Praat's PSOLA "
             "is not bit-exact): compare means."
         )
-        for result in results:
+        for i, result in enumerate(results):
             body += ["", f"Reference: {result.reference_seconds:g} s per voice.", ""]
             body.append(result.markdown())
+            if comparisons:
+                body += [
+                    "",
+                    f"Paired against `{args.against}` (same utterances; similarity "
+                    "difference with its bootstrap 95 % CI):",
+                    "",
+                    comparisons[i],
+                ]
         path = write_section(f"Cloning benchmark: system `{args.system}`", "\n".join(body))
         print(f"wrote {path}")
     return 0

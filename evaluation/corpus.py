@@ -3,8 +3,8 @@
 Synthetic "speakers" from Debian's flite (slt, awb, rms, kal16) and espeak-ng
 (en-us, en-gb-x-rp) read sentences written for this project, giving a
 parallel corpus made on the fly. Each voice's sentences are split into
-reference sentences (what a user would record to clone the voice; about 100 s
-per voice, enough for trained cloning too) and held-out sentences (what a
+reference sentences (what a user would record to clone the voice; 120 to 150 s
+per voice, enough for trained cloning and the 120 s benchmark) and held-out sentences (what a
 clone is scored on, never seen while cloning).
 
 Audio is built once into ``$VOICECLONE_HOME/cache/benchmark-<hash>/`` (16 kHz
@@ -61,6 +61,20 @@ REFERENCE_SENTENCES = (
     "Dark clouds gathered in the west as the wind began to howl.",
     "He spent the whole weekend sorting old photographs into albums.",
     "The market square fills with music and dancing every Saturday.",
+    "A tired traveller rested on a bench outside the railway station.",
+    "The baker's daughter learned to make pastry before she could read.",
+    "Rain drummed on the tin roof of the shed all through the night.",
+    "Two friends shared a flask of tea at the top of the windy hill.",
+    "The librarian stamped each book and reminded us to return it soon.",
+    "Fishing boats rocked gently against the wall of the little harbour.",
+    "He planted an apple tree on the day his first son was born.",
+    "The meeting ran late because nobody could agree on the plan.",
+    "Swans glided across the lake while the ducks fought over crumbs.",
+    "Her old radio crackled and hissed before the music came through.",
+    "We climbed over the stile and crossed the field of tall barley.",
+    "The carpenter measured the board twice before making a single cut.",
+    "A parcel of letters arrived from a cousin living far across the sea.",
+    "The garden gate creaked open and a curious cat wandered inside.",
 )
 HELD_OUT_SENTENCES = (
     "The kettle whistled loudly while we searched the cupboard for clean cups.",

@@ -26,6 +26,15 @@ Intrusive metrics (need a reference of the same words):
   in both (WORLD DIO + StoneMask, 50-700 Hz).
 - ``f0_corr``: Pearson correlation of log-F0 over the same frames.
 - ``vuv_error``: fraction of aligned frames whose voicing decisions differ.
+- ``hf_lsd``: log-spectral distance in dB above 8 kHz (the band a 16 kHz
+  pipeline loses), between the long-term average spectra (Welch, 20 ms Hann
+  windows) of the two clips at their own sample rates, each normalised by its
+  power below 8 kHz, over 8 kHz .. the lower Nyquist frequency; refused when
+  either clip is sampled at 16 kHz or less.
+- ``hf_energy_gap_db``: how far the degraded clip's energy above 8 kHz
+  (relative to its energy below) is from the reference's, in dB, absolute
+  value (the signed difference is in the details: negative means a duller,
+  band-limited clip). Same rule of refusal.
 
 Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
 
@@ -140,6 +149,8 @@ METRICS: dict[str, tuple[str, bool]] = {
     "f0_rmse_cents": ("cents", False),
     "f0_corr": ("", True),
     "vuv_error": ("", False),
+    "hf_lsd": ("dB", False),
+    "hf_energy_gap_db": ("dB", False),
     "dnsmos_sig": ("MOS", True),
     "dnsmos_bak": ("MOS", True),
     "dnsmos_ovrl": ("MOS", True),
@@ -163,6 +174,8 @@ INTRUSIVE = (
     "f0_rmse_cents",
     "f0_corr",
     "vuv_error",
+    "hf_lsd",
+    "hf_energy_gap_db",
 )
 CHEAP = ("pesq_wb", "pesq_nb", "stoi", "estoi", "mcd")
 NON_INTRUSIVE = tuple(m for m in METRICS if m not in INTRUSIVE)
@@ -177,6 +190,54 @@ def _result(name: str, value: float | None = None, refused: str | None = None, *
 def refuse(names: Iterable[str], reason: str) -> dict[str, MetricResult]:
     """Refuse several metrics with one reason."""
     return {n: _result(n, refused=reason) for n in names}
+
+
+# --------------------------------------------------------------------------
+# The band above 8 kHz
+# --------------------------------------------------------------------------
+
+HIGH_BAND_HZ = 8_000.0
+"""Lower edge of the high band (the Nyquist frequency of 16 kHz audio)."""
+HIGH_BAND_MARGIN_HZ = 500.0
+"""The band stops this far below the lower Nyquist frequency (resampler roll-off)."""
+LTAS_WINDOW_S = 0.02
+
+
+def long_term_spectrum(audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
+    """Frequencies (Hz) and long-term average power spectrum (Welch, 20 ms
+    Hann windows, half overlap), normalised by the power below 8 kHz."""
+    from scipy.signal import welch
+
+    nperseg = int(LTAS_WINDOW_S * sr)
+    freqs, power = welch(np.asarray(audio, dtype=np.float64), sr, nperseg=nperseg)
+    low = power[(freqs > 0) & (freqs < HIGH_BAND_HZ)].sum()
+    return freqs, power / max(low, LOG_FLOOR)
+
+
+def high_band_scores(
+    reference: np.ndarray, ref_sr: int, degraded: np.ndarray, deg_sr: int
+) -> dict[str, MetricResult]:
+    """``hf_lsd`` and ``hf_energy_gap_db`` of two clips at their own rates (Hz)."""
+    names = ("hf_lsd", "hf_energy_gap_db")
+    for role, rate in (("reference", ref_sr), ("degraded clip", deg_sr)):
+        if rate <= 2 * HIGH_BAND_HZ:
+            return refuse(names, f"the {role} is sampled at {rate} Hz: it has no band above 8 kHz")
+    top = min(ref_sr, deg_sr) / 2 - HIGH_BAND_MARGIN_HZ
+    bands = []
+    for audio, sr in ((reference, ref_sr), (degraded, deg_sr)):
+        freqs, power = long_term_spectrum(audio, sr)
+        grid = np.arange(HIGH_BAND_HZ, top, 100.0)
+        bands.append(np.interp(grid, freqs, power))
+    ref_band, deg_band = bands
+    ref_db = 10 * np.log10(np.maximum(ref_band, LOG_FLOOR))
+    deg_db = 10 * np.log10(np.maximum(deg_band, LOG_FLOOR))
+    lsd = float(np.sqrt(np.mean((deg_db - ref_db) ** 2)))
+    gap = float(10 * np.log10(max(deg_band.sum(), LOG_FLOOR) / max(ref_band.sum(), LOG_FLOOR)))
+    band = {"band_hz": [HIGH_BAND_HZ, round(top)]}
+    return {
+        "hf_lsd": _result("hf_lsd", lsd, **band),
+        "hf_energy_gap_db": _result("hf_energy_gap_db", abs(gap), signed_db=round(gap, 2), **band),
+    }
 
 
 # --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from evaluation.metrics import (
     aligned_scores,
     dnsmos_scores,
     dtw_scores,
+    high_band_scores,
     intelligibility_scores,
     pesq_scores,
     refuse,
@@ -31,6 +32,7 @@ from voiceclone.audio import AudioSource, load_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import SilentAudioError
 
+HIGH_BAND = ("hf_lsd", "hf_energy_gap_db")
 MAX_LENGTH_RATIO = 2.0
 """Clips whose lengths differ more than this factor are not taken as parallel."""
 MAX_PARALLEL_WER = 0.5
@@ -121,7 +123,8 @@ def score(
         results.update(refuse(metrics, deg_problem or "no degraded clip"))
         return _ordered(results, metrics, notes, settings)
 
-    intrusive = [m for m in metrics if m in INTRUSIVE]
+    high_band = [m for m in metrics if m in HIGH_BAND]
+    intrusive = [m for m in metrics if m in INTRUSIVE and m not in HIGH_BAND]
     not_parallel = None
     if intrusive and ref is not None:
         not_parallel = parallel_problem(ref, deg, text if want("wer") else None)
@@ -144,6 +147,10 @@ def score(
                     want_pitch=want("f0_rmse_cents", "f0_corr", "vuv_error"),
                 )
             )
+    if high_band and (ref is None or not_parallel):
+        results.update(refuse(high_band, not_parallel or ref_problem or "no reference given"))
+    elif high_band:
+        results.update(high_band_scores(*native_rate(reference), *native_rate(degraded)))
     if want("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
         results.update(dnsmos_scores(deg))
     if want("speaker_similarity"):
@@ -156,6 +163,19 @@ def score(
     if want("duration_s", "speech_s", "speaking_rate_wpm"):
         results.update(timing_scores(deg, text))
     return _ordered(results, metrics, notes, settings)
+
+
+def native_rate(source: AudioSource) -> tuple[np.ndarray, int]:
+    """A clip at its own sample rate (arrays are taken as 16 kHz)."""
+    import soundfile
+
+    if isinstance(source, np.ndarray):
+        return source, SAMPLE_RATE
+    try:
+        rate = int(soundfile.info(str(source)).samplerate)
+    except (RuntimeError, OSError, ValueError):
+        rate = SAMPLE_RATE  # not a soundfile format: decoded by ffmpeg at 16 kHz
+    return load_audio(source, rate), rate
 
 
 def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | None) -> str | None:

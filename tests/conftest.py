@@ -62,6 +62,16 @@ def transcriber():
     return default_transcriber()
 
 
+def clone_16k(model, text: str, settings=None) -> np.ndarray:
+    """``text`` in a cloned voice, resampled from its base voice's rate to 16 kHz
+    (what the speaker encoder, Whisper and the feature analysis take)."""
+    from voiceclone.audio import resample
+    from voiceclone.synth import CloneSettings, output_rate, speak_in_voice
+
+    audio = speak_in_voice(model, text, settings or CloneSettings())
+    return resample(audio, output_rate(model), SAMPLE_RATE)
+
+
 def sine(seconds: float, sr: int = SAMPLE_RATE, freq: float = 220.0, amp: float = 0.5):
     """A sine tone, float64, shape ``(n,)``."""
     t = np.arange(int(seconds * sr)) / sr

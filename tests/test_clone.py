@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import wer
+from tests.conftest import clone_16k
 from voiceclone.base_voice import join_sentences
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel
@@ -82,22 +83,21 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def test_clone_is_closer_to_the_target_and_intelligible(saved, target_voice, transcriber):
     from evaluation.benchmark import synthesise_base
-    from voiceclone.synth import speak_in_voice
 
     _, voice = saved
     real = target_voice[1]
-    clone = speak_in_voice(voice.model, HELD_OUT)
+    clone = clone_16k(voice.model, HELD_OUT)
     base = synthesise_base(HELD_OUT)
     assert _similarity(clone, real) > _similarity(base, real) + 0.1
     assert wer(HELD_OUT, transcriber.transcribe(clone).text) <= MAX_CLONE_WER
 
 
 def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
-    from voiceclone.synth import CloneSettings, speak_in_voice
+    from voiceclone.synth import CloneSettings
 
     _, voice = saved
-    plain = analyse(speak_in_voice(voice.model, HELD_OUT)).f0
-    higher = analyse(speak_in_voice(voice.model, HELD_OUT, CloneSettings(pitch_semitones=4.0))).f0
+    plain = analyse(clone_16k(voice.model, HELD_OUT)).f0
+    higher = analyse(clone_16k(voice.model, HELD_OUT, CloneSettings(pitch_semitones=4.0))).f0
     median = np.median(plain[plain > 0])
     assert median == pytest.approx(voice.model.target_median_hz, rel=0.12)
     semitones = 12 * np.log2(np.median(higher[higher > 0]) / median)
@@ -110,7 +110,7 @@ def test_speech_to_speech_keeps_words_and_timing(saved, target_voice, transcribe
 
     _, voice = saved
     source = synthesise_base(HELD_OUT)
-    out = revoice(voice.model, source)
+    out = revoice(voice.model, source, sample_rate=SAMPLE_RATE)
     assert len(out) == len(source)
     assert wer(HELD_OUT, transcriber.transcribe(out).text) <= MAX_CLONE_WER
     assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
@@ -196,7 +196,7 @@ def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, targ
     reloaded = ConversionModel.load(folder / "model.npz")
     np.testing.assert_array_equal(reloaded.offsets, voice.model.offsets)
     source = synthesise_base(HELD_OUT)
-    out = revoice(voice.model, source)
+    out = revoice(voice.model, source, sample_rate=SAMPLE_RATE)
     assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
@@ -211,7 +211,7 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
 
     _, voice = saved
     refs, transcripts = reference_clips(voice)
-    bases = base_readings(transcripts)
+    bases = base_readings(transcripts, voice.model.base)
     full = conversion.fit_conversion(refs, bases)
     monkeypatch.setattr(conversion, "MAX_PAIRS", 400)
     thin = conversion.fit_conversion(refs, bases)
@@ -221,7 +221,7 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
     d2 = (thin.keys**2).sum(1)[:, None] - 2 * thin.keys @ full.keys.T + (full.keys**2).sum(1)
     where = np.argmin(d2, axis=1) / len(full.keys)
     assert where.min() < 0.05 and where.max() > 0.95
-    source = synthesise_base(HELD_OUT)
+    source = synthesise_base(HELD_OUT, voice.model.base)
     out = conversion.convert(thin, source)
     assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
 

@@ -174,6 +174,14 @@ def load_clip(
     )
 
 
+def resample(samples: np.ndarray, from_sr: int, to_sr: int) -> np.ndarray:
+    """Mono float32 ``samples`` at ``from_sr`` Hz, resampled to ``to_sr`` Hz (soxr HQ)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    if from_sr == to_sr:
+        return samples
+    return soxr.resample(samples, from_sr, to_sr, quality="HQ").astype(np.float32, copy=False)
+
+
 def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int) -> Path:
     """Write mono float samples as 16-bit PCM WAV (or FLAC/OGG by extension).
 

@@ -35,9 +35,14 @@ class SpeechSettings:
     ----------
     speed : float
         Speaking rate relative to the voice's own (1.0); 0.5 to 2.0.
+    repeatable : bool
+        Leave out the generator's random noise, so the same text always gives
+        the same audio (for fitting a clone: the same clips must give the same
+        model). Kokoro is repeatable anyway.
     """
 
     speed: float = 1.0
+    repeatable: bool = False
 
     def __post_init__(self) -> None:
         if not MIN_SPEED <= self.speed <= MAX_SPEED:
@@ -100,6 +105,8 @@ class BaseVoice:
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=1.0 / settings.speed)
+        if settings.repeatable:
+            config.noise_scale = config.noise_w_scale = 0.0
         for sentence in split_sentences(clean_text(text)):
             # onnxruntime sessions are thread-safe, but Piper's phonemiser
             # (espeak-ng) keeps global state: serialise calls.

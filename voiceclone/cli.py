@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--text", action="append", help="what each clip says (else Whisper)")
     enroll.add_argument("--overwrite", action="store_true", help="replace a voice of that name")
     enroll.add_argument("--denoise", action="store_true", help="reduce noise first")
+    _base_choice(enroll)
     enroll.set_defaults(func=cmd_enroll)
 
     train = sub.add_parser("train", help="train a saved voice's mapping (a minute or more)")
@@ -73,8 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
     voices.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"))
     voices.add_argument("--delete", metavar="NAME")
     voices.add_argument("--json", action="store_true")
+    voices.add_argument("--bases", action="store_true", help="list the bank of base voices")
     voices.set_defaults(func=cmd_voices)
     return parser
+
+
+def _base_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base", help="base voice to start from (see: voices --bases); default: the nearest"
+    )
 
 
 def _voice_choice(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +91,7 @@ def _voice_choice(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--reference", type=Path, action="append", help="reference clip(s) to clone from"
     )
+    _base_choice(parser)
 
 
 def _voice_controls(parser: argparse.ArgumentParser) -> None:
@@ -95,20 +104,23 @@ def _model_for(args: argparse.Namespace):
     if args.voice:
         from voiceclone.voices import load_voice
 
+        if args.base:
+            raise VoiceCloneError("--base applies to --reference (a saved voice keeps its base)")
         return load_voice(args.voice).model
+    from voiceclone.bank import check_base
     from voiceclone.voices import fit_from_references, prepare_clips
 
+    if args.base:
+        check_base(args.base)
     refs, texts = prepare_clips(list(args.reference))
-    model, _ = fit_from_references([r.audio for r in refs], texts)
-    return model
+    return fit_from_references([r.audio for r in refs], texts, args.base).model
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voiceclone.audio import save_audio
-    from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.synth import CloneSettings, join_sentences, sentences_in_voice
+    from voiceclone.synth import CloneSettings, join_sentences, output_rate, sentences_in_voice
     from voiceclone.text import clean_text, split_sentences
 
     _check_out(args.out)
@@ -122,24 +134,26 @@ def cmd_synth(args: argparse.Namespace) -> int:
         for _, audio in sentences_in_voice(model, text, settings):
             parts.append(audio)
             bar.update(1)
-    audio = join_sentences(parts)
-    save_audio(args.out, audio, SAMPLE_RATE)
-    seconds = len(audio) / SAMPLE_RATE
+    rate = output_rate(model)
+    audio = join_sentences(parts, rate)
+    save_audio(args.out, audio, rate)
+    seconds = len(audio) / rate
     print(f"wrote {args.out} ({seconds:.1f} s of audio in {time.perf_counter() - start:.1f} s)")
     return 0
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from voiceclone.audio import load_audio, save_audio
-    from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.synth import CloneSettings, revoice
+    from voiceclone.synth import CloneSettings, output_rate, revoice
 
     _check_out(args.out)
-    speech = load_audio(args.source, SAMPLE_RATE)
     settings = CloneSettings(pitch_semitones=args.pitch)
-    audio = revoice(_model_for(args), speech, settings)
-    save_audio(args.out, audio, SAMPLE_RATE)
-    print(f"wrote {args.out} ({len(audio) / SAMPLE_RATE:.1f} s)")
+    model = _model_for(args)
+    rate = output_rate(model)
+    speech = load_audio(args.source, rate)
+    audio = revoice(model, speech, settings, sample_rate=rate)
+    save_audio(args.out, audio, rate)
+    print(f"wrote {args.out} ({len(audio) / rate:.1f} s)")
     return 0
 
 
@@ -156,11 +170,13 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             args.text,
             overwrite=args.overwrite,
             denoise=args.denoise,
+            base=args.base,
             progress=progress,
         )
     p = voice.profile
     print(
         f"saved voice {voice.name!r}: {p['reference_seconds']:.1f} s of reference, "
+        f"base voice {p['base']['name']} ({p['base']['chosen_by']}), "
         f"pitch {p['model']['target_median_hz']:.0f} Hz, formant ratio "
         f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s"
     )
@@ -209,6 +225,8 @@ def cmd_voices(args: argparse.Namespace) -> int:
         delete_voice(args.delete)
         print(f"deleted {args.delete!r}")
         return 0
+    if args.bases:
+        return _print_bases(args.json)
     voices = list_voices()
     if args.json:
         print(json.dumps(voices, indent=2))
@@ -217,7 +235,26 @@ def cmd_voices(args: argparse.Namespace) -> int:
     else:
         for v in voices:
             kind = "\t(shipped example)" if v["example"] else ""
-            print(f"{v['name']}\t{v['reference_seconds']:.1f} s\t{v['created']}{kind}")
+            print(
+                f"{v['name']}\t{v['reference_seconds']:.1f} s\tbase {v['base']}\t"
+                f"{v['created']}{kind}"
+            )
+    return 0
+
+
+def _print_bases(as_json: bool) -> int:
+    from voiceclone.bank import bank
+
+    rows = [
+        {"name": v.name, "engine": v.engine, "gender": v.gender, "median_hz": round(v.median_hz)}
+        | v.figures
+        for v in bank()
+    ]
+    if as_json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['name']}\t{r['engine']}\t{r['gender']}\t{r['median_hz']} Hz")
     return 0
 
 

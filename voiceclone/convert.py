@@ -28,11 +28,15 @@ saying the reference's own words (a parallel pair):
    smoothing, similarity rose as much but WER doubled.
 3. Loudness back to the input's.
 
-Everything runs at 16 kHz.
+Analysis and fitting run at 16 kHz; the conversion itself runs at the rate of
+the speech it is given (the base voice's own, 22.05 or 24 kHz), so the band
+above 8 kHz is kept: there the filter's gain is the mean of its 6-8 kHz gain
+(the target's tilt at the top of the analysed band carried upwards).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
@@ -40,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.audio import resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
 from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd
@@ -69,6 +74,13 @@ MIN_FIT_FRAMES = 200
 """Aligned speech frames needed to fit (1 s at 5 ms)."""
 MAX_SEARCH_S = 6.0
 """Base-voice audio used for the formant-ratio search, in seconds."""
+HIGH_BAND_FROM_HZ = 6_000.0
+"""Above the analysed band (8 kHz), the filter applies its mean gain from here to 8 kHz."""
+PRAAT_SEED = 20_261_203
+"""Seed of Praat's random generator before each pitch/formant shift."""
+_PRAAT_LOCK = threading.Lock()
+DEFAULT_BASE = "joe"
+"""The base voice of models saved before there was a choice."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class ConversionModel:
         ``(N, order)`` float32: each pair's target-minus-source offset.
     fit_mcd : float
         Mean aligned mel-cepstral distance at the chosen formant ratio (dB).
+    base : str
+        The bank voice (:mod:`voiceclone.bank`) the model converts from.
     """
 
     source_logf0: tuple[float, float]
@@ -96,6 +110,7 @@ class ConversionModel:
     keys: np.ndarray
     offsets: np.ndarray
     fit_mcd: float
+    base: str = DEFAULT_BASE
     timbre: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
         default=None, compare=False, repr=False
     )
@@ -121,6 +136,7 @@ class ConversionModel:
             keys=self.keys,
             offsets=self.offsets,
             fit_mcd=self.fit_mcd,
+            base=np.array(self.base),
         )
 
     @classmethod
@@ -130,7 +146,7 @@ class ConversionModel:
             with np.load(path, allow_pickle=False) as data:
                 version = int(data["format_version"])
                 if version == FORMAT_VERSION:
-                    values = {f.name: data[f.name] for f in fields(cls) if f.name != "timbre"}
+                    values = {f.name: data[f.name] for f in fields(cls) if f.name in data}
         except (OSError, KeyError, ValueError) as exc:
             raise ModelError(f"conversion model {Path(path).name} is damaged: {exc}") from exc
         if version != FORMAT_VERSION:
@@ -144,31 +160,43 @@ class ConversionModel:
             keys=np.asarray(values["keys"], dtype=np.float32),
             offsets=np.asarray(values["offsets"], dtype=np.float32),
             fit_mcd=float(values["fit_mcd"]),
+            base=str(values.get("base", DEFAULT_BASE)),
         )
 
 
-def shift_voice(audio: np.ndarray, formant_ratio: float, median_hz: float, range_factor: float):
+def shift_voice(
+    audio: np.ndarray,
+    formant_ratio: float,
+    median_hz: float,
+    range_factor: float,
+    sample_rate: int = SAMPLE_RATE,
+):
     """Praat "Change gender" (PSOLA): new F0 median and range, formants scaled.
 
     Parameters
     ----------
     audio : np.ndarray
-        Mono float at 16 kHz, shape ``(n,)``.
+        Mono float at ``sample_rate``, shape ``(n,)``; returned at the same rate and length.
     """
     import parselmouth
-    from parselmouth.praat import call
+    from parselmouth.praat import call, run
 
-    sound = parselmouth.Sound(np.asarray(audio, dtype=np.float64), sampling_frequency=SAMPLE_RATE)
-    shifted = call(
-        sound,
-        "Change gender",
-        PITCH_FLOOR_HZ,
-        PITCH_CEIL_HZ,
-        float(formant_ratio),
-        float(median_hz),
-        float(range_factor),
-        1.0,
-    )
+    sound = parselmouth.Sound(np.asarray(audio, dtype=np.float64), sampling_frequency=sample_rate)
+    # Praat draws random numbers here; seeded, the same input gives the same
+    # output (so the same clips give the same formant ratio). Its generator is
+    # global: one call at a time.
+    with _PRAAT_LOCK:
+        run(f"random_initializeWithSeedUnsafelyButPredictably ({PRAAT_SEED})\n")
+        shifted = call(
+            sound,
+            "Change gender",
+            PITCH_FLOOR_HZ,
+            PITCH_CEIL_HZ,
+            float(formant_ratio),
+            float(median_hz),
+            float(range_factor),
+            1.0,
+        )
     out = np.asarray(shifted.values[0], dtype=np.float32)
     return out[: len(audio)] if len(out) >= len(audio) else np.pad(out, (0, len(audio) - len(out)))
 
@@ -240,18 +268,23 @@ def fit_conversion(targets, sources) -> ConversionModel:
     )
 
 
-def convert(model: ConversionModel, audio: np.ndarray) -> np.ndarray:
-    """Convert mono 16 kHz speech (shape ``(n,)``) into the model's voice."""
+def convert(
+    model: ConversionModel, audio: np.ndarray, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
+    """Convert mono speech (shape ``(n,)``, at ``sample_rate``, 16 kHz or more)
+    into the model's voice; the result has the same rate, length and band."""
     audio = np.asarray(audio, dtype=np.float32)
-    shifted = shift_voice(audio, model.formant_ratio, model.target_median_hz, model.range_factor)
-    features = analyse(shifted)
+    shifted = shift_voice(
+        audio, model.formant_ratio, model.target_median_hz, model.range_factor, sample_rate
+    )
+    features = analyse(resample(shifted, sample_rate, SAMPLE_RATE))
     mcep = features.mcep
     diff = np.zeros_like(mcep)
     if model.timbre is None:
         diff[:, 1:] = neighbour_offsets(model, mcep)
     else:
         diff[:, 1:] = model.timbre(mcep, features.f0) - mcep[:, 1:]
-    out = differential_filter(shifted, diff)
+    out = differential_filter(shifted, diff, sample_rate)
     rms_in, rms_out = np.sqrt(np.mean(audio**2)), np.sqrt(np.mean(out**2))
     if rms_out > 0:
         out *= rms_in / rms_out
@@ -295,31 +328,68 @@ def neighbour_offsets(model: ConversionModel, mcep: np.ndarray) -> np.ndarray:
     return np.apply_along_axis(np.convolve, 0, out, kernel, mode="same")
 
 
-def differential_filter(audio: np.ndarray, diff_mcep: np.ndarray) -> np.ndarray:
+def differential_filter(
+    audio: np.ndarray, diff_mcep: np.ndarray, sample_rate: int = SAMPLE_RATE
+) -> np.ndarray:
     """Filter ``audio`` by the spectral envelope a mel-cepstral difference
-    describes (zero phase, STFT domain, frames every ``HOP_MS``).
+    describes (zero phase, STFT domain).
 
     Parameters
     ----------
     audio : np.ndarray
-        Mono 16 kHz, shape ``(n,)``.
+        Mono, shape ``(n,)``, at ``sample_rate`` (16 kHz or more).
     diff_mcep : np.ndarray
-        ``(T, order + 1)`` target-minus-source mel-cepstra, one row per frame.
+        ``(T, order + 1)`` target-minus-source mel-cepstra of the audio
+        analysed at 16 kHz, one row every ``HOP_MS``.
+
+    Above 8 kHz (the analysed band) the gain is the frame's mean gain over
+    :data:`HIGH_BAND_FROM_HZ` .. 8 kHz.
     """
     import librosa
 
     settings = FeatureSettings()
+    fft_size = _filter_fft_size(sample_rate)
     log_power = diff_mcep @ _log_spectrum_matrix(
         FILTER_WINDOW, settings.mcep_order, settings.mcep_alpha
     )
     kernel = np.ones(SMOOTH_FRAMES) / SMOOTH_FRAMES
     log_power = np.apply_along_axis(np.convolve, 0, log_power, kernel, mode="same")
+    if sample_rate != SAMPLE_RATE:
+        log_power = log_power @ _band_matrix(fft_size, sample_rate)
     limit = MAX_GAIN_DB / 10 * np.log(10)  # dB of power to natural log
     gain = np.exp(0.5 * np.clip(log_power, -limit, limit))
-    spec = librosa.stft(audio, n_fft=FILTER_WINDOW, hop_length=settings.hop, center=True)
-    frames = min(spec.shape[1], len(gain))
-    spec[:, :frames] *= gain[:frames].T
-    return librosa.istft(spec, hop_length=settings.hop, length=len(audio)).astype(np.float32)
+    hop = int(round(sample_rate * settings.frame_ms / 1000))
+    spec = librosa.stft(audio, n_fft=fft_size, hop_length=hop, center=True)
+    # Analysis frame of each STFT frame (hops differ slightly at 22.05 kHz).
+    rows = np.minimum(
+        np.round(np.arange(spec.shape[1]) * hop * SAMPLE_RATE / (sample_rate * settings.hop)),
+        len(gain) - 1,
+    ).astype(int)
+    spec *= gain[rows].T
+    return librosa.istft(spec, hop_length=hop, length=len(audio)).astype(np.float32)
+
+
+def _filter_fft_size(sample_rate: int) -> int:
+    """STFT size spanning the same time as :data:`FILTER_WINDOW` at 16 kHz (even)."""
+    return 2 * int(round(FILTER_WINDOW * sample_rate / SAMPLE_RATE / 2))
+
+
+@lru_cache(maxsize=4)
+def _band_matrix(fft_size: int, sample_rate: int) -> np.ndarray:
+    """Linear map ``(FILTER_WINDOW // 2 + 1, fft_size // 2 + 1)`` from a 16 kHz
+    filter's log gain to ``sample_rate``'s bins: interpolated up to 8 kHz, the
+    mean over :data:`HIGH_BAND_FROM_HZ` .. 8 kHz above."""
+    low = np.fft.rfftfreq(FILTER_WINDOW, 1 / SAMPLE_RATE)
+    high = np.fft.rfftfreq(fft_size, 1 / sample_rate)
+    matrix = np.zeros((len(low), len(high)))
+    eye = np.eye(len(low))
+    inside = high <= low[-1]
+    for i in range(len(low)):
+        matrix[i, inside] = np.interp(high[inside], low, eye[i])
+    top = low >= HIGH_BAND_FROM_HZ
+    matrix[np.ix_(top, ~inside)] = 1.0 / top.sum()
+    matrix.setflags(write=False)
+    return matrix
 
 
 @lru_cache(maxsize=4)

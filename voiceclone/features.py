@@ -101,19 +101,31 @@ def analyse(
 
     x = np.ascontiguousarray(audio, dtype=np.float64)
     fs = settings.sample_rate
+    f0, times = _f0_and_times(x, settings)
+    envelope = pyworld.cheaptrick(x, f0, times, fs, f0_floor=settings.f0_floor)
+    ap = pyworld.d4c(x, f0, times, fs) if aperiodicity else None
+    mcep = envelope_to_mcep(envelope, settings.mcep_order, settings.mcep_alpha)
+    return Features(f0=f0, envelope=envelope, mcep=mcep, aperiodicity=ap, settings=settings)
+
+
+def pitch_track(audio: np.ndarray, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
+    """F0 of mono audio at ``settings.sample_rate`` (DIO + StoneMask), Hz per
+    frame, 0 where unvoiced; shape ``(T,)``."""
+    return _f0_and_times(np.ascontiguousarray(audio, dtype=np.float64), settings)[0]
+
+
+def _f0_and_times(x: np.ndarray, settings: FeatureSettings) -> tuple[np.ndarray, np.ndarray]:
+    import pyworld
+
     f0, times = pyworld.dio(
         x,
-        fs,
+        settings.sample_rate,
         f0_floor=settings.f0_floor,
         f0_ceil=settings.f0_ceil,
         frame_period=settings.frame_ms,
         speed=DIO_SPEED,
     )
-    f0 = pyworld.stonemask(x, f0, times, fs)
-    envelope = pyworld.cheaptrick(x, f0, times, fs, f0_floor=settings.f0_floor)
-    ap = pyworld.d4c(x, f0, times, fs) if aperiodicity else None
-    mcep = envelope_to_mcep(envelope, settings.mcep_order, settings.mcep_alpha)
-    return Features(f0=f0, envelope=envelope, mcep=mcep, aperiodicity=ap, settings=settings)
+    return pyworld.stonemask(x, f0, times, settings.sample_rate), times
 
 
 def envelope_to_mcep(envelope: np.ndarray, order: int, alpha: float) -> np.ndarray:

