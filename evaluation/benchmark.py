@@ -326,6 +326,7 @@ def run_benchmark(
             voice_rows.append(
                 {
                     "system": system.name,
+                    "reference_seconds": reference_seconds,
                     "voice": voice,
                     "utterance": utt.index,
                     "text": utt.text,
@@ -406,7 +407,8 @@ def paired_table(a: BenchmarkResult, b: BenchmarkResult) -> str:
         parts = [group] if voice != "**all**" else [g for _, g in voices]
         gaps = [np.mean([_side_gap(g, side) for g in parts]) for side in ("a", "b")]
         wers = [
-            corpus_wer(list(group.text_a), list(group[f"transcript_{side}"])) for side in ("a", "b")
+            corpus_wer(list(group.text_a), list(group[f"transcript_{side}"].fillna("")))
+            for side in ("a", "b")
         ]
         rows.append(
             [

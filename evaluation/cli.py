@@ -72,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--against", help="also run this system and compare, paired, on the same utterances"
     )
     bench.add_argument(
+        "--against-csv",
+        type=Path,
+        help="compare, paired, with another system's per-utterance rows (written by --csv)",
+    )
+    bench.add_argument(
         "--no-docs", action="store_true", help="do not write the table to docs/BENCHMARKS.md"
     )
     bench.set_defaults(func=cmd_benchmark)
@@ -141,6 +146,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             )
     system = SYSTEMS[args.system]()
     against = SYSTEMS[args.against]() if args.against else None
+    saved = _saved_results(args.against_csv) if args.against_csv else {}
     voices = [v.strip() for v in args.voices.split(",")] if args.voices else None
     with tqdm(total=None, unit="clip", file=sys.stderr, disable=None, leave=False) as bar:
         corpus = build_corpus(progress=lambda done, total: bar.update(1))
@@ -158,8 +164,9 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         results.append(result)
         print(f"\nsystem {result.system}, reference {seconds:.0f} s per voice")
         print(result.markdown())
+        other = other or saved.get(seconds)
+        comparisons.append(paired_table(other, result) if other is not None else "")
         if other is not None:
-            comparisons.append(paired_table(other, result))
             print(f"\n{result.system} against {other.system}, paired\n{comparisons[-1]}")
     if args.csv:
         pd.concat([r.utterances for r in results]).to_csv(args.csv, index=False)
@@ -169,6 +176,8 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             command += " --reference-seconds " + ",".join(f"{s:g}" for s in args.reference_seconds)
         if against:
             command += f" --against {args.against}"
+        if args.against_csv:
+            command += f" --against-csv {args.against_csv}"
         body = [f"Measured {machine_line()}. Command: `{command}`.", ""]
         body.append(
             "Held-out sentences per voice: 8. Similarity: Resemblyzer cosine (speech of "
@@ -188,17 +197,35 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         for i, result in enumerate(results):
             body += ["", f"Reference: {result.reference_seconds:g} s per voice.", ""]
             body.append(result.markdown())
-            if comparisons:
+            if comparisons[i]:
                 body += [
                     "",
-                    f"Paired against `{args.against}` (same utterances; similarity "
-                    "difference with its bootstrap 95 % CI):",
+                    "Paired against the system named in the table's header (same "
+                    "utterances; similarity difference with its bootstrap 95 % CI):",
                     "",
                     comparisons[i],
                 ]
         path = write_section(f"Cloning benchmark: system `{args.system}`", "\n".join(body))
         print(f"wrote {path}")
     return 0
+
+
+def _saved_results(path: Path) -> dict:
+    """Per-utterance rows written by ``benchmark --csv``, as results by reference length."""
+    import pandas as pd
+
+    from evaluation.benchmark import BenchmarkResult
+
+    try:
+        rows = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise VoiceCloneError(f"cannot read benchmark rows {path}: {exc}") from exc
+    if not {"system", "reference_seconds", "similarity"} <= set(rows.columns):
+        raise VoiceCloneError(f"{path} is not a benchmark --csv file")
+    return {
+        float(seconds): BenchmarkResult(str(group.system.iloc[0]), float(seconds), group, None)
+        for seconds, group in rows.groupby("reference_seconds")
+    }
 
 
 def cmd_score(args: argparse.Namespace) -> int:
