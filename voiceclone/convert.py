@@ -50,7 +50,10 @@ from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
 from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd
 
 FORMAT_VERSION = 2
-FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
+FORMANT_RATIOS = (0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4)
+"""Formant scalings searched. With several base voices the search hit both ends
+of 0.9-1.3 (a female Kokoro voice towards a lower female voice at 0.9, joe
+towards a female voice at 1.3), so the range is one step wider each way."""
 N_NEIGHBOURS = 64
 """Aligned pairs whose offsets are averaged for each frame."""
 SLOPE_FRAMES = 3
