@@ -93,20 +93,22 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
 
     import app
     from voiceclone.base_voice import SENTENCE_PAUSE_S
-    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.synth import output_rate
     from voiceclone.voices import enroll
 
-    enroll("level", [u.path for u in references], [u.text for u in references])
+    voice = enroll("level", [u.path for u in references], [u.text for u in references])
+    rate = output_rate(voice.model)  # the base voice's own rate: the band is kept
+    assert rate > 16_000
     outputs = list(app.speak_cloned("level", "Hi. " + SENTENCE, 1.0, 0.0))
     assert len(outputs) == 3 and all(isinstance(o, dict) for o in (outputs[0][1], outputs[-1][0]))
-    pause = np.zeros(int(SENTENCE_PAUSE_S * SAMPLE_RATE), dtype=np.int16)
+    pause = np.zeros(int(SENTENCE_PAUSE_S * rate), dtype=np.int16)
     streamed = []
     for (sr, chunk), _ in outputs[:-1]:
-        assert sr == SAMPLE_RATE
+        assert sr == rate
         streamed.extend([convert_to_16_bit_audio(np.asarray(chunk)), pause])
     streamed = np.concatenate(streamed[:-1]).astype(np.int32)
     download, sr = sf.read(outputs[-1][1], dtype="int16")
-    assert sr == SAMPLE_RATE and len(download) == len(streamed)
+    assert sr == rate and len(download) == len(streamed)
     # Equal up to rounding (libsndfile scales by 32768 and floors): 2 LSB at most.
     assert np.abs(download.astype(np.int32) - streamed).max() <= 2
 
@@ -133,6 +135,7 @@ def test_clone_tab_save_and_speak(browser, app_url, reference_clips):
         page.locator("#clone-save").click()
         expect(page.locator("#clone-status")).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
         expect(page.locator("#clone-status")).to_contain_text(VOICE)
+        expect(page.locator("#clone-status")).to_contain_text("from base voice")
 
         dropdown = page.locator("#clone-voice input")
         if dropdown.input_value() != VOICE:

@@ -66,7 +66,7 @@ def library_stimuli(
         No voice chosen, or fewer than two systems.
     """
     from voiceclone.base_voice import default_voice
-    from voiceclone.synth import speak_in_voice
+    from voiceclone.synth import output_rate, speak_in_voice
     from voiceclone.voices import load_voice
 
     if not voices:
@@ -92,11 +92,12 @@ def library_stimuli(
         for j, (system, model) in enumerate(systems):
             if progress:
                 progress(done / total, f"{system}: {item}")
+            # Each system at its own rate: a clone keeps its base voice's band.
             if model is None:
-                audio = load_audio(base.speak(sentence), SAMPLE_RATE, source_sr=base.sample_rate)
+                audio, rate = base.speak(sentence), base.sample_rate
             else:
-                audio = speak_in_voice(model, sentence)
-            path = save_audio(folder / f"sys{j}_s{k + 1}.wav", audio, SAMPLE_RATE)
+                audio, rate = speak_in_voice(model, sentence), output_rate(model)
+            path = save_audio(folder / f"sys{j}_s{k + 1}.wav", audio, rate)
             specs.append(StimulusSpec(str(path), system, item, "test", None, str(reference_path)))
             done += 1
     return specs
