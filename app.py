@@ -70,7 +70,8 @@ def report_markdown(report) -> str:
 @friendly_errors
 def speak(text: str, speed: float, progress=gr.Progress()):
     """Speak tab: the base voice, sentence by sentence with progress."""
-    from voiceclone.base_voice import SpeechSettings, default_voice, join_sentences
+    from voiceclone.base_voice import default_voice
+    from voiceclone.engine import SpeechSettings, join_sentences
     from voiceclone.text import clean_text, split_sentences
 
     settings = SpeechSettings(speed=float(speed))

@@ -11,6 +11,12 @@ benchmark sentences) and written, with the figures, to
 ``voiceclone/data/bank.json``, which the product reads.
 
     .venv/bin/python benchmarks/bench_bank.py [--no-docs]
+    .venv/bin/python benchmarks/bench_bank.py --speed [--no-docs]
+
+``--speed`` times Kokoro alone under the settings that could make it faster:
+onnxruntime intra-op threads (1 or 2) and graph optimisation (basic or all),
+RTF over the latency text, and its first audio with the first sentence spoken
+whole or cut at its first comma (the product's choice).
 """
 
 from __future__ import annotations
@@ -69,10 +75,82 @@ def measure(name: str, asr, dnsmos, encoder) -> dict:
     }
 
 
+SPEED_VOICE = "jf_gongitsune"
+SPEED_REPEATS = 3
+
+
+def speed_study(no_docs: bool) -> int:
+    """Kokoro's RTF and first audio under each onnxruntime setting (best of 3)."""
+    import onnxruntime as ort
+
+    import voiceclone.kokoro as kokoro
+
+    voice = kokoro.kokoro_voice(SPEED_VOICE)
+    model = voice._model
+    sentences = [s for s in LATENCY_TEXT.split(". ")]
+    first_whole = sentences[0] + "."
+    first_cut = kokoro._first_cut(first_whole)[0]
+    levels = {
+        "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
+    }
+    rows = []
+    for threads in (1, 2):
+        for level_name, level in levels.items():
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = level
+            model.session = ort.InferenceSession(
+                str(kokoro.assembled_model()), options, providers=["CPUExecutionProvider"]
+            )
+            model.speak("Warm up.", voice.style, 1.0)
+
+            def best(text: str) -> tuple[float, float]:
+                times, audio = [], None
+                for _ in range(SPEED_REPEATS):
+                    start = time.perf_counter()
+                    audio = model.speak(text, voice.style, 1.0)
+                    times.append(time.perf_counter() - start)
+                return min(times), len(audio) / voice.sample_rate
+
+            total, seconds = 0.0, 0.0
+            for sentence in sentences:
+                spent, length = best(sentence)
+                total, seconds = total + spent, seconds + length
+            whole, _ = best(first_whole)
+            cut, _ = best(first_cut)
+            rows.append(
+                [threads, level_name, f"{total / seconds:.3f}", f"{whole:.2f}", f"{cut:.2f}"]
+            )
+            print(" | ".join(str(c) for c in rows[-1]), flush=True)
+    table = markdown_table(
+        ["threads", "graph", "RTF", "first sentence whole, s", "cut at its comma, s"], rows
+    )
+    print(table)
+    if not no_docs:
+        body = [
+            f"Measured {machine_line()}. Command: `python benchmarks/bench_bank.py --speed`.",
+            "",
+            f"Kokoro ({SPEED_VOICE}) alone, best of {SPEED_REPEATS} runs: RTF over the four "
+            "sentences of the 300-character latency text, and the time to the first audio "
+            f"when the first sentence ({len(first_whole)} characters) is spoken whole or, as "
+            f"the product does, cut after its first comma ({len(first_cut)} characters). "
+            f"The product uses {kokoro.THREADS} threads and the full graph optimisation.",
+            "",
+            table,
+        ]
+        write_section("Kokoro speed settings", "\n".join(body))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-docs", action="store_true", help="do not update BENCHMARKS.md")
+    parser.add_argument("--speed", action="store_true", help="time Kokoro's settings instead")
     args = parser.parse_args()
+    if args.speed:
+        return speed_study(args.no_docs)
 
     from voiceclone.quality import default_dnsmos
     from voiceclone.speaker import default_encoder

@@ -52,8 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the voiceclon
 
 from evaluation.corpus import LATENCY_TEXT as SHORT_TEXT
 from voiceclone.audio import load_audio, load_clip, save_audio
-from voiceclone.base_voice import SENTENCE_PAUSE_S, SpeechSettings, default_voice
+from voiceclone.base_voice import default_voice
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.engine import SENTENCE_PAUSE_S, SpeechSettings
 from voiceclone.intake import (
     IntakeSettings,
     detect_speech,

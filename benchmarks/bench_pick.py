@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.corpus import VOICES, SyntheticVoice, build_corpus, concat, take_seconds
+from evaluation.corpus import SyntheticVoice, build_corpus, concat, take_seconds
 from evaluation.metrics import corpus_wer
 from evaluation.report import machine_line, markdown_table, write_section
 from voiceclone.audio import resample
@@ -74,9 +74,7 @@ def main() -> int:
             for base in names:
                 model = fit_from_references(audio, texts, base).model
                 rate = output_rate(model)
-                outs = [
-                    resample(speak_in_voice(model, u.text), rate, SAMPLE_RATE) for u in held
-                ]
+                outs = [resample(speak_in_voice(model, u.text), rate, SAMPLE_RATE) for u in held]
                 row["sim"][base] = float(np.mean([cosine(encoder.embed(o), target) for o in outs]))
                 row["wer"][base] = corpus_wer(
                     [u.text for u in held], [asr.transcribe(o).text for o in outs]

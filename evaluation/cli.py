@@ -190,9 +190,11 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
             "favours clones of it). "
             "WER: Whisper base, corpus-level per voice, normalised text. MCD: DTW, "
             "order 24, alpha 0.42, c0 excluded, against the real utterance. RTF: synthesis "
-            "time over output duration. Per-voice figures move by several points from run "
-            "to run (Piper samples its noise, so every base reading differs; Praat's PSOLA "
-            "is not bit-exact): compare means."
+            "time over output duration. Base: the voice the clone starts from; base floor: "
+            "that voice unconverted. >8 kHz dB: the clone's energy above 8 kHz relative to "
+            "its energy below (-100: no band). Enrolment is repeatable (noise-free base "
+            "readings, seeded PSOLA), but joe samples its noise when it speaks, so figures "
+            "from joe move by a few points from run to run (Kokoro does not): compare means."
         )
         for i, result in enumerate(results):
             body += ["", f"Reference: {result.reference_seconds:g} s per voice.", ""]

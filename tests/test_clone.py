@@ -13,9 +13,9 @@ import pytest
 
 from evaluation.metrics import wer
 from tests.conftest import clone_16k
-from voiceclone.base_voice import join_sentences
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel
+from voiceclone.engine import join_sentences
 from voiceclone.errors import ModelError, TextError
 from voiceclone.features import analyse
 from voiceclone.paths import cache_dir

@@ -92,7 +92,7 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     from gradio.processing_utils import convert_to_16_bit_audio
 
     import app
-    from voiceclone.base_voice import SENTENCE_PAUSE_S
+    from voiceclone.engine import SENTENCE_PAUSE_S
     from voiceclone.synth import output_rate
     from voiceclone.voices import enroll
 

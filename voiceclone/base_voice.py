@@ -17,41 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import join_clips
-from voiceclone.errors import ModelError, TextError
+from voiceclone.engine import Engine, SpeechSettings
+from voiceclone.errors import ModelError
 from voiceclone.text import clean_text, split_sentences
-
-MIN_SPEED = 0.5
-MAX_SPEED = 2.0
-SENTENCE_PAUSE_S = 0.25
-"""Silence inserted between sentences when they are joined, in seconds."""
-
-
-@dataclass(frozen=True)
-class SpeechSettings:
-    """How the base voice speaks.
-
-    Attributes
-    ----------
-    speed : float
-        Speaking rate relative to the voice's own (1.0); 0.5 to 2.0.
-    repeatable : bool
-        Leave out the generator's random noise, so the same text always gives
-        the same audio (for fitting a clone: the same clips must give the same
-        model). Kokoro is repeatable anyway.
-    """
-
-    speed: float = 1.0
-    repeatable: bool = False
-
-    def __post_init__(self) -> None:
-        if not MIN_SPEED <= self.speed <= MAX_SPEED:
-            raise TextError(f"speed must be between {MIN_SPEED} and {MAX_SPEED}, got {self.speed}")
 
 
 @dataclass
-class BaseVoice:
-    """A loaded Piper voice.
+class BaseVoice(Engine):
+    """A loaded Piper voice (one :class:`~voiceclone.engine.Engine`).
 
     Attributes
     ----------
@@ -95,13 +68,6 @@ class BaseVoice:
     def sentences(
         self, text: str, settings: SpeechSettings = SpeechSettings()
     ) -> Iterator[tuple[str, np.ndarray]]:
-        """Speak ``text`` one sentence at a time.
-
-        Yields
-        ------
-        (sentence, samples) : tuple[str, np.ndarray]
-            The sentence and its audio, mono float32 at :attr:`sample_rate`.
-        """
         from piper import SynthesisConfig
 
         config = SynthesisConfig(length_scale=1.0 / settings.speed)
@@ -120,24 +86,6 @@ class BaseVoice:
         with self._lock:
             sentences = self._piper.phonemize(clean_text(text))
         return " ".join("".join(s) for s in sentences)
-
-    def speak(self, text: str, settings: SpeechSettings = SpeechSettings()) -> np.ndarray:
-        """Speak ``text`` and return all of it as one array at :attr:`sample_rate`."""
-        return join_sentences((a for _, a in self.sentences(text, settings)), self.sample_rate)
-
-
-def join_sentences(parts, sample_rate: int) -> np.ndarray:
-    """Join sentence audio with ``SENTENCE_PAUSE_S`` pauses.
-
-    Raises
-    ------
-    TextError
-        When there is no sentence audio (nothing could be pronounced).
-    """
-    joined = join_clips(list(parts), sample_rate, SENTENCE_PAUSE_S)
-    if not len(joined):
-        raise TextError("nothing in the text could be pronounced")
-    return joined
 
 
 def bundled_voice_paths() -> tuple[Path, Path]:

@@ -262,7 +262,8 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voiceclone.audio import save_audio
-    from voiceclone.base_voice import SpeechSettings, default_voice, join_sentences
+    from voiceclone.base_voice import default_voice
+    from voiceclone.engine import SpeechSettings, join_sentences
     from voiceclone.text import clean_text, split_sentences
 
     _check_out(args.out)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.base_voice import SpeechSettings, join_sentences
+from voiceclone.engine import Engine, SpeechSettings
 from voiceclone.errors import ModelError
 from voiceclone.paths import cache_dir
 from voiceclone.text import clean_text, split_sentences
@@ -86,8 +86,9 @@ def to_kokoro_symbols(ipa: str) -> str:
 
 
 @dataclass
-class KokoroVoice:
-    """One Kokoro voice (a style pack) on the shared ONNX session.
+class KokoroVoice(Engine):
+    """One Kokoro voice (a style pack) on the shared ONNX session (an
+    :class:`~voiceclone.engine.Engine`).
 
     Attributes
     ----------
@@ -107,23 +108,12 @@ class KokoroVoice:
     def sentences(
         self, text: str, settings: SpeechSettings = SpeechSettings()
     ) -> Iterator[tuple[str, np.ndarray]]:
-        """Speak ``text`` one sentence at a time.
-
-        Yields
-        ------
-        (sentence, samples) : tuple[str, np.ndarray]
-            Mono float32 at :attr:`sample_rate`.
-        """
         for i, sentence in enumerate(split_sentences(clean_text(text))):
             parts = _first_cut(sentence) if i == 0 else [sentence]
             for part in parts:
                 audio = self._model.speak(part, self.style, settings.speed)
                 if len(audio):
                     yield part, audio
-
-    def speak(self, text: str, settings: SpeechSettings = SpeechSettings()) -> np.ndarray:
-        """Speak ``text`` and return all of it as one array at :attr:`sample_rate`."""
-        return join_sentences((a for _, a in self.sentences(text, settings)), self.sample_rate)
 
 
 def _first_cut(sentence: str) -> list[str]:

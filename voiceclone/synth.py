@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceclone.bank import engine
-from voiceclone.base_voice import SpeechSettings
-from voiceclone.base_voice import join_sentences as join_base_sentences
 from voiceclone.convert import ConversionModel, convert
+from voiceclone.engine import SpeechSettings
+from voiceclone.engine import join_sentences as join_base_sentences
 from voiceclone.errors import TextError
 
 MAX_PITCH_SEMITONES = 12.0

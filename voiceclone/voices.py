@@ -357,7 +357,7 @@ def fit_from_references(
 def base_readings(transcripts: list[str], base: str) -> list[np.ndarray]:
     """The bank voice ``base`` reading each transcript (16 kHz), repeatably."""
     from voiceclone.bank import engine
-    from voiceclone.base_voice import SpeechSettings
+    from voiceclone.engine import SpeechSettings
 
     voice = engine(base)
     settings = SpeechSettings(repeatable=True)
