@@ -23,7 +23,15 @@ bench: setup
 	$(PY) benchmarks/bench_foundation.py --write-docs
 	$(PY) benchmarks/bench_metrics.py --write-docs
 	$(PY) -m evaluation benchmark --system base
-	$(PY) -m evaluation benchmark --system instant --reference-seconds 5,10,30
+	$(PY) benchmarks/bench_bank.py
+	$(PY) benchmarks/bench_bank.py --speed
+	$(PY) benchmarks/bench_pick.py --reference-seconds 30 --sentences 2
+	mkdir -p data/bench
+	$(PY) -m evaluation benchmark --system instant --reference-seconds 30 --csv data/bench/instant.csv
+	$(PY) -m evaluation benchmark --system bank --reference-seconds 10,30,60,120 \
+	    --csv data/bench/bank.csv --against-csv data/bench/instant.csv
+	$(PY) -m evaluation benchmark --system bank-trained --against-csv data/bench/bank.csv
 	$(PY) benchmarks/bench_ablation.py --reference-seconds 60
-	$(PY) benchmarks/bench_ceiling.py --reference-seconds 30
+	$(PY) benchmarks/bench_ceiling.py --reference-seconds 30 --system instant
+	$(PY) benchmarks/bench_ceiling.py --reference-seconds 30 --system bank
 	$(PY) benchmarks/bench_listening.py --write-docs

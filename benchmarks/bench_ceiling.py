@@ -1,11 +1,13 @@
 """How far can differential filtering go? Instant clone vs oracle conversions.
 
 For each benchmark voice, the instant clone is fitted on the reference (30 s
-by default) and the base voice reads the held-out sentences. Each reading is
+by default) from the bank voice nearest it (``--system bank``, the product) or
+from joe (``--system instant``), and that base voice reads the held-out
+sentences. Each reading is
 then converted three ways, all through the same PSOLA pitch/formant shift and
 the same differential filter as the product, and scored with the cloning
 benchmark's similarity gap (Resemblyzer, ceiling = the real held-out
-utterance, floor = the base voice) and DNSMOS OVRL:
+utterance, floor = the base voice unconverted) and DNSMOS OVRL:
 
 - ``instant``: the product's instant clone (neighbour offsets);
 - ``oracle envelope``: the filter takes each frame to the *real* target
@@ -23,7 +25,7 @@ utterance, floor = the base voice) and DNSMOS OVRL:
 An oracle sees the answer, so it is an upper bound for a mapping that only
 moves the spectral envelope (and the pitch contour), not a system.
 
-    .venv/bin/python benchmarks/bench_ceiling.py [--reference-seconds 30] [--voices kal]
+    .venv/bin/python benchmarks/bench_ceiling.py [--reference-seconds 30] [--system bank|instant]
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.benchmark import InstantCloneSystem, base_voice_16k
+from evaluation.benchmark import SYSTEMS, base_voice_16k
 from evaluation.corpus import build_corpus, concat, take_seconds
 from evaluation.report import machine_line, markdown_table, write_section
 from voiceclone.constants import HOP_MS, SAMPLE_RATE
@@ -129,12 +131,18 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--system",
+        choices=("instant", "bank"),
+        default="bank",
+        help="start from joe (instant) or from the bank voice nearest the reference (bank)",
+    )
     parser.add_argument("--voices", help="comma list of benchmark voices (default: all)")
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
     corpus = build_corpus()
     voices = args.voices.split(",") if args.voices else corpus.voices()
-    encoder, dnsmos, system = default_encoder(), default_dnsmos(), InstantCloneSystem()
+    encoder, dnsmos, system = default_encoder(), default_dnsmos(), SYSTEMS[args.system]()
     rows = []
     for voice in voices:
         refs = corpus.select(voice, "reference")
@@ -143,7 +151,7 @@ def main() -> int:
         reference = encoder.embed(concat(clips))
         scores = {c: ([], []) for c in (*CONDITIONS, "ceiling", "floor")}
         for utt in tqdm(corpus.select(voice, "held_out"), desc=voice, leave=False):
-            real, base = utt.audio(), base_voice_16k(utt.text)
+            real, base = utt.audio(), base_voice_16k(utt.text, model.base)
             shifted = shift_voice(
                 base, model.formant_ratio, model.target_median_hz, model.range_factor
             )
@@ -163,19 +171,19 @@ def main() -> int:
                 scores[name][1].append(dnsmos.score(audio).ovrl)
         sim = {name: float(np.mean(s)) for name, (s, _) in scores.items()}
         span = sim["ceiling"] - sim["floor"]
-        row = [voice, f"{sim['floor']:.3f}", f"{sim['ceiling']:.3f}"]
+        row = [voice, model.base, f"{sim['floor']:.3f}", f"{sim['ceiling']:.3f}"]
         for name in CONDITIONS:
             gap = 100 * (sim[name] - sim["floor"]) / span
             row.append(f"{gap:.0f} % / {np.mean(scores[name][1]):.2f}")
         row.append(f"{np.mean(scores['ceiling'][1]):.2f}")
         rows.append(row)
         print(" | ".join(row), flush=True)
-    header = ["voice", "floor", "ceiling", *(f"{c}: gap / OVRL" for c in CONDITIONS)]
+    header = ["voice", "base", "floor", "ceiling", *(f"{c}: gap / OVRL" for c in CONDITIONS)]
     table = markdown_table([*header, "real voice OVRL"], rows)
     print("\n" + table)
     if not args.no_docs:
         command = "python benchmarks/bench_ceiling.py"
-        command += f" --reference-seconds {args.reference_seconds:g}"
+        command += f" --reference-seconds {args.reference_seconds:g} --system {args.system}"
         body = [
             f"Measured {machine_line()}. Command: `{command}`.",
             "",
@@ -193,7 +201,10 @@ def main() -> int:
             "",
             table,
         ]
-        path = write_section("Ceiling of envelope conversion (oracles)", "\n".join(body))
+        heading = "Ceiling of envelope conversion (oracles)"
+        if args.system == "bank":
+            heading += ", from the picked base voice"
+        path = write_section(heading, "\n".join(body))
         print(f"wrote {path}")
     return 0
 
