@@ -236,3 +236,32 @@ def test_voices_saved_before_the_bank_keep_joe(tmp_path):
         old = {k: data[k] for k in data.files if k != "base"}
     np.savez(path, **old)
     assert ConversionModel.load(path).base == "joe"
+
+
+def test_cli_lists_the_bank_and_speaks_with_a_chosen_base(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "voiceclone", *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    proc = run("voices", "--bases", "--json")
+    assert proc.returncode == 0, proc.stderr
+    bases = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert "joe" in bases and "jm_kumo" in bases and bases["jm_kumo"]["engine"] == "kokoro"
+    out = tmp_path / "kumo.wav"
+    proc = run("tts", "--base", "jm_kumo", "--text", "Hello there.", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert sf.info(str(out)).samplerate == 24_000
+    proc = run("tts", "--base", "slt", "--text", "Hello there.", "--out", str(out))
+    assert proc.returncode == 1 and "no base voice 'slt'" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -27,10 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    tts = sub.add_parser("tts", help="speak text with the base voice (Piper, joe)")
+    tts = sub.add_parser("tts", help="speak text with a base voice (default: Piper's joe)")
     tts.add_argument("--text", required=True, help="text to speak (or @FILE to read it)")
     tts.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
     tts.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    tts.add_argument("--base", default="joe", help="base voice (see: voices --bases)")
     tts.set_defaults(func=cmd_tts)
 
     inspect = sub.add_parser("inspect", help="quality report and transcript of a reference")
@@ -262,7 +263,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voiceclone.audio import save_audio
-    from voiceclone.base_voice import default_voice
+    from voiceclone.bank import check_base, engine
     from voiceclone.engine import SpeechSettings, join_sentences
     from voiceclone.text import clean_text, split_sentences
 
@@ -270,7 +271,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     text = _read_text(args.text)
     settings = SpeechSettings(speed=args.speed)
     sentences = split_sentences(clean_text(text))
-    voice = default_voice()
+    voice = engine(check_base(args.base))
     parts = []
     start = time.perf_counter()
     with tqdm(total=len(sentences), unit="sentence", disable=None, file=sys.stderr) as bar:

@@ -3,7 +3,9 @@
 A voice lives in ``$VOICECLONE_HOME/voices/<name>/``:
 
 - ``profile.json``: format version, name, creation time, per-clip transcripts
-  and quality reports, reference length, conversion settings;
+  and quality reports, reference length, the base voice the clone starts from
+  (its name, whether it was the nearest or the user's choice, every bank
+  voice's score), conversion settings;
 - ``reference.wav``: the processed references joined (16 kHz);
 - ``model.npz``: the fitted :class:`~voiceclone.convert.ConversionModel`;
 - ``embedding.npy``: the speaker embedding of the reference;
