@@ -34,15 +34,21 @@ def voice():
 
 @pytest.fixture(scope="session")
 def paragraph_speech(voice) -> np.ndarray:
-    """About 14 s of the base voice reading PARAGRAPH, mono float32 at 16 kHz."""
-    audio = voice.speak(PARAGRAPH)
+    """About 14 s of the base voice reading PARAGRAPH, mono float32 at 16 kHz
+    (without Piper's random noise, so every run tests the same audio)."""
+    from voiceclone.engine import SpeechSettings
+
+    audio = voice.speak(PARAGRAPH, SpeechSettings(repeatable=True))
     return load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
 
 
 @pytest.fixture(scope="session")
 def sentence_speech(voice) -> np.ndarray:
-    """The base voice reading SENTENCE, mono float32 at 16 kHz."""
-    return load_audio(voice.speak(SENTENCE), SAMPLE_RATE, source_sr=voice.sample_rate)
+    """The base voice reading SENTENCE, mono float32 at 16 kHz (repeatable)."""
+    from voiceclone.engine import SpeechSettings
+
+    audio = voice.speak(SENTENCE, SpeechSettings(repeatable=True))
+    return load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
 
 
 @pytest.fixture(scope="session")

@@ -195,9 +195,15 @@ def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, targ
     assert voice.model.timbre is None
     reloaded = ConversionModel.load(folder / "model.npz")
     np.testing.assert_array_equal(reloaded.offsets, voice.model.offsets)
+    # Enrolment is repeatable: the refit (from the stored 16-bit reference, so not
+    # to the bit) keeps the profile's base and the same formant ratio.
+    original = saved[1].model
+    assert voice.model.base == original.base
+    assert voice.model.formant_ratio == original.formant_ratio
+    assert abs(len(voice.model.offsets) - len(original.offsets)) < 0.02 * len(original.offsets)
     source = synthesise_base(HELD_OUT)
     out = revoice(voice.model, source, sample_rate=SAMPLE_RATE)
-    assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
+    assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.05
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
 
@@ -216,14 +222,18 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
     monkeypatch.setattr(conversion, "MAX_PAIRS", 400)
     thin = conversion.fit_conversion(refs, bases)
     assert len(thin.keys) == len(thin.offsets) == 400 < len(full.keys)
-    # Praat's PSOLA is not bit-exact from run to run, so locate each kept pair
-    # by its nearest pair of the full fit: they must span the first to the last clip.
+    # Locate each kept pair by its nearest pair of the full fit: they must span
+    # the first to the last clip.
     d2 = (thin.keys**2).sum(1)[:, None] - 2 * thin.keys @ full.keys.T + (full.keys**2).sum(1)
     where = np.argmin(d2, axis=1) / len(full.keys)
     assert where.min() < 0.05 and where.max() > 0.95
+    # The base is the bank voice nearest slt, already closer than joe (measured:
+    # 0.73 before conversion, 0.785 with 400 pairs, 0.825 with all of them).
     source = synthesise_base(HELD_OUT, voice.model.base)
-    out = conversion.convert(thin, source)
-    assert _similarity(out, target_voice[1]) > _similarity(source, target_voice[1]) + 0.1
+    real = target_voice[1]
+    thin_similarity = _similarity(conversion.convert(thin, source), real)
+    assert thin_similarity > _similarity(source, real) + 0.03
+    assert thin_similarity > _similarity(conversion.convert(full, source), real) - 0.07
 
 
 def test_bad_clone_settings_are_refused():
