@@ -243,28 +243,18 @@ def test_voices_saved_before_the_bank_keep_joe(tmp_path):
 
 def test_cli_lists_the_bank_and_speaks_with_a_chosen_base(tmp_path):
     import json
-    import subprocess
-    import sys
 
     import soundfile as sf
 
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "voiceclone", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
+    from tests.test_cli import assert_one_line_error, run_cli
 
-    proc = run("voices", "--bases", "--json")
+    proc = run_cli("voices", "--bases", "--json")
     assert proc.returncode == 0, proc.stderr
     bases = {row["name"]: row for row in json.loads(proc.stdout)}
     assert "joe" in bases and "jm_kumo" in bases and bases["jm_kumo"]["engine"] == "kokoro"
     out = tmp_path / "kumo.wav"
-    proc = run("tts", "--base", "jm_kumo", "--text", "Hello there.", "--out", str(out))
+    proc = run_cli("tts", "--base", "jm_kumo", "--text", "Hello there.", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert sf.info(str(out)).samplerate == 24_000
-    proc = run("tts", "--base", "slt", "--text", "Hello there.", "--out", str(out))
-    assert proc.returncode == 1 and "no base voice 'slt'" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    proc = run_cli("tts", "--base", "slt", "--text", "Hello there.", "--out", str(out))
+    assert_one_line_error(proc, "no base voice 'slt'")
