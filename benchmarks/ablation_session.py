@@ -54,7 +54,8 @@ def make_stimuli(voices, sentences: int, reference_s: float, folder: Path) -> Pa
                 state = system.enroll(clips, texts)
                 for utt in held_out:
                     name = f"{voice}_{utt.index}_{key}.wav"
-                    save_audio(folder / name, system.speak(state, utt.text), SAMPLE_RATE)
+                    audio = system.speak(state, utt.text)
+                    save_audio(folder / name, audio, system.rate(state))
                     rows.append(
                         [name, label, f"{voice}/{utt.index}", f"{voice}_{utt.index}_real.wav"]
                     )
