@@ -224,7 +224,8 @@ def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
     whole clip is offered for download at the end."""
     from voiceclone.audio import save_audio
-    from voiceclone.synth import CloneSettings, join_sentences, output_rate, sentences_in_voice
+    from voiceclone.engine import join_sentences
+    from voiceclone.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.voices import load_voice
 
     if not voice_name:

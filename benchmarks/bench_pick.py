@@ -27,7 +27,7 @@ from evaluation.corpus import SyntheticVoice, build_corpus, concat, take_seconds
 from evaluation.metrics import corpus_wer
 from evaluation.report import machine_line, markdown_table, write_section
 from voiceclone.audio import resample
-from voiceclone.bank import bank, pick_base
+from voiceclone.bank import bank, base_scores, pick_base
 from voiceclone.constants import SAMPLE_RATE
 
 OTHER_VOICES = (
@@ -108,11 +108,7 @@ def main() -> int:
                     bank_f0, key=lambda n: abs(np.log2(choice.reference_median_hz / bank_f0[n]))
                 )
             else:
-                scores = {
-                    n: choice.similarity[n]
-                    - weight * abs(np.log2(choice.reference_median_hz / v.median_hz))
-                    for n, v in zip(names, bank(), strict=True)
-                }
+                scores = base_scores(choice.similarity, choice.reference_median_hz, weight)
                 pick = max(scores, key=scores.get)
             best = max(row["sim"], key=row["sim"].get)
             regrets.append(row["sim"][best] - row["sim"][pick])

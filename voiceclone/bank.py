@@ -162,12 +162,21 @@ def pick_base(
     if embedding is None:
         embedding = default_encoder().embed(reference)
     median = median_pitch_hz(reference)
-    similarity, scores = {}, {}
-    for voice in bank():
-        similarity[voice.name] = float(cosine(embedding, voice.embedding))
-        octaves = abs(np.log2(median / voice.median_hz))
-        scores[voice.name] = similarity[voice.name] - pitch_weight * float(octaves)
+    similarity = {v.name: float(cosine(embedding, v.embedding)) for v in bank()}
+    scores = base_scores(similarity, median, pitch_weight)
     return BaseChoice(max(scores, key=scores.get), scores, similarity, median)
+
+
+def base_scores(
+    similarity: dict[str, float], median_hz: float, pitch_weight: float = PITCH_WEIGHT
+) -> dict[str, float]:
+    """Each bank voice's score: its speaker-encoder cosine to the reference
+    (``similarity``, by name) minus ``pitch_weight`` per octave between the
+    reference's median pitch ``median_hz`` and the voice's."""
+    return {
+        v.name: similarity[v.name] - pitch_weight * float(abs(np.log2(median_hz / v.median_hz)))
+        for v in bank()
+    }
 
 
 def median_pitch_hz(audio: np.ndarray) -> float:

@@ -121,7 +121,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from voiceclone.audio import save_audio
-    from voiceclone.synth import CloneSettings, join_sentences, output_rate, sentences_in_voice
+    from voiceclone.engine import join_sentences
+    from voiceclone.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.text import clean_text, split_sentences
 
     _check_out(args.out)

@@ -16,8 +16,7 @@ import numpy as np
 
 from voiceclone.bank import engine
 from voiceclone.convert import ConversionModel, convert
-from voiceclone.engine import SpeechSettings
-from voiceclone.engine import join_sentences as join_base_sentences
+from voiceclone.engine import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
 
 MAX_PITCH_SEMITONES = 12.0
@@ -82,11 +81,6 @@ def speak_in_voice(
     """All of ``text`` in the cloned voice, mono float32 at :func:`output_rate`."""
     parts = (audio for _, audio in sentences_in_voice(model, text, settings))
     return join_sentences(parts, output_rate(model))
-
-
-def join_sentences(parts, sample_rate: int) -> np.ndarray:
-    """Join sentence audio at ``sample_rate`` with the base voice's pauses."""
-    return join_base_sentences(parts, sample_rate)
 
 
 def revoice(
