@@ -92,6 +92,7 @@ def speed_study(no_docs: bool) -> int:
     first_cut = kokoro._first_cut(first_whole)[0]
     levels = {
         "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+        "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
         "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
     }
     rows = []

@@ -18,6 +18,7 @@ and renamed into place, so a crash never leaves half a voice.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -39,6 +40,13 @@ from voiceclone.paths import PROJECT_ROOT, data_home
 PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 MAX_REFERENCE_CLIPS = 20
+AUDITION_MARGIN = 0.03
+"""Bank voices whose nearness scores are within this of the best are too close
+to call by the rule: the nearest two are auditioned (:func:`audition_bases`)."""
+AUDITION_HOLD_OUT = 0.25
+"""Share of the reference (by length, whole clips) held out to audition bases."""
+AUDITION_FIT_S = 30.0
+"""Most reference (seconds, whole clips) an audition fits on."""
 CLIP_GAP_S = 0.2
 """Silence between joined reference clips, in seconds."""
 SPLIT_OVER_S = 20.0
@@ -198,8 +206,9 @@ def enroll(
         ],
         "base": {
             "name": model.base,
-            "chosen_by": "user" if base else "nearest",
+            "chosen_by": "user" if base else ("audition" if fit.audition else "nearest"),
             "scores": {k: round(v, 4) for k, v in fit.base_scores.items()},
+            "audition": {k: round(v, 4) for k, v in fit.audition.items()},
         },
         "model": {
             "formant_ratio": model.formant_ratio,
@@ -319,13 +328,15 @@ def quiet_runs(audio: np.ndarray) -> list[tuple[int, int]]:
 @dataclass(frozen=True)
 class Fit:
     """What :func:`fit_from_references` made: the model (its ``base`` set),
-    the joined reference (16 kHz), its speaker embedding, and each bank
-    voice's nearness score (empty when the base was given)."""
+    the joined reference (16 kHz), its speaker embedding, each bank voice's
+    nearness score (empty when the base was given) and, when the nearest two
+    were too close to call, each one's audition similarity."""
 
     model: ConversionModel
     reference: np.ndarray
     embedding: np.ndarray
     base_scores: dict[str, float]
+    audition: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 def fit_from_references(
@@ -336,36 +347,95 @@ def fit_from_references(
 ) -> Fit:
     """Fit a conversion model from processed 16 kHz references and their words,
     starting from ``base``, or from the bank voice nearest the references."""
-    import dataclasses
-
     from voiceclone.bank import pick_base
     from voiceclone.speaker import default_encoder
 
     report = progress or (lambda fraction, message: None)
     reference = _join(refs)
     embedding = default_encoder().embed(reference)
-    scores = {}
+    scores, audition, known = {}, {}, {}
     if base is None:
         report(0.6, "choosing the nearest base voice")
         choice = pick_base(reference, embedding=embedding)
         base, scores = choice.name, choice.scores
+        ranked = sorted(scores, key=scores.get, reverse=True)
+        contenders = [n for n in ranked[:2] if scores[n] >= scores[base] - AUDITION_MARGIN]
+        if len(contenders) > 1:
+            report(0.62, f"auditioning {' and '.join(contenders)}")
+            heard = audition_bases(refs, transcripts, embedding, contenders)
+            if heard:
+                audition = {name: sim for name, (sim, _) in heard.items()}
+                base = max(audition, key=audition.get)
+                known = heard[base][1]
     report(0.65, f"the base voice ({base}) reads the transcripts")
-    readings = base_readings(transcripts, base)
+    readings = base_readings(transcripts, base, known)
     report(0.75, "fitting pitch, formants and timbre")
     model = dataclasses.replace(fit_conversion(refs, readings), base=base)
-    return Fit(model, reference, embedding, scores)
+    return Fit(model, reference, embedding, scores, audition)
 
 
-def base_readings(transcripts: list[str], base: str) -> list[np.ndarray]:
-    """The bank voice ``base`` reading each transcript (16 kHz), repeatably."""
+def audition_bases(
+    refs: list[np.ndarray], transcripts: list[str], embedding: np.ndarray, names: list[str]
+) -> dict[str, tuple[float, list[np.ndarray]]]:
+    """Clone the reference from each of the bank voices ``names`` and listen.
+
+    The last clips (about :data:`AUDITION_HOLD_OUT` of the reference) are
+    held out; a conversion from each base is fitted on the rest and speaks
+    the held-out transcripts, and the speaker encoder compares that with
+    the whole reference (``embedding``).
+
+    At most :data:`AUDITION_FIT_S` of the clips before the held-out ones are
+    fitted on: enough to tell two bases apart, and it keeps the audition's
+    cost flat as the reference grows.
+
+    Returns
+    -------
+    dict
+        By name: (cosine similarity, the base's readings (16 kHz) of the
+        transcripts it read, by index, for the final fit). Empty when the
+        reference is one clip or its fitting part is too short to fit.
+    """
+    from voiceclone.convert import convert
+    from voiceclone.errors import TooShortError
+    from voiceclone.speaker import cosine, default_encoder
+
+    lengths = np.cumsum([len(r) for r in refs][::-1])
+    held = int(np.searchsorted(lengths, AUDITION_HOLD_OUT * lengths[-1]) + 1)
+    split = len(refs) - min(held, len(refs) - 1)
+    if split < 1 or split == len(refs):
+        return {}
+    fitted = np.cumsum([len(r) for r in refs[:split]][::-1])
+    first = split - int(np.searchsorted(fitted, AUDITION_FIT_S * SAMPLE_RATE) + 1)
+    used = range(max(first, 0), len(refs))
+    heard = {}
+    for name in names:
+        readings = dict(zip(used, base_readings([transcripts[i] for i in used], name), strict=True))
+        fit_part = [i for i in used if i < split]
+        try:
+            model = fit_conversion([refs[i] for i in fit_part], [readings[i] for i in fit_part])
+        except TooShortError:
+            return {}
+        spoken = _join([convert(model, readings[i]) for i in used if i >= split])
+        heard[name] = (float(cosine(default_encoder().embed(spoken), embedding)), readings)
+    return heard
+
+
+def base_readings(
+    transcripts: list[str], base: str, known: dict[int, np.ndarray] | None = None
+) -> list[np.ndarray]:
+    """The bank voice ``base`` reading each transcript (16 kHz), repeatably;
+    readings already made (``known``, by index) are reused."""
     from voiceclone.bank import engine
     from voiceclone.engine import SpeechSettings
 
     voice = engine(base)
     settings = SpeechSettings(repeatable=True)
+    known = known or {}
     return [
-        load_audio(voice.speak(text, settings), SAMPLE_RATE, source_sr=voice.sample_rate)
-        for text in transcripts
+        known[i]
+        if i in known
+        else load_audio(voice.speak(text, settings), SAMPLE_RATE, source_sr=voice.sample_rate)
+        for i, text in enumerate(transcripts)
     ]
 
 
