@@ -112,7 +112,10 @@ def save_voice(
     )
     p = voice.profile
     transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
-    how = "nearest to the reference" if p["base"]["chosen_by"] == "nearest" else "your choice"
+    how = {
+        "nearest": "nearest to the reference",
+        "audition": "the closer clone of the two nearest",
+    }.get(p["base"]["chosen_by"], "your choice")
     status = (
         f"Saved **{voice.name}** from base voice **{p['base']['name']}** ({how}): "
         f"{p['reference_seconds']:.1f} s of reference, pitch "

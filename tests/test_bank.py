@@ -150,6 +150,29 @@ def test_bank_clone_of_a_female_voice_beats_the_joe_only_clone(corpus, slt_fits,
     assert errors["bank"] <= 0.1, errors
 
 
+def test_audition_hears_a_male_reference_closer_from_a_male_base(corpus):
+    """Cloned from the same fitting clips, the male bank voice's clone of the
+    held-out clip sounds more like rms (male) than the female voice's does;
+    the winner's readings are kept for the final fit."""
+    from voiceclone.speaker import default_encoder
+    from voiceclone.voices import _join, audition_bases
+
+    clips, texts = _reference(corpus, "rms", seconds=12)
+    embedding = default_encoder().embed(_join(clips))
+    heard = audition_bases(clips, texts, embedding, ["jf_tebukuro", "jm_kumo"])
+    assert heard["jm_kumo"][0] > heard["jf_tebukuro"][0] + 0.05, heard
+    assert len(clips) - 1 in heard["jm_kumo"][1]  # the held-out clip was read
+    assert audition_bases(clips[:1], texts[:1], embedding, ["joe", "jm_kumo"]) == {}
+
+
+def test_a_close_call_is_auditioned_and_the_closer_clone_kept(slt_fits):
+    """slt sits between two female bank voices (scores within the margin):
+    both are auditioned and the base is the one whose clone sounded closer."""
+    fit = slt_fits[0]
+    assert len(fit.audition) == 2, fit
+    assert fit.model.base == max(fit.audition, key=fit.audition.get)
+
+
 def test_clone_keeps_the_band_above_8_khz(slt_fits):
     from evaluation.benchmark import high_band_share_db
     from voiceclone.bank import engine
@@ -222,7 +245,7 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
     refs = [u.path for u in corpus.select("slt", "reference")[:3]]
     voice = enroll("chosen", refs, base="joe")
     profile = json.loads((voice.folder / "profile.json").read_text())
-    assert profile["base"] == {"name": "joe", "chosen_by": "user", "scores": {}}
+    assert profile["base"] == {"name": "joe", "chosen_by": "user", "scores": {}, "audition": {}}
     assert load_voice("chosen").model.base == "joe"
     assert {v["name"]: v["base"] for v in list_voices()}["chosen"] == "joe"
     with pytest.raises(UnknownBaseError, match="no base voice"):
