@@ -137,7 +137,8 @@ def speed_study(no_docs: bool) -> int:
             "sentences of the 300-character latency text, and the time to the first audio "
             f"when the first sentence ({len(first_whole)} characters) is spoken whole or, as "
             f"the product does, cut after its first comma ({len(first_cut)} characters). "
-            f"The product uses {kokoro.THREADS} threads and the full graph optimisation (the levels differ by less than the run-to-run spread on this machine).",
+            f"The product uses {kokoro.THREADS} threads and the full graph optimisation "
+            "(the levels differ by less than the run-to-run spread on this machine).",
             "",
             table,
         ]
