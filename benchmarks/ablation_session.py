@@ -1,4 +1,4 @@
-"""A ready-made listening session for the trained-clone ablation (issue 5).
+"""A ready-made listening session for the trained-clone ablation.
 
 Clones each benchmark voice three ways (instant, MSE-only, MSE+GAN) from the
 same reference clips, speaks held-out sentences with each, and writes a zip

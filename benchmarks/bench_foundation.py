@@ -1,4 +1,4 @@
-"""Foundation benchmark (issue 2): the Piper base voice and the reference intake.
+"""Foundation benchmark: the Piper base voice and the reference intake.
 
 What it measures, on the machine it runs on:
 
@@ -17,7 +17,7 @@ What it measures, on the machine it runs on:
    imports (baseline) and its peak ``ru_maxrss`` at the end.
 
 A Markdown table is printed at the end; ``--write-docs`` also writes it into the
-"Foundation (issue 2)" section of ``docs/BENCHMARKS.md`` (other sections kept).
+"Foundation" section of ``docs/BENCHMARKS.md`` (other sections kept).
 
 Usage, from the project root::
 
@@ -100,7 +100,7 @@ is run again (``--max-contention``, given in percent)."""
 # --- Where the results go ----------------------------------------------------
 DOCS_PATH = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 DOCS_HEADER = "# Benchmarks — measured figures, regenerate with the commands shown\n"
-SECTION_TITLE = "## Foundation (issue 2): base voice and intake"
+SECTION_TITLE = "## Foundation: base voice and intake"
 UNIT_SPACE = re.compile(r"(\d) (%|s|MiB|GiB|kHz|CPU-seconds|times|attempts?)(?!\w)")
 """A number, a space and a unit (the space becomes a no-break space in the docs)."""
 DOCS_WRAP_CHARS = 90

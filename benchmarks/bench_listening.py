@@ -192,7 +192,7 @@ def main() -> int:
             "interval of an A/B proportion covered 96.5 %; with no true preference the "
             "exact binomial test rejected 3 % of 300 sessions at the 5 % level."
         )
-        write_section("Listening tests (issue 6): store and analysis", body)
+        write_section("Listening tests: store and analysis", body)
     return 0
 
 

@@ -10,7 +10,7 @@ reference, so no metric is refused) with:
   (``--workers``, default every core; the wall time includes starting the
   workers and loading their models: what a user waits for).
 
-Targets (issue 3): cheap set >= 20x real time per core; full set >= 2x real
+Targets: cheap set >= 20x real time per core; full set >= 2x real
 time on 2 cores.
 
 Usage: ``python benchmarks/bench_metrics.py [--voices 3] [--workers 2] [--write-docs]``
@@ -148,7 +148,7 @@ def main() -> int:
                 NOTE,
             ]
         )
-        print(f"wrote {write_section('Metric throughput (issue 3)', body)}")
+        print(f"wrote {write_section('Metric throughput', body)}")
     return 0
 
 
