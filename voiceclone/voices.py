@@ -361,8 +361,7 @@ def fit_from_references(
         ranked = sorted(scores, key=scores.get, reverse=True)
         contenders = [n for n in ranked[:2] if scores[n] >= scores[base] - AUDITION_MARGIN]
         if len(contenders) > 1:
-            report(0.62, f"auditioning {' and '.join(contenders)}")
-            heard = audition_bases(refs, transcripts, embedding, contenders)
+            heard = audition_bases(refs, transcripts, embedding, contenders, report)
             if heard:
                 audition = {name: sim for name, (sim, _) in heard.items()}
                 base = max(audition, key=audition.get)
@@ -375,7 +374,11 @@ def fit_from_references(
 
 
 def audition_bases(
-    refs: list[np.ndarray], transcripts: list[str], embedding: np.ndarray, names: list[str]
+    refs: list[np.ndarray],
+    transcripts: list[str],
+    embedding: np.ndarray,
+    names: list[str],
+    progress: ProgressFn | None = None,
 ) -> dict[str, tuple[float, list[np.ndarray]]]:
     """Clone the reference from each of the bank voices ``names`` and listen.
 
@@ -407,8 +410,10 @@ def audition_bases(
     fitted = np.cumsum([len(r) for r in refs[:split]][::-1])
     first = split - int(np.searchsorted(fitted, AUDITION_FIT_S * SAMPLE_RATE) + 1)
     used = range(max(first, 0), len(refs))
+    report = progress or (lambda fraction, message: None)
     heard = {}
-    for name in names:
+    for n, name in enumerate(names):
+        report(0.6 + 0.05 * n / len(names), f"auditioning {name} ({n + 1} of {len(names)})")
         readings = dict(zip(used, base_readings([transcripts[i] for i in used], name), strict=True))
         fit_part = [i for i in used if i < split]
         try:
