@@ -105,17 +105,13 @@ def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
 
 
 def test_speech_to_speech_keeps_words_and_timing(saved, target_voice, transcriber):
-    from voiceclone.audio import load_audio
-    from voiceclone.bank import engine
-    from voiceclone.engine import SpeechSettings
     from voiceclone.synth import revoice
+    from voiceclone.voices import base_readings
 
     _, voice = saved
     # The source is joe without its sampled noise: with it, the similarity gain
     # measured 0.086-0.113 over four runs; noise-free it is one figure (0.118).
-    joe = engine("joe")
-    speech = joe.speak(HELD_OUT, SpeechSettings(repeatable=True))
-    source = load_audio(speech, SAMPLE_RATE, source_sr=joe.sample_rate)
+    source = base_readings([HELD_OUT], "joe")[0]
     out = revoice(voice.model, source, sample_rate=SAMPLE_RATE)
     assert len(out) == len(source)
     assert wer(HELD_OUT, transcriber.transcribe(out).text) <= MAX_CLONE_WER
