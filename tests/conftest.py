@@ -68,13 +68,24 @@ def transcriber():
     return default_transcriber()
 
 
-def clone_16k(model, text: str, settings=None) -> np.ndarray:
+def clone_16k(model, text: str, settings=None, *, repeatable: bool = False) -> np.ndarray:
     """``text`` in a cloned voice, resampled from its base voice's rate to 16 kHz
-    (what the speaker encoder, Whisper and the feature analysis take)."""
-    from voiceclone.audio import resample
-    from voiceclone.synth import CloneSettings, output_rate, speak_in_voice
+    (what the speaker encoder, Whisper and the feature analysis take).
 
-    audio = speak_in_voice(model, text, settings or CloneSettings())
+    ``repeatable`` reads the text without the base voice's sampled noise, so
+    two calls give the same clone (for comparisons held to a tight margin)."""
+    from voiceclone.audio import resample
+    from voiceclone.bank import engine
+    from voiceclone.engine import SpeechSettings
+    from voiceclone.synth import CloneSettings, output_rate, revoice, speak_in_voice
+
+    settings = settings or CloneSettings()
+    if repeatable:
+        voice = engine(model.base)
+        reading = voice.speak(text, SpeechSettings(settings.speed, repeatable=True))
+        audio = revoice(model, reading, settings, sample_rate=voice.sample_rate)
+    else:
+        audio = speak_in_voice(model, text, settings)
     return resample(audio, output_rate(model), SAMPLE_RATE)
 
 

@@ -128,7 +128,7 @@ def test_bank_clone_of_a_female_voice_beats_the_joe_only_clone(corpus, slt_fits,
     target = bank_fit.embedding
     mcd, similarity, errors = {}, {}, {}
     for name, fit in (("bank", bank_fit), ("joe", joe_fit)):
-        clones = [clone_16k(fit.model, u.text) for u in held]
+        clones = [clone_16k(fit.model, u.text, repeatable=True) for u in held]
         mcd[name] = np.mean(
             [
                 dtw_scores(u.audio(), c, MetricSettings(), want_spectra=False, want_pitch=False)[
@@ -140,13 +140,12 @@ def test_bank_clone_of_a_female_voice_beats_the_joe_only_clone(corpus, slt_fits,
         similarity[name] = np.mean([cosine(encoder.embed(c), target) for c in clones])
         texts = " ".join(u.text for u in held)
         errors[name] = wer(texts, " ".join(transcriber.transcribe(c).text for c in clones))
-    # Measured at 30 s: MCD 6.94 vs 7.41 dB, similarity 0.790 vs 0.782, WER 2 vs 6 %
-    # (benchmark, 8 sentences: 2.0 vs 5.0 %). On these 38 words one misheard word
-    # either way is noise (joe samples its noise as it speaks): allow it.
-    one_word = 1 / len(texts.split())
+    # Measured at 30 s, both bases read without sampled noise so the figures
+    # repeat: MCD 7.03 vs 7.31 dB, similarity 0.787 vs 0.776, WER 5.3 vs 10.5 %
+    # (2 vs 4 of 38 words; benchmark, 8 sentences: 2.0 vs 5.0 %).
     assert mcd["bank"] < mcd["joe"] - 0.2, mcd
     assert similarity["bank"] > similarity["joe"] - 0.02, similarity
-    assert errors["bank"] <= errors["joe"] + one_word + 1e-9, errors
+    assert errors["bank"] <= errors["joe"], errors
     assert errors["bank"] <= 0.1, errors
 
 
