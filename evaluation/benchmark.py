@@ -124,12 +124,21 @@ class InstantCloneSystem:
     name = "instant"
     start: str | None = DEFAULT_BASE
     """The base voice to start from; None: the bank voice nearest the reference."""
+    fit_voice = False
+    """Fit the Kokoro base voice's style to the reference first."""
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
+        return self.fit(clips).model
+
+    def fit(self, clips: list[np.ndarray]):
+        """The :class:`~voiceclone.voices.Fit` of an enrolment from ``clips``."""
+        from voiceclone.neural import MIN_CLIPS
         from voiceclone.voices import fit_from_references, prepare_clips
 
         refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
-        return fit_from_references([r.audio for r in refs], transcripts, self.start).model
+        audio = [r.audio for r in refs]
+        fit_voice = self.fit_voice and len(audio) >= MIN_CLIPS
+        return fit_from_references(audio, transcripts, self.start, fit_voice=fit_voice)
 
     def rate(self, state: object) -> int:
         from voiceclone.synth import output_rate
@@ -158,6 +167,25 @@ class BankCloneSystem(InstantCloneSystem):
     start = None
 
 
+class FittedVoiceSystem(InstantCloneSystem):
+    """The bank clone from the nearest Kokoro voice with its own style fitted
+    to the reference by gradient (:mod:`voiceclone.neural`). The benchmark's
+    5 s warm-up enrolment (one clip) is not fitted."""
+
+    name = "fitted"
+    start = None
+    fit_voice = True
+
+    def __init__(self) -> None:
+        self.fits: list[tuple[str, dict]] = []
+        """Each enrolment's base voice and style-fit summary, in order."""
+
+    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
+        fit = self.fit(clips)
+        self.fits.append((fit.model.base, fit.style_fit))
+        return fit.model
+
+
 class TrainedCloneSystem(InstantCloneSystem):
     """The trained clone: the instant fit, then a per-voice mapping
     trained on the same clips (MSE, then the adversarial stage unless
@@ -175,7 +203,8 @@ class TrainedCloneSystem(InstantCloneSystem):
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]
         model = fit_from_references(audio, transcripts, self.start).model
-        pairs = parallel_pairs(audio, base_readings(transcripts, model.base), model)
+        readings = base_readings(transcripts, model.base, style=model.base_style)
+        pairs = parallel_pairs(audio, readings, model)
         timbre = train(pairs, model, TrainSettings(gan=self.gan), data_hash(audio, transcripts))
         return dataclasses.replace(model, timbre=timbre)
 
@@ -198,6 +227,7 @@ SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
     "base": BaseVoiceSystem,
     "instant": InstantCloneSystem,
     "bank": BankCloneSystem,
+    "fitted": FittedVoiceSystem,
     "mse": MseCloneSystem,
     "trained": TrainedCloneSystem,
     "bank-trained": BankTrainedSystem,

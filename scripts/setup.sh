@@ -26,10 +26,11 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"
 fi
 stamp="$VENV/.requirements.sha256"
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-nodeps.txt | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing Python packages (torch alone is several GB; first run takes a few minutes)"
   "$VENV/bin/python" -m pip install -q --upgrade "pip>=24" wheel
   "$VENV/bin/python" -m pip install -q -r requirements.txt
+  "$VENV/bin/python" -m pip install -q --no-deps -r requirements-nodeps.txt
   echo "$want" > "$stamp"
 fi

@@ -62,6 +62,25 @@ def flite_speech(tmp_path_factory) -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def corpus(tmp_path_factory):
+    """The benchmark corpus of flite slt (female) and rms (male): reference
+    clips and held-out speech."""
+    from evaluation.corpus import VOICES, build_corpus
+
+    voices = tuple(v for v in VOICES if v.name in ("slt", "rms"))
+    return build_corpus(voices=voices, root=tmp_path_factory.mktemp("corpus"))
+
+
+def reference_of(corpus, voice: str, seconds: float = 30.0):
+    """A corpus voice's first reference clips (about ``seconds``) and their texts."""
+    from evaluation.corpus import take_seconds
+
+    refs = corpus.select(voice, "reference")
+    clips = take_seconds([u.audio() for u in refs], seconds)
+    return clips, [u.text for u in refs[: len(clips)]]
+
+
+@pytest.fixture(scope="session")
 def transcriber():
     from voiceclone.transcribe import default_transcriber
 
@@ -75,13 +94,13 @@ def clone_16k(model, text: str, settings=None, *, repeatable: bool = False) -> n
     ``repeatable`` reads the text without the base voice's sampled noise, so
     two calls give the same clone (for comparisons held to a tight margin)."""
     from voiceclone.audio import resample
-    from voiceclone.bank import engine
+    from voiceclone.bank import engine_for
     from voiceclone.engine import SpeechSettings
     from voiceclone.synth import CloneSettings, output_rate, revoice, speak_in_voice
 
     settings = settings or CloneSettings()
     if repeatable:
-        voice = engine(model.base)
+        voice = engine_for(model.base, model.base_style)
         reading = voice.speak(text, SpeechSettings(settings.speed, repeatable=True))
         audio = revoice(model, reading, settings, sample_rate=voice.sample_rate)
     else:

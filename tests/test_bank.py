@@ -14,6 +14,7 @@ import pytest
 
 from evaluation.metrics import high_band_scores, wer
 from tests.conftest import clone_16k
+from tests.conftest import reference_of as _reference
 from voiceclone.audio import resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.paths import cache_dir
@@ -22,23 +23,6 @@ HELD_OUT = (
     "Every spring the swallows return to nest under the barn roof. "
     "A young fox crept along the hedge looking for something to eat."
 )
-
-
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory):
-    """flite slt (female) and rms (male): reference clips and held-out speech."""
-    from evaluation.corpus import VOICES, build_corpus
-
-    voices = tuple(v for v in VOICES if v.name in ("slt", "rms"))
-    return build_corpus(voices=voices, root=tmp_path_factory.mktemp("corpus"))
-
-
-def _reference(corpus, voice: str, seconds: float = 30.0):
-    from evaluation.corpus import take_seconds
-
-    refs = corpus.select(voice, "reference")
-    clips = take_seconds([u.audio() for u in refs], seconds)
-    return clips, [u.text for u in refs[: len(clips)]]
 
 
 def test_kokoro_model_is_assembled_from_its_wheels_and_checked():

@@ -127,6 +127,23 @@ def engine(name: str):
     raise UnknownBaseError(f"no base voice {name!r} (bank: {', '.join(bank_names())})")
 
 
+def engine_for(name: str, style: np.ndarray | None = None):
+    """The bank voice ``name``'s engine, or, with ``style`` (a ``(510, 256)``
+    pack fitted to a speaker by :mod:`voiceclone.neural`), that Kokoro voice
+    speaking with the fitted style."""
+    if style is None:
+        return engine(name)
+    if not is_kokoro(name):
+        raise UnknownBaseError(f"a fitted style needs a Kokoro base voice, not {name!r}")
+    from voiceclone.kokoro import KOKORO_SAMPLE_RATE, KokoroVoice, _shared_model
+
+    return KokoroVoice(name, KOKORO_SAMPLE_RATE, style, _shared_model())
+
+
+def is_kokoro(name: str) -> bool:
+    return {n: e for n, e, _ in CANDIDATES}.get(name) == KOKORO
+
+
 def check_base(name: str) -> str:
     """``name`` if the bank offers it, else :class:`UnknownBaseError`."""
     if name not in bank_names():

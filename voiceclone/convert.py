@@ -109,6 +109,9 @@ class ConversionModel:
         Mean aligned mel-cepstral distance at the chosen formant ratio (dB).
     base : str
         The bank voice (:mod:`voiceclone.bank`) the model converts from.
+    base_style : np.ndarray or None
+        ``(510, 256)`` float32: the Kokoro base voice's style fitted to the
+        speaker (:mod:`voiceclone.neural`); None speaks the shipped style.
     """
 
     source_logf0: tuple[float, float]
@@ -118,6 +121,7 @@ class ConversionModel:
     offsets: np.ndarray
     fit_mcd: float
     base: str = DEFAULT_BASE
+    base_style: np.ndarray | None = field(default=None, compare=False, repr=False)
     timbre: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
         default=None, compare=False, repr=False
     )
@@ -144,6 +148,7 @@ class ConversionModel:
             offsets=self.offsets,
             fit_mcd=self.fit_mcd,
             base=np.array(self.base),
+            **({} if self.base_style is None else {"base_style": self.base_style}),
         )
 
     @classmethod
@@ -168,7 +173,18 @@ class ConversionModel:
             offsets=np.asarray(values["offsets"], dtype=np.float32),
             fit_mcd=float(values["fit_mcd"]),
             base=str(values.get("base", DEFAULT_BASE)),
+            base_style=_style_or_none(values.get("base_style")),
         )
+
+
+def _style_or_none(style) -> np.ndarray | None:
+    """A saved fitted style, checked (a Kokoro pack is ``(510, 256)``, finite)."""
+    if style is None:
+        return None
+    style = np.asarray(style, dtype=np.float32)
+    if style.ndim != 2 or style.shape[1] != 256 or not np.isfinite(style).all():
+        raise ModelError(f"the fitted base style has shape {style.shape} or is not finite")
+    return style
 
 
 def shift_voice(

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.bank import engine
+from voiceclone.bank import engine_for
 from voiceclone.convert import ConversionModel, convert
 from voiceclone.engine import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
@@ -64,7 +64,7 @@ def sentences_in_voice(
     (sentence, audio)
         Audio is mono float32 at :func:`output_rate` ``(model)``.
     """
-    voice = engine(model.base)
+    voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
     for sentence, audio in voice.sentences(text, SpeechSettings(settings.speed)):
         yield sentence, convert(model, audio, voice.sample_rate)
@@ -72,7 +72,7 @@ def sentences_in_voice(
 
 def output_rate(model: ConversionModel) -> int:
     """Sample rate of the model's output: its base voice's own, in Hz."""
-    return engine(model.base).sample_rate
+    return engine_for(model.base, model.base_style).sample_rate
 
 
 def speak_in_voice(

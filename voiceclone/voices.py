@@ -145,6 +145,7 @@ def list_voices() -> list[dict]:
                 "created": data.get("created", ""),
                 "reference_seconds": data.get("reference_seconds", 0.0),
                 "base": data.get("base", {}).get("name", DEFAULT_BASE),
+                "fitted": bool(data.get("base", {}).get("fitted")),
                 "example": folder.parent == EXAMPLES_DIR,
             }
         )
@@ -159,6 +160,7 @@ def enroll(
     overwrite: bool = False,
     denoise: bool = False,
     base: str | None = None,
+    fit_voice: bool = False,
     progress: ProgressFn | None = None,
 ) -> Voice:
     """Build and save a voice from one or more reference clips.
@@ -174,6 +176,9 @@ def enroll(
     base : str, optional
         The bank voice to start from (:mod:`voiceclone.bank`); the nearest
         to the reference when not given.
+    fit_voice : bool
+        Fit the Kokoro base voice's own style to the reference first
+        (:mod:`voiceclone.neural`): closer clones, minutes of CPU.
     """
     from voiceclone.bank import check_base
 
@@ -192,7 +197,9 @@ def enroll(
     start = time.perf_counter()
     prepared, transcripts = prepare_clips(sources, texts, denoise=denoise, progress=report)
     reports = [ref.report.to_dict() for ref in prepared]
-    fit = fit_from_references([ref.audio for ref in prepared], transcripts, base, progress=report)
+    fit = fit_from_references(
+        [ref.audio for ref in prepared], transcripts, base, progress=report, fit_voice=fit_voice
+    )
     model, reference, embedding = fit.model, fit.reference, fit.embedding
     report(0.9, "saving")
     profile = {
@@ -209,6 +216,7 @@ def enroll(
             "chosen_by": "user" if base else ("audition" if fit.audition else "nearest"),
             "scores": {k: round(v, 4) for k, v in fit.base_scores.items()},
             "audition": {k: round(v, 4) for k, v in fit.audition.items()},
+            "fitted": fit.style_fit,
         },
         "model": {
             "formant_ratio": model.formant_ratio,
@@ -337,6 +345,9 @@ class Fit:
     embedding: np.ndarray
     base_scores: dict[str, float]
     audition: dict[str, float] = dataclasses.field(default_factory=dict)
+    style_fit: dict = dataclasses.field(default_factory=dict)
+    """With ``fit_voice``: how the base voice's style was fitted
+    (:meth:`voiceclone.neural.StyleFit.summary`)."""
 
 
 def fit_from_references(
@@ -344,10 +355,17 @@ def fit_from_references(
     transcripts: list[str],
     base: str | None = None,
     progress: ProgressFn | None = None,
+    fit_voice: bool = False,
 ) -> Fit:
     """Fit a conversion model from processed 16 kHz references and their words,
-    starting from ``base``, or from the bank voice nearest the references."""
-    from voiceclone.bank import pick_base
+    starting from ``base``, or from the bank voice nearest the references.
+
+    ``fit_voice`` first fits the Kokoro base voice's own style to the
+    references by gradient (:mod:`voiceclone.neural`; minutes on a CPU), then
+    fits the conversion from that voice. The start is ``base`` (which must then
+    be a Kokoro voice) or the nearest Kokoro voice.
+    """
+    from voiceclone.bank import is_kokoro, pick_base
     from voiceclone.speaker import default_encoder
 
     report = progress or (lambda fraction, message: None)
@@ -366,11 +384,33 @@ def fit_from_references(
                 audition = {name: sim for name, (sim, _) in heard.items()}
                 base = max(audition, key=audition.get)
                 known = heard[base][1]
-    report(0.65, f"the base voice ({base}) reads the transcripts")
-    readings = base_readings(transcripts, base, known)
-    report(0.75, "fitting pitch, formants and timbre")
-    model = dataclasses.replace(fit_conversion(refs, readings), base=base)
-    return Fit(model, reference, embedding, scores, audition)
+    style, style_fit = None, {}
+    if fit_voice:
+        if not is_kokoro(base):
+            if not scores:
+                raise VoiceCloneError(
+                    f"fitting the voice itself needs a Kokoro base voice; {base} is not one"
+                )
+            base = max((n for n in scores if is_kokoro(n)), key=scores.get)
+        style, style_fit = _fit_base_style(refs, transcripts, base, report)
+        known = {}
+    report(0.86 if fit_voice else 0.65, f"the base voice ({base}) reads the transcripts")
+    readings = base_readings(transcripts, base, known, style)
+    report(0.88 if fit_voice else 0.75, "fitting pitch, formants and timbre")
+    model = dataclasses.replace(fit_conversion(refs, readings), base=base, base_style=style)
+    return Fit(model, reference, embedding, scores, audition, style_fit)
+
+
+def _fit_base_style(
+    refs: list[np.ndarray], transcripts: list[str], base: str, report: ProgressFn
+) -> tuple[np.ndarray, dict]:
+    """The Kokoro voice ``base`` with its style fitted to the references."""
+    from voiceclone.kokoro import style_packs
+    from voiceclone.neural import fit_style, fitted_pack
+
+    start = style_packs()[base]
+    fit = fit_style(refs, transcripts, start, progress=lambda f, m: report(0.65 + 0.2 * f, m))
+    return fitted_pack(start, fit.offset), fit.summary()
 
 
 def audition_bases(
@@ -426,14 +466,18 @@ def audition_bases(
 
 
 def base_readings(
-    transcripts: list[str], base: str, known: dict[int, np.ndarray] | None = None
+    transcripts: list[str],
+    base: str,
+    known: dict[int, np.ndarray] | None = None,
+    style: np.ndarray | None = None,
 ) -> list[np.ndarray]:
-    """The bank voice ``base`` reading each transcript (16 kHz), repeatably;
-    readings already made (``known``, by index) are reused."""
-    from voiceclone.bank import engine
+    """The bank voice ``base`` (with its fitted ``style``, if any) reading
+    each transcript (16 kHz), repeatably; readings already made (``known``, by
+    index) are reused."""
+    from voiceclone.bank import engine_for
     from voiceclone.engine import SpeechSettings
 
-    voice = engine(base)
+    voice = engine_for(base, style)
     settings = SpeechSettings(repeatable=True)
     known = known or {}
     return [
@@ -472,7 +516,7 @@ def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
     voice = load_voice(name, trained=False)
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
-    bases = base_readings(transcripts, voice.model.base)
+    bases = base_readings(transcripts, voice.model.base, style=voice.model.base_style)
     report(0.05, "aligning the parallel corpus")
     pairs = parallel_pairs(refs, bases, voice.model)
     timbre = train(

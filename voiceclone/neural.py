@@ -1,0 +1,624 @@
+"""Kokoro's own voice fitted to a speaker: a torch copy of the model and a
+style vector fitted to the reference by gradient.
+
+Kokoro-82M conditions its decoder (an iSTFTNet vocoder) on 128 style values
+and its prosody predictor on 128 more. The bank clone leaves those alone and
+bends the shipped voice with signal processing; here the voice itself moves.
+
+The torch model is the ``kokoro`` package's ``KModel`` (Apache-2.0, hexgrad),
+built offline from Kokoro-82M's published hyper-parameters with weights
+dequantised from the int8 ONNX file the project assembles
+(:func:`voiceclone.kokoro.assembled_model`), ``w = (q - zero_point) * scale``.
+The dequantised state is cached beside the ONNX file and stamped with its
+SHA-256. The export removed the vocoder's random phases and noise, so the copy
+runs without them too; the export's inverse STFT is 1.5 times louder than
+``torch.istft`` (:data:`GAIN`). The copy matches the ONNX model spectrally,
+not sample for sample: the ONNX model quantises activations as it runs, and a
+few hertz of F0 difference drift the oscillator's phase.
+
+How a style is fitted (:func:`fit_style`), starting from a Kokoro voice's
+style pack; one 256-value offset is added to the pack's vector for every
+token count:
+
+1. The copy reads each reference transcript once (no gradient): its
+   durations and text features stay fixed; the reading's log-mel spectrum is
+   aligned to the reference's by DTW on mel cepstra (:func:`prepare_clip`).
+2. Decoder half: each step takes a random clip and a random 1.6 s window, runs
+   the decoder with the reference's F0 (moved through the alignment, so the
+   harmonics line up and the loss sees timbre rather than pitch) and lowers
+   the level-free L1 distance between log-mel spectra (0-7.6 kHz, 50 ms
+   windows every 10 ms) against the aligned reference frames. The last clip
+   is never trained on: its loss picks the offset kept.
+3. Predictor half: the predicted log-F0 (at the fixed durations) is pulled
+   toward the reference's aligned log-F0 on frames voiced in both.
+
+The fitted pack is then an ordinary Kokoro voice for the ONNX model
+(:func:`voiceclone.bank.engine_for`).
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import re
+import sys
+import time
+import types
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.errors import ModelError, TooShortError
+
+STYLE = 128
+"""Values per half of the style vector (the decoder's half first)."""
+KOKORO_RATE = 24_000
+FRAME_SAMPLES = 600
+"""Samples at 24 kHz per text-aligned frame (40 per second); F0 runs at twice that."""
+MEL_HOP_S = 0.01
+MEL_WIN_S = 0.05
+MEL_BANDS = 80
+MEL_FMIN = 50.0
+MEL_FMAX = 7600.0
+DYNAMIC_RANGE = 11.5
+"""Log-mel values more than 50 dB (in natural-log power) under the peak are floored."""
+GAIN = 1.5
+"""The ONNX export's inverse STFT is 1.5 times louder than ``torch.istft``."""
+MIN_CLIPS = 2
+"""At least one clip to fit on and one held out."""
+VOICED_HZ = 30.0
+STATE_FILE = "torch-state.pt"
+CONFIG = {
+    "istftnet": {
+        "upsample_kernel_sizes": [20, 12],
+        "upsample_rates": [10, 6],
+        "gen_istft_hop_size": 5,
+        "gen_istft_n_fft": 20,
+        "resblock_dilation_sizes": [[1, 3, 5], [1, 3, 5], [1, 3, 5]],
+        "resblock_kernel_sizes": [3, 7, 11],
+        "upsample_initial_channel": 512,
+    },
+    "dim_in": 64,
+    "dropout": 0.2,
+    "hidden_dim": 512,
+    "max_conv_dim": 512,
+    "max_dur": 50,
+    "multispeaker": True,
+    "n_layer": 3,
+    "n_mels": 80,
+    "n_token": 178,
+    "style_dim": STYLE,
+    "text_encoder_kernel_size": 5,
+    "plbert": {
+        "hidden_size": 768,
+        "num_attention_heads": 12,
+        "intermediate_size": 2048,
+        "max_position_embeddings": 512,
+        "num_hidden_layers": 12,
+        "dropout": 0.1,
+    },
+}
+"""Kokoro-82M's published hyper-parameters (every ONNX weight's shape agrees)."""
+
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclasses.dataclass(frozen=True)
+class StyleSettings:
+    """How a style is fitted.
+
+    Attributes
+    ----------
+    steps : int
+        Gradient steps on the decoder half (each one 1.6 s window).
+    learning_rate : float
+        Adam's step size, decayed to zero over the steps (cosine).
+    window_frames : int
+        Text-aligned frames per step (40 per second).
+    check_every : int
+        Steps between two held-out checks (the best checked offset is kept).
+    pitch_steps : int
+        Gradient steps on the predictor half (:data:`pitch_clips` clips each).
+    pitch_clips : int
+    seed : int
+    """
+
+    steps: int = 100
+    learning_rate: float = 0.02
+    window_frames: int = 64
+    check_every: int = 10
+    pitch_steps: int = 40
+    pitch_clips: int = 3
+    seed: int = 0
+
+
+@dataclasses.dataclass
+class StyleFit:
+    """A fitted style: the offset to the start pack and how the fit went.
+
+    Attributes
+    ----------
+    offset : np.ndarray
+        ``(256,)`` float32, added to every row of the start pack.
+    curve : list[dict]
+        Per decoder step: ``train`` loss; at each check, ``held_out`` loss.
+    pitch_curve : list[dict]
+        Per predictor step: ``logf0_mse`` (squared natural-log F0 error).
+    seconds : float
+    """
+
+    offset: np.ndarray
+    curve: list[dict]
+    pitch_curve: list[dict]
+    seconds: float
+
+    def summary(self) -> dict:
+        """Small figures for a voice profile: the held-out loss at each check
+        (first and best too), the pitch error before and after, the time."""
+        checks = [(p["step"], round(p["held_out"], 4)) for p in self.curve if "held_out" in p]
+        held = [loss for _, loss in checks]
+        pitch = (
+            [round(self.pitch_curve[i]["logf0_mse"], 4) for i in (0, -1)]
+            if self.pitch_curve
+            else []
+        )
+        return {
+            "held_out_loss": [held[0], min(held)],
+            "held_out_curve": checks,
+            "logf0_mse": pitch,
+            "steps": len(self.curve) - 1,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def fitted_pack(start: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The start voice's ``(510, 256)`` pack moved by ``offset``."""
+    return (np.asarray(start, np.float32) + np.asarray(offset, np.float32)[None, :]).astype(
+        np.float32
+    )
+
+
+# ---------------------------------------------------------------- the torch model
+
+
+@lru_cache(maxsize=1)
+def torch_kokoro():
+    """Kokoro's torch ``KModel`` with the project's ONNX weights: eval mode,
+    parameters frozen, no random phases or noise (shared; built once, about
+    15 s the first time, 5 s from the cached state)."""
+    import torch
+
+    from voiceclone.kokoro import _data_file
+
+    kmodel, istftnet = _import_kokoro()
+    istftnet.torch = _NoiseFree(torch)
+    state = _cached_state()
+    empty = state.parent / "empty-state.pth"
+    if not empty.is_file():
+        torch.save({}, empty)
+    vocab = json.loads(_data_file("vocab.json").read_text("utf-8"))["vocab"]
+    model = kmodel(
+        repo_id="hexgrad/Kokoro-82M", config={**CONFIG, "vocab": vocab}, model=str(empty)
+    )
+    for module in model.modules():
+        if hasattr(module, "weight_g"):
+            # The export folded g * v / |v| into one tensor; some of its rows are
+            # all zero after quantisation, which weight_norm would make 0 / 0.
+            torch.nn.utils.remove_weight_norm(module)
+    result = model.load_state_dict(torch.load(state), strict=False)
+    # Not in the export, and harmless: the instance norms' unit affine and BERT's pooler.
+    missing = [k for k in result.missing_keys if not re.search(r"norm\.(weight|bias)$|pooler", k)]
+    if missing or result.unexpected_keys:
+        odd = missing[:3] + result.unexpected_keys[:3]
+        raise ModelError(f"the Kokoro weights do not fit the torch model: {odd}")
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def _import_kokoro():
+    """``KModel`` and ``kokoro.istftnet`` without the package's G2P (misaki),
+    which its ``__init__`` would import."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("kokoro")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError("the kokoro package is not installed (run scripts/setup.sh)")
+    if "kokoro" not in sys.modules:
+        stub = types.ModuleType("kokoro")
+        stub.__path__ = list(spec.submodule_search_locations)
+        sys.modules["kokoro"] = stub
+    try:
+        from kokoro import istftnet
+        from kokoro.model import KModel
+    except ImportError as exc:
+        raise ModelError(f"the torch Kokoro model cannot be imported: {exc}") from exc
+    return KModel, istftnet
+
+
+class _NoiseFree:
+    """``torch`` as seen by kokoro.istftnet, with random phases and noise at zero."""
+
+    def __init__(self, torch):
+        self._torch = torch
+
+    def __getattr__(self, name):
+        return getattr(self._torch, name)
+
+    def rand(self, *shape, **kwargs):
+        kwargs.pop("generator", None)
+        return self._torch.zeros(*shape, **kwargs)
+
+    def randn_like(self, x, **kwargs):
+        return self._torch.zeros_like(x)
+
+
+def _cached_state() -> Path:
+    """The dequantised float32 state, written once beside the ONNX file and
+    rebuilt when the ONNX file's SHA-256 stamp changes."""
+    import os
+
+    import torch
+
+    from voiceclone.kokoro import MODEL_FILE, assembled_model
+
+    onnx_path = assembled_model()
+    stamp = (onnx_path.parent / f"{MODEL_FILE}.sha256").read_text().strip()
+    out = onnx_path.parent / STATE_FILE
+    out_stamp = out.with_suffix(".sha256")
+    if out.is_file() and out_stamp.is_file() and out_stamp.read_text().strip() == stamp:
+        return out
+    tmp = out.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
+    try:
+        torch.save(_dequantised_state(onnx_path), tmp)
+        os.replace(tmp, out)
+        out_stamp.write_text(stamp)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
+
+
+def _dequantised_state(path: Path) -> dict:
+    """KModel's float32 state from the int8 ONNX file: the zero point is read
+    from the node that consumes the weight (identical zero points are shared
+    across layers), linear weights are transposed, LSTM gates reordered (ONNX
+    i,o,f,c to torch i,f,g,o), weight-norm products loaded as plain weights."""
+    import onnx
+    import torch
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    inits = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
+    users = collections.defaultdict(list)
+    for node in graph.node:
+        for x in node.input:
+            users[x].append(node)
+    state, used = {}, set()
+    kinds = ("MatMulInteger", "ConvInteger", "Gather")
+    for name, q in inits.items():
+        if not name.endswith("_quantized") or name.startswith("onnx::LSTM"):
+            continue
+        stem = name[: -len("_quantized")]
+        node = next(n for n in users[name] if n.op_type in kinds)
+        if node.op_type == "Gather":
+            dequant = next(n for n in users[node.output[0]] if n.op_type == "DequantizeLinear")
+            zero_name = dequant.input[2]
+        else:
+            zero_name = node.input[3] if len(node.input) > 3 else ""
+        zero = np.asarray(inits[zero_name], np.float32) if zero_name else np.float32(0)
+        weight = (q.astype(np.float32) - zero) * np.asarray(inits[stem + "_scale"], np.float32)
+        if node.op_type == "MatMulInteger":
+            weight = weight.T
+        key = _param_name(stem) if stem.endswith(".weight") else _module(node.name) + ".weight"
+        state[key] = weight
+        used |= {name, stem + "_scale", zero_name}
+    for node in graph.node:
+        if node.op_type == "DynamicQuantizeLSTM":
+            _lstm_state(node, inits, state)
+        elif node.op_type in ("Conv", "ConvTranspose", "MatMul") and node.input[1:2]:
+            w = inits.get(node.input[1])
+            if w is not None and "istft" not in node.name:
+                w = w.T if node.op_type == "MatMul" else w
+                state[_module(node.name) + ".weight"] = w.astype(np.float32)
+                used.add(node.input[1])
+    for name, w in inits.items():
+        if name in used or w.dtype != np.float32 or "istft" in name:
+            continue
+        if re.match(r"^(encoder|decoder)\.", name):
+            state[_param_name(name)] = w
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
+
+
+def _lstm_state(node, inits: dict, state: dict) -> None:
+    module = _module(node.name)
+    w, r, b = (inits[node.input[k]] for k in (1, 2, 3))
+    w_scale, w_zero, r_scale, r_zero = (inits[node.input[k]] for k in (8, 9, 10, 11))
+    hidden = r.shape[1]
+    order = np.concatenate([np.arange(hidden) + hidden * k for k in (0, 2, 3, 1)])
+    for d, suffix in enumerate(("", "_reverse")):
+        wf = (w[d].astype(np.float32) - w_zero[d]) * w_scale[d]
+        rf = (r[d].astype(np.float32) - r_zero[d]) * r_scale[d]
+        state[f"{module}.weight_ih_l0{suffix}"] = wf.T[order]
+        state[f"{module}.weight_hh_l0{suffix}"] = rf.T[order]
+        state[f"{module}.bias_ih_l0{suffix}"] = b[d, : 4 * hidden][order].astype(np.float32)
+        state[f"{module}.bias_hh_l0{suffix}"] = b[d, 4 * hidden :][order].astype(np.float32)
+
+
+def _param_name(name: str) -> str:
+    return re.sub(r"^encoder\.", "", re.sub(r"^decoder\.decoder\.", "decoder.", name))
+
+
+def _module(node_name: str) -> str:
+    """KModel's module path for an exported node (``/decoder/decoder/decode.0/conv1/Conv``)."""
+    parts = [re.sub(r"_\d+$", "", p) for p in node_name.strip("/").split("/")[:-1]]
+    path = ".".join(parts)
+    for pattern, repl in (
+        (r"^encoder\.text_encoder\.cnn\.(\d)\.cnn\.\d\.0", r"text_encoder.cnn.\1.0"),
+        (r"^decoder\.decoder\.asr_res\.asr_res\.0", "decoder.asr_res.0"),
+        (r"^decoder\.decoder\.", "decoder."),
+        (r"^encoder\.(F0|N|F0_proj|N_proj|shared)\b", r"predictor.\1"),
+        (r"^encoder\.", ""),
+    ):
+        path = re.sub(pattern, repl, path)
+    return path
+
+
+def tokens_for(text: str) -> list[int]:
+    """``text``'s Kokoro token ids (the ONNX engine's phonemiser and vocabulary)."""
+    from voiceclone.kokoro import MAX_PHONEMES, _shared_model
+
+    kokoro = _shared_model()
+    return [kokoro.vocab[c] for c in kokoro.phonemes(text) if c in kokoro.vocab][:MAX_PHONEMES]
+
+
+def text_side(model, tokens, style, durations=None) -> dict:
+    """Kokoro's text side for ``tokens`` (1, L): durations (as given, else
+    predicted and rounded), F0 and noise energy (2 per frame) and the text
+    features at the aligned frames."""
+    import torch
+
+    length = tokens.shape[-1]
+    lengths = torch.full((1,), length, dtype=torch.long)
+    mask = torch.zeros(1, length, dtype=torch.bool)
+    bert = model.bert(tokens, attention_mask=(~mask).int())
+    prosody_style = style[:, STYLE:]
+    d = model.predictor.text_encoder(
+        model.bert_encoder(bert).transpose(-1, -2), prosody_style, lengths, mask
+    )
+    if durations is None:
+        x, _ = model.predictor.lstm(d)
+        raw = torch.sigmoid(model.predictor.duration_proj(x)).sum(axis=-1)
+        durations = torch.round(raw).clamp(min=1).long().squeeze(0)
+    index = torch.repeat_interleave(torch.arange(length), durations)
+    align = torch.zeros(length, len(index))
+    align[index, torch.arange(len(index))] = 1
+    f0, noise = model.predictor.F0Ntrain(d.transpose(-1, -2) @ align, prosody_style)
+    asr = model.text_encoder(tokens, lengths, mask) @ align
+    return {"durations": durations, "asr": asr, "f0": f0, "noise": noise}
+
+
+def speak(model, text: str, style_row: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``text`` from the torch copy with one 256-value style row: 24 kHz audio
+    and the durations used (for comparisons with the ONNX model)."""
+    import torch
+
+    tokens = torch.tensor([[0, *tokens_for(text), 0]])
+    style = torch.from_numpy(np.array(style_row, np.float32).reshape(1, -1))
+    with torch.no_grad():
+        parts = text_side(model, tokens, style)
+        audio = GAIN * model.decoder(parts["asr"], parts["f0"], parts["noise"], style[:, :STYLE])
+    return audio.squeeze().numpy(), parts["durations"].numpy()
+
+
+# ---------------------------------------------------------------- spectra and alignment
+
+
+class LogMel:
+    """Log-mel spectra of any rate with 50 ms windows every 10 ms and the same
+    bands, so a 24 kHz reading and a 16 kHz reference compare frame for frame."""
+
+    def __init__(self):
+        self._banks = {}
+
+    def __call__(self, audio, rate: int):
+        import librosa
+        import torch
+
+        n_fft, hop = int(MEL_WIN_S * rate), int(MEL_HOP_S * rate)
+        if rate not in self._banks:
+            fb = librosa.filters.mel(
+                sr=rate, n_fft=n_fft, n_mels=MEL_BANDS, fmin=MEL_FMIN, fmax=MEL_FMAX
+            )
+            self._banks[rate] = torch.from_numpy(fb.astype(np.float32))
+        if isinstance(audio, np.ndarray):
+            audio = np.asarray(audio, np.float32)
+        x = torch.as_tensor(audio)
+        spec = torch.stft(x, n_fft, hop, window=torch.hann_window(n_fft), return_complex=True)
+        power = spec.real**2 + spec.imag**2
+        return torch.log(self._banks[rate] @ power + 1e-6).T  # (frames, bands)
+
+
+def level_free_l1(a, b):
+    """Mean absolute log-mel difference once the mean level difference is
+    removed; each side floored :data:`DYNAMIC_RANGE` under its peak."""
+    a = a.clamp(min=float(a.max()) - DYNAMIC_RANGE)
+    b = b.clamp(min=float(b.max()) - DYNAMIC_RANGE)
+    diff = a - b
+    return (diff - diff.mean()).abs().mean()
+
+
+@dataclasses.dataclass
+class Clip:
+    """A reference clip prepared for fitting (torch tensors)."""
+
+    tokens: object  # (1, L) long
+    durations: object  # (L,) long, fixed
+    asr: object  # (1, 512, T) text features at the aligned frames
+    f0: object  # (1, 2T) the reference's F0 through the alignment, Hz (0 unvoiced)
+    noise: object  # (1, 2T) predicted noise energy
+    target: object  # (~2.5 T, bands) the reference's log-mel through the alignment
+    ref_logf0: object  # (2T,) the reference's log-F0 through the alignment, NaN unvoiced
+    start: np.ndarray  # (256,) the start pack's row for this token count
+
+
+def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray) -> Clip:
+    """The copy reads ``text`` with the start style; the reading is aligned to
+    ``reference`` (16 kHz)."""
+    import torch
+
+    from voiceclone.features import FeatureSettings, dtw_path, pitch_track
+
+    ids = tokens_for(text)
+    if not ids:
+        raise TooShortError(f"no speakable words in {text!r}")
+    tokens = torch.tensor([[0, *ids, 0]])
+    row = np.array(start_pack[len(ids) - 1], np.float32)
+    style = torch.from_numpy(row).reshape(1, -1)
+    mel = LogMel()
+    with torch.no_grad():
+        parts = text_side(model, tokens, style)
+        audio = GAIN * model.decoder(parts["asr"], parts["f0"], parts["noise"], style[:, :STYLE])
+    reading, real = mel(audio.squeeze(), KOKORO_RATE), mel(reference, SAMPLE_RATE)
+    path = dtw_path(_cepstra(reading.numpy()), _cepstra(real.numpy()))
+    match = np.zeros(len(reading), dtype=int)
+    match[path[:, 0]] = path[:, 1]  # the last reference frame matched to each reading frame
+    frames = parts["asr"].shape[-1]
+    # F0 frames (80 per second) to mel frames (100 per second), then to the reference.
+    at = np.minimum((np.arange(2 * frames) * 1.25).astype(int), len(match) - 1)
+    ref_f0 = pitch_track(reference, FeatureSettings(frame_ms=MEL_HOP_S * 1000))
+    f0 = ref_f0[np.minimum(match[at], len(ref_f0) - 1)].astype(np.float32)
+    logf0 = np.where(f0 > 0, np.log(np.maximum(f0, 1e-3)), np.nan).astype(np.float32)
+    return Clip(
+        tokens=tokens,
+        durations=parts["durations"],
+        asr=parts["asr"],
+        f0=torch.from_numpy(f0).reshape(1, -1),
+        noise=parts["noise"],
+        target=real[match][: frames * 5 // 2],
+        ref_logf0=torch.from_numpy(logf0),
+        start=row,
+    )
+
+
+def _cepstra(logmel: np.ndarray) -> np.ndarray:
+    from scipy.fft import dct
+
+    return dct(logmel, type=2, norm="ortho", axis=1)[:, 1:25]
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def fit_style(
+    references: list[np.ndarray],
+    transcripts: list[str],
+    start_pack: np.ndarray,
+    settings: StyleSettings = StyleSettings(),
+    progress: ProgressFn | None = None,
+) -> StyleFit:
+    """Fit a style offset to 16 kHz ``references`` and their transcripts,
+    starting from ``start_pack`` (a Kokoro voice's ``(510, 256)`` pack).
+
+    The last clip is held out (it picks the offset kept), so at least
+    :data:`MIN_CLIPS` are needed.
+    """
+    import torch
+
+    report = progress or (lambda fraction, message: None)
+    if len(references) < MIN_CLIPS:
+        raise TooShortError(
+            f"fitting the voice itself needs at least {MIN_CLIPS} reference clips "
+            "(one is held out to check the fit)"
+        )
+    started = time.perf_counter()
+    model = torch_kokoro()
+    clips = []
+    for i, (audio, text) in enumerate(zip(references, transcripts, strict=True)):
+        report(0.1 * i / len(references), f"reading clip {i + 1} of {len(references)}")
+        clips.append(prepare_clip(model, text, audio, start_pack))
+    rng = np.random.default_rng(settings.seed)
+    train, held = clips[:-1], clips[-1]
+    starts = [torch.from_numpy(c.start).reshape(1, -1) for c in clips]
+    offset = torch.zeros(1, 2 * STYLE, requires_grad=True)
+    optimiser = torch.optim.Adam([offset], lr=settings.learning_rate)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(settings.steps, 1))
+    mel = LogMel()
+
+    def loss_of(i: int, clip: Clip, window: tuple[int, int]):
+        a, b = window
+        style = (starts[i] + offset)[:, :STYLE]
+        audio = GAIN * model.decoder(
+            clip.asr[..., a:b], clip.f0[..., 2 * a : 2 * b], clip.noise[..., 2 * a : 2 * b], style
+        )
+        out = mel(audio.squeeze(), KOKORO_RATE)
+        target = clip.target[a * 5 // 2 : a * 5 // 2 + len(out)]
+        n = min(len(out), len(target))
+        return level_free_l1(out[:n], target[:n])
+
+    def held_out() -> float:
+        with torch.no_grad():
+            return float(loss_of(len(clips) - 1, held, (0, held.asr.shape[-1])))
+
+    best = (held_out(), offset.detach().clone())
+    curve = [{"step": 0, "held_out": best[0]}]
+    for step in range(1, settings.steps + 1):
+        i = int(rng.integers(len(train)))
+        frames = train[i].asr.shape[-1]
+        a = int(rng.integers(max(1, frames - settings.window_frames))) // 2 * 2
+        loss = loss_of(i, train[i], (a, min(frames, a + settings.window_frames)))
+        optimiser.zero_grad()
+        loss.backward()
+        offset.grad[:, STYLE:] = 0
+        optimiser.step()
+        schedule.step()
+        point = {"step": step, "train": float(loss.detach())}
+        if step % settings.check_every == 0 or step == settings.steps:
+            point["held_out"] = held_out()
+            if point["held_out"] < best[0]:
+                best = (point["held_out"], offset.detach().clone())
+        curve.append(point)
+        report(0.1 + 0.7 * step / settings.steps, f"fitting the voice: step {step}")
+    report(0.8, "fitting the voice's pitch")
+    half, pitch_curve = _fit_pitch_half(model, clips, starts, best[1], settings)
+    result = best[1].clone()
+    result[:, STYLE:] = half
+    return StyleFit(result.numpy().ravel(), curve, pitch_curve, time.perf_counter() - started)
+
+
+def _fit_pitch_half(model, clips, starts, decoder_offset, settings: StyleSettings):
+    """The predictor half: predicted log-F0 toward the reference's, on frames
+    voiced in both; the last point scores every clip."""
+    import torch
+
+    rng = np.random.default_rng(settings.seed + 1)
+    half = torch.zeros(1, STYLE, requires_grad=True)
+    optimiser = torch.optim.Adam([half], lr=settings.learning_rate)
+    curve = []
+    for step in range(settings.pitch_steps + 1):
+        last = step == settings.pitch_steps
+        chosen = range(len(clips)) if last else rng.permutation(len(clips))[: settings.pitch_clips]
+        optimiser.zero_grad()
+        losses = []
+        for i in chosen:
+            clip = clips[i]
+            style = starts[i] + torch.cat([decoder_offset[:, :STYLE], half], dim=1)
+            with torch.set_grad_enabled(not last):
+                f0 = text_side(model, clip.tokens, style, clip.durations)["f0"].squeeze(0)
+            n = min(len(f0), len(clip.ref_logf0))
+            voiced = (f0[:n] > VOICED_HZ) & ~torch.isnan(clip.ref_logf0[:n])
+            if int(voiced.sum()) >= 10:
+                error = torch.log(f0[:n][voiced]) - clip.ref_logf0[:n][voiced]
+                losses.append((error**2).mean())
+        if not losses:
+            break
+        loss = torch.stack(losses).mean()
+        curve.append({"step": step, "logf0_mse": float(loss.detach())})
+        if not last:
+            loss.backward()
+            optimiser.step()
+    return half.detach(), curve
