@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         print(paired_table(bank, result))
         result.utterances.to_csv(args.out / f"{system.name}.csv", index=False)
         if system.fits:
-            print("\nfits (the first is the benchmark's warm-up, not fitted)")
+            print("\nfits (the first is the benchmark's untimed 5 s warm-up)")
         for base, summary in system.fits:
             print(f"- from {base}: {summary}")
         sys.stdout.flush()

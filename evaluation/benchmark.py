@@ -169,8 +169,8 @@ class BankCloneSystem(InstantCloneSystem):
 
 class FittedVoiceSystem(InstantCloneSystem):
     """The bank clone from the nearest Kokoro voice with its own style fitted
-    to the reference by gradient (:mod:`voiceclone.neural`). The benchmark's
-    5 s warm-up enrolment (one clip) is not fitted."""
+    to the reference by gradient (:mod:`voiceclone.neural`). A reference of
+    one clip (possible in the benchmark's 5 s warm-up) is not fitted."""
 
     name = "fitted"
     start = None

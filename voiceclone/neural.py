@@ -446,8 +446,8 @@ class LogMel:
 def level_free_l1(a, b):
     """Mean absolute log-mel difference once the mean level difference is
     removed; each side floored :data:`DYNAMIC_RANGE` under its peak."""
-    a = a.clamp(min=float(a.max()) - DYNAMIC_RANGE)
-    b = b.clamp(min=float(b.max()) - DYNAMIC_RANGE)
+    a = a.clamp(min=float(a.detach().max()) - DYNAMIC_RANGE)
+    b = b.clamp(min=float(b.detach().max()) - DYNAMIC_RANGE)
     diff = a - b
     return (diff - diff.mean()).abs().mean()
 
