@@ -551,7 +551,7 @@ def _clone_tab() -> tuple:
                 value=NEAREST_BASE, elem_id="clone-base",
             )  # fmt: skip
             fit_voice = gr.Checkbox(
-                label="Fit the voice itself to the clips (closer clone; about 4 minutes on a "
+                label="Fit the voice itself to the clips (closer clone; about 6 minutes on a "
                 "2-core CPU for 30 s of reference; starts from a Kokoro voice)",
                 value=False, elem_id="clone-fit-voice",
             )  # fmt: skip

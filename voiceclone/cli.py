@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fit-voice",
         action="store_true",
         help="fit the Kokoro base voice's own style to the clips first (closer clone; "
-        "about 4 minutes on a 2-core CPU for 30 s of reference)",
+        "about 6 minutes on a 2-core CPU for 30 s of reference)",
     )
     enroll.set_defaults(func=cmd_enroll)
 
