@@ -228,7 +228,13 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
     refs = [u.path for u in corpus.select("slt", "reference")[:3]]
     voice = enroll("chosen", refs, base="joe")
     profile = json.loads((voice.folder / "profile.json").read_text())
-    assert profile["base"] == {"name": "joe", "chosen_by": "user", "scores": {}, "audition": {}}
+    assert profile["base"] == {
+        "name": "joe",
+        "chosen_by": "user",
+        "scores": {},
+        "audition": {},
+        "fitted": {},
+    }
     assert load_voice("chosen").model.base == "joe"
     assert {v["name"]: v["base"] for v in list_voices()}["chosen"] == "joe"
     with pytest.raises(UnknownBaseError, match="no base voice"):
