@@ -115,7 +115,7 @@ def engine(name: str):
     (:class:`~voiceclone.base_voice.BaseVoice` or
     :class:`~voiceclone.kokoro.KokoroVoice`).
     """
-    kind = {n: e for n, e, _ in CANDIDATES}.get(name)
+    kind = _engine_kind(name)
     if kind == PIPER:
         from voiceclone.base_voice import default_voice
 
@@ -141,7 +141,11 @@ def engine_for(name: str, style: np.ndarray | None = None):
 
 
 def is_kokoro(name: str) -> bool:
-    return {n: e for n, e, _ in CANDIDATES}.get(name) == KOKORO
+    return _engine_kind(name) == KOKORO
+
+
+def _engine_kind(name: str) -> str | None:
+    return {n: e for n, e, _ in CANDIDATES}.get(name)
 
 
 def check_base(name: str) -> str:

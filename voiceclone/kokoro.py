@@ -152,21 +152,28 @@ class _KokoroModel:
 
         return to_kokoro_symbols(default_voice().phonemes(text))
 
+    def tokens(self, text: str) -> list[int]:
+        """``text``'s token ids (symbols outside the vocabulary dropped)."""
+        return [self.vocab[c] for c in self.phonemes(text) if c in self.vocab]
+
+    def run(self, piece: list[int], style: np.ndarray, speed: float) -> np.ndarray:
+        """The model on at most :data:`MAX_PHONEMES` tokens with the style pack's
+        row for their count: mono float32 at 24 kHz, untrimmed."""
+        audio = self.session.run(
+            None,
+            {
+                "tokens": np.array([[0, *piece, 0]], dtype=np.int64),
+                "style": np.asarray(style[len(piece) - 1], np.float32).reshape(1, -1),
+                "speed": np.array([speed], dtype=np.float32),
+            },
+        )[0]
+        return np.asarray(audio, dtype=np.float32).ravel()
+
     def speak(self, text: str, style: np.ndarray, speed: float) -> np.ndarray:
         """One sentence (or clause), mono float32 at 24 kHz, edges trimmed."""
-        tokens = [self.vocab[c] for c in self.phonemes(text) if c in self.vocab]
+        tokens = self.tokens(text)
         pieces = [tokens[i : i + MAX_PHONEMES] for i in range(0, len(tokens), MAX_PHONEMES)]
-        out = []
-        for piece in pieces:
-            audio = self.session.run(
-                None,
-                {
-                    "tokens": np.array([[0, *piece, 0]], dtype=np.int64),
-                    "style": style[len(piece) - 1].reshape(1, -1),
-                    "speed": np.array([speed], dtype=np.float32),
-                },
-            )[0]
-            out.append(_trim(np.asarray(audio, dtype=np.float32).ravel()))
+        out = [_trim(self.run(piece, style, speed)) for piece in pieces]
         return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 

@@ -372,8 +372,7 @@ def tokens_for(text: str) -> list[int]:
     """``text``'s Kokoro token ids (the ONNX engine's phonemiser and vocabulary)."""
     from voiceclone.kokoro import MAX_PHONEMES, _shared_model
 
-    kokoro = _shared_model()
-    return [kokoro.vocab[c] for c in kokoro.phonemes(text) if c in kokoro.vocab][:MAX_PHONEMES]
+    return _shared_model().tokens(text)[:MAX_PHONEMES]
 
 
 def text_side(model, tokens, style, durations=None) -> dict:
@@ -409,10 +408,19 @@ def speak(model, text: str, style_row: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     tokens = torch.tensor([[0, *tokens_for(text), 0]])
     style = torch.from_numpy(np.array(style_row, np.float32).reshape(1, -1))
+    audio, parts = _read(model, tokens, style)
+    return audio.numpy(), parts["durations"].numpy()
+
+
+def _read(model, tokens, style) -> tuple[object, dict]:
+    """The copy reading ``tokens`` with one style row, without gradient:
+    24 kHz audio (a tensor) and its text side (:func:`text_side`)."""
+    import torch
+
     with torch.no_grad():
         parts = text_side(model, tokens, style)
         audio = GAIN * model.decoder(parts["asr"], parts["f0"], parts["noise"], style[:, :STYLE])
-    return audio.squeeze().numpy(), parts["durations"].numpy()
+    return audio.squeeze(), parts
 
 
 # ---------------------------------------------------------------- spectra and alignment
@@ -480,10 +488,8 @@ def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray
     row = np.array(start_pack[len(ids) - 1], np.float32)
     style = torch.from_numpy(row).reshape(1, -1)
     mel = LogMel()
-    with torch.no_grad():
-        parts = text_side(model, tokens, style)
-        audio = GAIN * model.decoder(parts["asr"], parts["f0"], parts["noise"], style[:, :STYLE])
-    reading, real = mel(audio.squeeze(), KOKORO_RATE), mel(reference, SAMPLE_RATE)
+    audio, parts = _read(model, tokens, style)
+    reading, real = mel(audio, KOKORO_RATE), mel(reference, SAMPLE_RATE)
     path = dtw_path(_cepstra(reading.numpy()), _cepstra(real.numpy()))
     match = np.zeros(len(reading), dtype=int)
     match[path[:, 0]] = path[:, 1]  # the last reference frame matched to each reading frame
