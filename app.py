@@ -6,33 +6,39 @@ Run ``python app.py``; it serves on ``GRADIO_SERVER_NAME``:``GRADIO_SERVER_PORT`
 
 from __future__ import annotations
 
-import functools
 import os
+import re
 import shutil
-import tempfile
-import threading
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
 
 import app_listening
+import app_session
 from app_errors import friendly_errors
 from voiceclone.errors import VoiceCloneError
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
 MAX_UPLOAD = "100mb"
+CONCURRENCY = 2
+"""Events of one kind run at once (the rest wait in the queue): the machine has
+2 cores and each model run already uses them; see docs/BENCHMARKS.md, "The web
+app under load"."""
 EXAMPLE_TEXT = (
-    "Hello! This is the base voice of voiceclone. Type any text here, "
+    "Hello! This voice was cloned from a short recording. Type any text here, "
     "and it will be spoken sentence by sentence."
 )
 
 
 @friendly_errors
 def analyse_reference(path: str | None, denoise: bool, progress=gr.Progress()):
-    """Voice tab: intake of an uploaded or recorded reference."""
+    """Clone tab: intake of an uploaded or recorded reference, run as it arrives.
+    Returns the report (Markdown), the transcript, the processed audio, the
+    plot and the report as JSON."""
     from voiceclone.intake import IntakeSettings, prepare_reference
     from voiceclone.plots import reference_figure
 
@@ -68,24 +74,6 @@ def report_markdown(report) -> str:
 
 
 @friendly_errors
-def speak(text: str, speed: float, progress=gr.Progress()):
-    """Speak tab: the base voice, sentence by sentence with progress."""
-    from voiceclone.base_voice import default_voice
-    from voiceclone.engine import SpeechSettings, join_sentences
-    from voiceclone.text import clean_text, split_sentences
-
-    settings = SpeechSettings(speed=float(speed))
-    sentences = split_sentences(clean_text(text or ""))
-    voice = default_voice()
-    parts: list[np.ndarray] = []
-    progress(0.0, desc="speaking")
-    for i, (_, audio) in enumerate(voice.sentences(text, settings)):
-        parts.append(audio)
-        progress((i + 1) / len(sentences), desc=f"sentence {i + 1} of {len(sentences)}")
-    return voice.sample_rate, join_sentences(parts, voice.sample_rate)
-
-
-@friendly_errors
 def save_voice(
     name: str,
     clips: list[str] | None,
@@ -95,10 +83,12 @@ def save_voice(
     fit_voice: bool = False,
     progress=gr.Progress(),
     texts: list[str] | None = None,
+    request: gr.Request = None,
 ):
-    """Clone tab: enrol the uploaded clips (with their texts, if known) as a saved
-    voice, from the chosen base voice or the nearest one (its style fitted to
-    the clips first with ``fit_voice``)."""
+    """Enrol the clips (with their texts, if known) as a saved voice of this
+    visitor, from the chosen base voice or the nearest one (its style fitted to
+    the clips first with ``fit_voice``). Returns the status (Markdown) and the
+    voice's name."""
     from voiceclone.voices import enroll
 
     if not clips:
@@ -112,6 +102,7 @@ def save_voice(
         base=None if not base or base == NEAREST_BASE else base,
         fit_voice=bool(fit_voice),
         progress=lambda fraction, message: progress(fraction, desc=message),
+        library=app_session.library(request),
     )
     p = voice.profile
     transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
@@ -125,10 +116,38 @@ def save_voice(
         f"Saved **{voice.name}** from base voice **{p['base']['name']}** ({how}): "
         f"{p['reference_seconds']:.1f} s of reference, pitch "
         f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
-        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s.\n\n"
+        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s. "
+        "Type text on the right and press **Speak**.\n\n"
         f"Transcripts:\n{transcripts}"
     )
-    return status, *_voice_choices(voice.name)
+    return status, voice.name
+
+
+def _default_name(reference: str | None) -> str:
+    """A voice name from the reference's file name (recordings: "my voice")."""
+    from voiceclone.voices import NAME_PATTERN
+
+    stem = re.sub(r"[^A-Za-z0-9 _.-]+", " ", Path(reference or "").stem).strip(" ._-")[:64]
+    return stem if stem and NAME_PATTERN.match(stem) and stem != "audio" else "my voice"
+
+
+@friendly_errors
+def clone_voice(
+    reference: str | None,
+    more_clips: list[str] | None,
+    name: str,
+    overwrite: bool,
+    denoise: bool,
+    base: str | None = None,
+    fit_voice: bool = False,
+    progress=gr.Progress(),
+    request: gr.Request = None,
+):
+    """Clone tab: save the reference (and any more clips of the same voice) as
+    a voice; an empty name is taken from the reference's file name."""
+    clips = [c for c in [reference, *(more_clips or [])] if c]
+    name = (name or "").strip() or _default_name(reference)
+    return save_voice(name, clips, overwrite, denoise, base, fit_voice, progress, request=request)
 
 
 def _prompt_view(index: int, kept: list[dict]) -> str:
@@ -146,7 +165,9 @@ def _prompt_view(index: int, kept: list[dict]) -> str:
 
 
 @friendly_errors
-def keep_prompt_recording(recording: str | None, index: int, kept: list[dict]):
+def keep_prompt_recording(
+    recording: str | None, index: int, kept: list[dict], request: gr.Request = None
+):
     """Clone tab, prompts: check that the recording says its prompt, keep it, move on."""
     from voiceclone.audio import load_audio, save_audio
     from voiceclone.constants import SAMPLE_RATE
@@ -162,7 +183,7 @@ def keep_prompt_recording(recording: str | None, index: int, kept: list[dict]):
         raise VoiceCloneError(
             f'that does not sound like the prompt (heard: "{check.heard}"); record it again'
         )
-    folder = Path(tempfile.mkdtemp(prefix="voiceclone-prompt-"))
+    folder = app_session.scratch(request, "prompt-")
     path = save_audio(folder / f"prompt{index + 1}.wav", audio, SAMPLE_RATE)
     entry = {"path": str(path), "text": PROMPTS[index], "seconds": len(audio) / SAMPLE_RATE}
     kept = [*kept, entry]
@@ -182,12 +203,16 @@ def save_prompt_voice(
     base: str | None = None,
     fit_voice: bool = False,
     progress=gr.Progress(),
+    request: gr.Request = None,
 ):
     """Clone tab, prompts: enrol the kept recordings with their prompts as transcripts."""
     if not kept:
         raise VoiceCloneError("keep at least one recording of a prompt first")
     paths, texts = [k["path"] for k in kept], [k["text"] for k in kept]
-    return save_voice(name, paths, overwrite, denoise, base, fit_voice, progress, texts)
+    name = (name or "").strip() or "my voice"
+    return save_voice(
+        name, paths, overwrite, denoise, base, fit_voice, progress, texts, request=request
+    )
 
 
 NEAREST_BASE = "nearest (automatic)"
@@ -199,32 +224,46 @@ def _base_choices() -> list[str]:
     return [NEAREST_BASE] + [v.name for v in bank()]
 
 
-def _voice_choices(selected: str | None = None):
-    """Voice dropdown updates (Clone, Convert) and the library table."""
+VOICE_PICKER = {"choices": [], "allow_custom_value": True}
+"""A voice picker's choices are this visitor's voices, filled in when the page
+loads; a script names any voice of its library (checked when it is loaded)."""
+VOICE_PICKERS = ("speak", "convert", "train", "library", "listening")
+"""The voice pickers :func:`_voice_choices` updates, in its output order."""
+
+
+def _voice_choices(selected: str | None = None, request: gr.Request = None):
+    """Updates of every voice picker (:data:`VOICE_PICKERS`), then the library
+    table: this visitor's saved voices first, then the shipped examples."""
     from voiceclone.voices import list_voices
 
-    names = [v["name"] for v in list_voices()]
+    voices = list_voices(app_session.library(request))
+    choices = [(v["name"] + (" (example)" if v["example"] else ""), v["name"]) for v in voices]
+    names = [v["name"] for v in voices]
     value = selected if selected in names else (names[0] if names else None)
     # One update per output: Gradio pops "value" from an update dict as it applies it.
-    return (
-        gr.update(choices=names, value=value),
-        gr.update(choices=names, value=value),
-        _library_rows(),
-    )
+    single = [gr.update(choices=choices, value=value) for _ in VOICE_PICKERS[:-1]]
+    return *single, gr.update(choices=choices), _library_rows(voices)
 
 
-def _library_rows():
-    from voiceclone.voices import list_voices
-
+def _library_rows(voices: list[dict]):
     return [
         [
             v["name"],
+            "example (read-only)" if v["example"] else "yours",
             round(v["reference_seconds"], 1),
             v["base"] + (" (fitted)" if v["fitted"] else ""),
             v["created"],
         ]
-        for v in list_voices()
+        for v in voices
     ]
+
+
+@friendly_errors
+def list_voices_json(request: gr.Request = None) -> list[dict]:
+    """API: this visitor's saved voices and the shipped examples, as JSON."""
+    from voiceclone.voices import list_voices
+
+    return list_voices(app_session.library(request))
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
@@ -234,66 +273,89 @@ def _pcm16(audio: np.ndarray) -> np.ndarray:
 
 
 @friendly_errors
-def speak_cloned(voice_name: str | None, text: str, speed: float, pitch: float):
+def speak_cloned(
+    voice_name: str | None, text: str, speed: float, pitch: float, request: gr.Request = None
+):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
-    whole clip is offered for download at the end."""
+    whole clip is offered for download (a WAV file) at the end."""
     from voiceclone.audio import save_audio
     from voiceclone.engine import join_sentences
     from voiceclone.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.voices import load_voice
 
     if not voice_name:
-        raise VoiceCloneError("save a voice first, or pick one from the list")
+        raise VoiceCloneError("clone a voice first, or pick one from the list")
     settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
-    model = load_voice(voice_name).model
+    model = load_voice(voice_name, library=app_session.library(request)).model
     rate = output_rate(model)
     parts = []
     for _, audio in sentences_in_voice(model, text or "", settings):
         parts.append(audio)
         yield (rate, _pcm16(audio)), gr.skip()
-    out = Path(tempfile.mkdtemp(prefix="voiceclone-synth-")) / "cloned.wav"
+    out = app_session.scratch(request, "synth-") / f"{_file_stem(voice_name)}.wav"
     save_audio(out, join_sentences(parts, rate), rate)
     yield gr.skip(), str(out)
 
 
+def _file_stem(voice_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", voice_name).strip("._") or "speech"
+
+
 @friendly_errors
-def convert_speech(voice_name: str | None, source: str | None, pitch: float):
-    """Convert tab: re-voice uploaded speech into a saved voice."""
+def convert_speech(
+    voice_name: str | None, source: str | None, pitch: float, request: gr.Request = None
+):
+    """Convert tab: re-voice uploaded or recorded speech into a voice."""
     from voiceclone.audio import load_audio
     from voiceclone.synth import CloneSettings, output_rate, revoice
     from voiceclone.voices import load_voice
 
     if not voice_name:
-        raise VoiceCloneError("pick a saved voice")
+        raise VoiceCloneError("pick a voice")
     if not source:
         raise VoiceCloneError("upload or record the speech to re-voice")
-    model = load_voice(voice_name).model
+    model = load_voice(voice_name, library=app_session.library(request)).model
     rate = output_rate(model)
     speech = load_audio(source, rate)
-    return rate, revoice(
-        model, speech, CloneSettings(pitch_semitones=float(pitch)), sample_rate=rate
+    return rate, _pcm16(
+        revoice(model, speech, CloneSettings(pitch_semitones=float(pitch)), sample_rate=rate)
     )
 
 
 @friendly_errors
-def manage_voice(action: str, name: str | None, new_name: str):
-    """Library: rename or delete a saved voice."""
-    from voiceclone.voices import delete_voice, rename_voice
+def rename_voice(name: str | None, new_name: str, request: gr.Request = None):
+    """Voice library: rename one of this visitor's voices."""
+    from voiceclone.voices import rename_voice as rename
 
     if not name:
         raise VoiceCloneError("pick a voice")
-    if action == "rename":
-        rename_voice(name, (new_name or "").strip())
-        return f"Renamed **{name}** to **{new_name.strip()}**.", *_voice_choices(new_name.strip())
-    delete_voice(name)
-    return f"Deleted **{name}**.", *_voice_choices()
+    new_name = (new_name or "").strip()
+    rename(name, new_name, library=app_session.library(request))
+    return f"Renamed **{name}** to **{new_name}**.", new_name
+
+
+@friendly_errors
+def delete_voice(name: str | None, request: gr.Request = None):
+    """Voice library: delete one of this visitor's voices."""
+    from voiceclone.voices import delete_voice as delete
+
+    if not name:
+        raise VoiceCloneError("pick a voice")
+    delete(name, library=app_session.library(request))
+    return f"Deleted **{name}**.", None
 
 
 TRAIN_EXAMPLE = "The quick brown fox jumps over the lazy dog near the river bank."
 
 
 @friendly_errors
-def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr.Progress()):
+def train_voice_ui(
+    voice_name: str | None,
+    gan: bool,
+    sentence: str,
+    progress=gr.Progress(),
+    request: gr.Request = None,
+):
     """Train tab: train the chosen voice, then play a sentence before and after
     with the speaker similarity to the voice's reference and DNSMOS OVRL."""
     from voiceclone.audio import resample
@@ -306,16 +368,18 @@ def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr
     from voiceclone.voices import load_voice, train_voice
 
     if not voice_name:
-        raise VoiceCloneError("save a voice in the Clone tab first, then pick it here")
+        raise VoiceCloneError("clone a voice in the Clone tab first, then pick it here")
+    library = app_session.library(request)
     timbre = train_voice(
         voice_name,
         TrainSettings(gan=bool(gan)),
         progress=lambda fraction, message: progress(fraction, desc=message),
+        library=library,
     )
     progress(1.0, desc="speaking the sentence before and after")
     sentence = (sentence or "").strip() or TRAIN_EXAMPLE
-    before = speak_in_voice(load_voice(voice_name, trained=False).model, sentence)
-    voice = load_voice(voice_name)
+    before = speak_in_voice(load_voice(voice_name, trained=False, library=library).model, sentence)
+    voice = load_voice(voice_name, library=library)
     after = speak_in_voice(voice.model, sentence)
     rate = output_rate(voice.model)
     reference = np.load(voice.folder / "embedding.npy")
@@ -341,14 +405,7 @@ def train_voice_ui(voice_name: str | None, gan: bool, sentence: str, progress=gr
     )
 
 
-def _train_choices():
-    from voiceclone.voices import list_voices
-
-    names = [v["name"] for v in list_voices()]
-    return gr.update(choices=names, value=names[0] if names else None)
-
-
-def _transcript_rows(voice_name: str | None):
+def _transcript_rows(voice_name: str | None, request: gr.Request = None):
     """Train tab: the chosen voice's clips and transcripts, for editing."""
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.voices import load_voice
@@ -356,24 +413,24 @@ def _transcript_rows(voice_name: str | None):
     if not voice_name:
         return []
     try:
-        clips = load_voice(voice_name, trained=False).profile["clips"]
+        voice = load_voice(voice_name, trained=False, library=app_session.library(request))
     except VoiceCloneError:
         return []
     return [
         [i + 1, round(c.get("samples", 0) / SAMPLE_RATE, 1), c["transcript"]]
-        for i, c in enumerate(clips)
+        for i, c in enumerate(voice.profile["clips"])
     ]
 
 
 @friendly_errors
-def save_transcripts(voice_name: str | None, rows):
+def save_transcripts(voice_name: str | None, rows, request: gr.Request = None):
     """Train tab: store hand-corrected transcripts before training."""
     from voiceclone.voices import set_transcripts
 
     if not voice_name:
         raise VoiceCloneError("pick a voice")
     texts = list(rows["transcript"]) if hasattr(rows, "columns") else [r[2] for r in rows]
-    set_transcripts(voice_name, texts)
+    set_transcripts(voice_name, texts, library=app_session.library(request))
     return f"Saved {len(texts)} transcripts of **{voice_name}**; train to use them."
 
 
@@ -388,8 +445,10 @@ def evaluate_clips(
     speaker_reference: str | None,
     metric_set: str,
     progress=gr.Progress(),
+    request: gr.Request = None,
 ):
-    """Evaluate tab, clips: a reference and one or more candidates (A/B)."""
+    """Evaluate tab, clips: a reference and one or more candidates (A/B).
+    Returns the score table, a plot and the scores as a CSV file."""
     from evaluation.cli import METRIC_SETS
     from evaluation.plots import compare_clips
     from evaluation.scoring import score, scorecards_frame, scorecards_long
@@ -405,13 +464,13 @@ def evaluate_clips(
         cards[label] = score(
             path,
             reference or None,
-            text=text.strip() or None,
+            text=(text or "").strip() or None,
             speaker_reference=speaker_reference or None,
             metrics=metrics,
         )
     progress(1.0, desc="plotting")
     table = scorecards_frame(cards)
-    out_dir = Path(tempfile.mkdtemp(prefix="voiceclone-eval-"))
+    out_dir = app_session.scratch(request, "eval-")
     csv_path = out_dir / "scores.csv"
     scorecards_long(cards).to_csv(csv_path, index=False)
     figure = None
@@ -424,7 +483,11 @@ def evaluate_clips(
 
 @friendly_errors
 def evaluate_manifest(
-    manifest: str | None, bundle: str | None, metric_set: str, progress=gr.Progress()
+    manifest: str | None,
+    bundle: str | None,
+    metric_set: str,
+    progress=gr.Progress(),
+    request: gr.Request = None,
 ):
     """Evaluate tab, batch: a manifest CSV (paths relative to it) and a zip of audio."""
     from evaluation.batch import BatchSettings, read_manifest, run_batch
@@ -432,7 +495,7 @@ def evaluate_manifest(
     from evaluation.cli import METRIC_SETS
     from evaluation.plots import system_bars
 
-    work = Path(tempfile.mkdtemp(prefix="voiceclone-batch-"))
+    work = app_session.scratch(request, "batch-")
     try:
         if bundle:
             extract_bundle(Path(bundle), work / "bundle")
@@ -476,54 +539,53 @@ def _unique_labels(paths: list[str]) -> list[str]:
     return labels
 
 
+CACHE_CLEANUP = (3600, 86_400)
+"""Gradio's own copies of uploads and outputs: checked hourly, removed after a day."""
+ABOUT = Path(__file__).resolve().parent / "docs" / "ABOUT.md"
+EXAMPLE_VOICE = "example-slt"
+
+
+def _example_reference() -> str:
+    """The shipped example voice's own reference recording (to try the flow)."""
+    from voiceclone.voices import EXAMPLES_DIR
+
+    return str(EXAMPLES_DIR / EXAMPLE_VOICE / "reference.wav")
+
+
 def build_app() -> gr.Blocks:
-    """Build the Blocks UI (no models are loaded here)."""
-    with gr.Blocks(title="voiceclone") as demo:
+    """Build the Blocks UI (no models are loaded here). Tabs in the order of the
+    job: clone and speak, convert, train, evaluate, listening tests, library,
+    about. Every action is a named API endpoint (see the README)."""
+    with gr.Blocks(title="voiceclone", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
-            "# voiceclone\nCheck a reference recording (Voice), hear the base voice (Speak), "
-            "clone a voice and speak or re-voice in it (Clone), train it for a closer clone "
-            "(Train), measure quality (Evaluate), and run listener rating sessions (Listening)."
+            "# voiceclone\nHear any text in a voice cloned from a short recording. Press "
+            "**Speak** to hear the example voice, or upload or record 10-30 s of one person "
+            "speaking and press **Clone this voice**."
         )
-        reference_state = gr.State(None)  # per-session: this visitor's last report
-        with gr.Tab("Voice", id="voice"):
-            with gr.Row():
-                with gr.Column():
-                    ref_audio = gr.Audio(
-                        sources=["upload", "microphone"],
-                        type="filepath",
-                        label="Reference (10-30 s of one person speaking)",
-                        elem_id="reference-audio",
-                    )
-                    denoise = gr.Checkbox(label="Reduce background noise", value=False)
-                    analyse_btn = gr.Button("Analyse reference", variant="primary")
-                with gr.Column():
-                    report_md = gr.Markdown(elem_id="quality-report")
-                    transcript = gr.Textbox(
-                        label="Transcript (Whisper base)", lines=3, elem_id="transcript"
-                    )
-                    processed = gr.Audio(label="Processed reference", interactive=False)
-            plot = gr.Plot(label="Waveform and spectrogram")
-            analyse_btn.click(
-                analyse_reference,
-                inputs=[ref_audio, denoise],
-                outputs=[report_md, transcript, processed, plot, reference_state],
-            )
-        with gr.Tab("Speak", id="speak"):
-            text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=5, elem_id="tts-text")
-            speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
-            speak_btn = gr.Button("Speak", variant="primary", elem_id="speak-button")
-            spoken = gr.Audio(label="Base voice (Piper, joe)", elem_id="tts-audio")
-            speak_btn.click(speak, inputs=[text, speed], outputs=spoken)
-        with gr.Tab("Clone", id="clone"):
-            voice_lists = _clone_tab()
-        demo.load(_voice_choices, inputs=None, outputs=list(voice_lists))
-        with gr.Tab("Train", id="train") as train_tab:
-            _train_tab(train_tab)
+        with gr.Tab("Clone and speak", id="clone"):
+            clone = _clone_tab()
+        with gr.Tab("Convert", id="convert"):
+            convert = _convert_tab()
+        with gr.Tab("Train", id="train"):
+            train_voice = _train_tab()
         with gr.Tab("Evaluate", id="evaluate"):
             _evaluate_tab()
-        with gr.Tab("Listening", id="listening"):
+        with gr.Tab("Listening tests", id="listening"):
             lt_voices, lt_sessions = app_listening.designer_tab()
-        demo.load(app_listening.designer_refresh, inputs=None, outputs=[lt_voices, lt_sessions])
+        with gr.Tab("Voice library", id="library"):
+            library = _library_tab()
+        with gr.Tab("About", id="about"):
+            gr.Markdown(ABOUT.read_text(encoding="utf-8"), elem_id="about")
+        pickers = [clone.voice, convert, train_voice, library.voice, lt_voices, library.table]
+        _wire_clone(clone, pickers)
+        _wire_library(library, pickers)
+        demo.load(_voice_choices, inputs=None, outputs=pickers, api_visibility="private")
+        demo.load(
+            app_listening.designer_refresh, inputs=None, outputs=[lt_voices, lt_sessions],
+            api_visibility="private",
+        )  # fmt: skip
+        gr.api(list_voices_json, api_name="voices")
+        demo.unload(app_session.end_session)
     with demo.route("Listen", "/listen", show_in_navbar=False):
         app_listening.rater_page(demo)
     with demo.route("Results", "/results", show_in_navbar=False):
@@ -531,110 +593,179 @@ def build_app() -> gr.Blocks:
     return demo
 
 
-def _clone_tab() -> tuple:
+def _clone_tab() -> SimpleNamespace:
+    """The main job on one screen: a reference (checked as it arrives) on the
+    left, the voice speaking typed text on the right."""
+    c = SimpleNamespace()
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("### 1. Your reference")
+            c.reference = gr.Audio(
+                sources=["upload", "microphone"], type="filepath",
+                label="Reference (10-30 s of one person speaking)", elem_id="reference-audio",
+            )  # fmt: skip
+            c.example = gr.Button("Use the example recording", size="sm", elem_id="use-example")
+            c.report = gr.Markdown(label="report", elem_id="quality-report")
+            c.transcript = gr.Textbox(
+                label="What Whisper heard", lines=2, interactive=False, elem_id="transcript"
+            )
+            c.name = gr.Textbox(label="Voice name (empty: the file's name)", elem_id="clone-name")
+            with gr.Accordion("Options", open=False):
+                c.clips = gr.File(
+                    file_count="multiple", file_types=["audio"], elem_id="clone-clips",
+                    label="More clips of the same voice (optional; more audio, closer clone)",
+                )  # fmt: skip
+                with gr.Row():
+                    c.overwrite = gr.Checkbox(label="Replace a voice of that name", value=False)
+                    c.denoise = gr.Checkbox(label="Reduce background noise", value=False)
+                c.base = gr.Dropdown(
+                    label="Base voice (the clone starts from it)", choices=_base_choices(),
+                    value=NEAREST_BASE, elem_id="clone-base",
+                )  # fmt: skip
+                c.fit_voice = gr.Checkbox(
+                    label="Fit the voice itself to the clips (closer clone; about 6 minutes on "
+                    "a 2-core CPU for 30 s of reference; starts from a Kokoro voice)",
+                    value=False, elem_id="clone-fit-voice",
+                )  # fmt: skip
+            c.save = gr.Button("Clone this voice", variant="primary", elem_id="clone-save")
+            c.status = gr.Markdown(label="status", elem_id="clone-status")
+            with gr.Accordion("Reference details: processed audio, plot, report", open=False):
+                c.processed = gr.Audio(label="Processed reference", interactive=False)
+                c.plot = gr.Plot(label="Waveform and spectrogram")
+                c.report_json = gr.JSON(label="Quality report", elem_id="quality-json")
+            with gr.Accordion("Nothing to read? Record the prompt list", open=False):
+                c.prompts = _prompt_section()
+        with gr.Column():
+            gr.Markdown("### 2. Hear it")
+            c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **VOICE_PICKER)
+            c.text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
+            with gr.Row():
+                c.speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
+                c.pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
+            c.speak = gr.Button("Speak", variant="primary", elem_id="clone-speak")
+            c.audio = gr.Audio(
+                label="Speech (streams sentence by sentence)", streaming=True, autoplay=True,
+                elem_id="clone-audio",
+            )  # fmt: skip
+            c.download = gr.File(label="Download (WAV)", elem_id="clone-download")
+    return c
+
+
+def _prompt_section() -> SimpleNamespace:
+    p = SimpleNamespace()
     gr.Markdown(
-        "Clone a voice from 10-30 s of one person speaking (several clips are combined), "
-        "then type text to hear it in that voice, or re-voice other speech."
+        "Read the project's prompts one by one (they cover the sounds of English). Each "
+        "recording is checked with Whisper against its prompt before it is kept; the "
+        "prompts become the transcripts. Uses the name and options above."
+    )
+    p.kept = gr.State([])
+    p.index = gr.State(0)
+    p.prompt = gr.Markdown(_prompt_view(0, []), elem_id="prompt-text")
+    p.recording = gr.Audio(
+        sources=["microphone", "upload"], type="filepath", label="Your reading",
+        elem_id="prompt-audio",
+    )  # fmt: skip
+    with gr.Row():
+        p.keep = gr.Button("Keep and next", variant="primary", elem_id="prompt-keep")
+        p.skip = gr.Button("Skip this prompt", elem_id="prompt-skip")
+        p.save = gr.Button("Save voice from recordings", elem_id="prompt-save")
+    return p
+
+
+def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
+    analysis = dict(
+        fn=analyse_reference,
+        inputs=[c.reference, c.denoise],
+        outputs=[c.report, c.transcript, c.processed, c.plot, c.report_json],
+    )
+    c.reference.upload(**analysis, api_name="analyse")
+    c.reference.stop_recording(**analysis, api_visibility="private")
+    c.example.click(
+        _example_reference, inputs=None, outputs=c.reference, api_visibility="private"
+    ).then(**analysis, api_visibility="private")
+    options = [c.overwrite, c.denoise, c.base, c.fit_voice]
+    refresh = {"fn": _voice_choices, "inputs": c.voice, "outputs": pickers}
+    c.save.click(
+        clone_voice,
+        inputs=[c.reference, c.clips, c.name, *options],
+        outputs=[c.status, c.voice],
+        api_name="clone",
+    ).success(**refresh, api_visibility="private")
+    c.speak.click(
+        speak_cloned,
+        inputs=[c.voice, c.text, c.speed, c.pitch],
+        outputs=[c.audio, c.download],
+        api_name="speak",
+    )
+    p = c.prompts
+    p.keep.click(
+        keep_prompt_recording,
+        inputs=[p.recording, p.index, p.kept],
+        outputs=[p.prompt, p.recording, p.kept, p.index],
+        api_name="prompt_keep",
+    )
+    p.skip.click(
+        skip_prompt, inputs=[p.index, p.kept], outputs=[p.prompt, p.index], api_name="prompt_skip"
+    )
+    p.save.click(
+        save_prompt_voice,
+        inputs=[c.name, p.kept, *options],
+        outputs=[c.status, c.voice],
+        api_name="clone_from_prompts",
+    ).success(**refresh, api_visibility="private")
+
+
+def _convert_tab():
+    gr.Markdown(
+        "Re-voice speech: upload or record someone speaking, and hear the same words, "
+        "timing and intonation in a cloned voice."
     )
     with gr.Row():
         with gr.Column():
-            clips = gr.File(
-                file_count="multiple", file_types=["audio"], label="Reference clips",
-                elem_id="clone-clips",
+            voice = gr.Dropdown(label="Voice", elem_id="convert-voice", **VOICE_PICKER)
+            source = gr.Audio(
+                sources=["upload", "microphone"], type="filepath", label="Speech to re-voice",
+                elem_id="convert-source",
             )  # fmt: skip
-            name = gr.Textbox(label="Voice name", elem_id="clone-name")
-            with gr.Row():
-                overwrite = gr.Checkbox(label="Replace a voice of that name", value=False)
-                denoise = gr.Checkbox(label="Reduce background noise", value=False)
-            base = gr.Dropdown(
-                label="Base voice (the clone starts from it)", choices=_base_choices(),
-                value=NEAREST_BASE, elem_id="clone-base",
-            )  # fmt: skip
-            fit_voice = gr.Checkbox(
-                label="Fit the voice itself to the clips (closer clone; about 6 minutes on a "
-                "2-core CPU for 30 s of reference; starts from a Kokoro voice)",
-                value=False, elem_id="clone-fit-voice",
-            )  # fmt: skip
-            save_btn = gr.Button("Save voice", variant="primary", elem_id="clone-save")
-            status = gr.Markdown(elem_id="clone-status")
-        with gr.Column():
-            voice = gr.Dropdown(label="Voice", choices=[], elem_id="clone-voice")
-            text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
-            with gr.Row():
-                speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
-                pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
-            speak_btn = gr.Button("Speak", variant="primary", elem_id="clone-speak")
-            stream = gr.Audio(
-                label="Cloned speech (streams sentence by sentence)", streaming=True,
-                autoplay=True, elem_id="clone-audio",
-            )  # fmt: skip
-            download = gr.File(label="Download", elem_id="clone-download")
-    with gr.Accordion("Nothing to read? Record the prompt list", open=False):
-        gr.Markdown(
-            "Read the project's prompts one by one (they cover the sounds of English). Each "
-            "recording is checked with Whisper against its prompt before it is kept; the "
-            "prompts become the transcripts. Uses the name and options above."
-        )
-        kept = gr.State([])
-        index = gr.State(0)
-        prompt = gr.Markdown(_prompt_view(0, []), elem_id="prompt-text")
-        recording = gr.Audio(
-            sources=["microphone", "upload"], type="filepath", label="Your reading",
-            elem_id="prompt-audio",
-        )  # fmt: skip
-        with gr.Row():
-            keep_btn = gr.Button("Keep and next", variant="primary", elem_id="prompt-keep")
-            skip_btn = gr.Button("Skip this prompt", elem_id="prompt-skip")
-            save_prompts_btn = gr.Button("Save voice from recordings", elem_id="prompt-save")
-    with gr.Accordion("Convert speech into a saved voice", open=False):
-        with gr.Row():
-            convert_voice = gr.Dropdown(label="Voice", choices=[], elem_id="convert-voice")
-            source = gr.Audio(sources=["upload", "microphone"], type="filepath", label="Speech")
-            convert_pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset")
-        convert_btn = gr.Button("Convert")
-        converted = gr.Audio(label="Re-voiced speech")
-    with gr.Accordion("Voice library", open=False):
-        library = gr.Dataframe(
-            headers=["name", "reference s", "base voice", "created"], interactive=False
-        )
-        with gr.Row():
-            new_name = gr.Textbox(label="New name (for rename)")
-            rename_btn = gr.Button("Rename selected voice")
-            delete_btn = gr.Button("Delete selected voice", variant="stop")
-    save_btn.click(
-        save_voice,
-        inputs=[name, clips, overwrite, denoise, base, fit_voice],
-        outputs=[status, voice, convert_voice, library],
-    )
-    keep_btn.click(
-        keep_prompt_recording,
-        inputs=[recording, index, kept],
-        outputs=[prompt, recording, kept, index],
-    )
-    skip_btn.click(skip_prompt, inputs=[index, kept], outputs=[prompt, index])
-    save_prompts_btn.click(
-        save_prompt_voice,
-        inputs=[name, kept, overwrite, denoise, base, fit_voice],
-        outputs=[status, voice, convert_voice, library],
-    )
-    speak_btn.click(speak_cloned, inputs=[voice, text, speed, pitch], outputs=[stream, download])
-    convert_btn.click(
-        convert_speech, inputs=[convert_voice, source, convert_pitch], outputs=converted
-    )
-    rename_btn.click(
-        functools.partial(manage_voice, "rename"),
-        inputs=[voice, new_name],
-        outputs=[status, voice, convert_voice, library],
-    )
-    delete_btn.click(
-        functools.partial(manage_voice, "delete"),
-        inputs=[voice, new_name],
-        outputs=[status, voice, convert_voice, library],
-    )
-    return voice, convert_voice, library
+            pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
+            run = gr.Button("Convert", variant="primary", elem_id="convert-button")
+        converted = gr.Audio(label="Re-voiced speech", elem_id="convert-audio")
+    run.click(convert_speech, inputs=[voice, source, pitch], outputs=converted, api_name="convert")
+    return voice
 
 
-def _train_tab(tab) -> None:
+def _library_tab() -> SimpleNamespace:
+    lib = SimpleNamespace()
+    gr.Markdown(
+        "Your saved voices, and the shipped examples (read-only). Nobody else sees your "
+        "voices: they are kept under a private key stored in this browser."
+    )
+    lib.table = gr.Dataframe(
+        headers=["name", "kind", "reference s", "base voice", "created"], interactive=False,
+        elem_id="library-table",
+    )  # fmt: skip
+    with gr.Row():
+        lib.voice = gr.Dropdown(label="Voice", elem_id="library-voice", **VOICE_PICKER)
+        lib.new_name = gr.Textbox(label="New name", elem_id="library-new-name")
+    with gr.Row():
+        lib.rename = gr.Button("Rename", elem_id="library-rename")
+        lib.delete = gr.Button("Delete", variant="stop", elem_id="library-delete")
+    lib.status = gr.Markdown(label="status", elem_id="library-status")
+    return lib
+
+
+def _wire_library(lib: SimpleNamespace, pickers: list) -> None:
+    outputs = [lib.status, lib.voice]
+    refresh = {"fn": _voice_choices, "inputs": lib.voice, "outputs": pickers}
+    lib.rename.click(
+        rename_voice, inputs=[lib.voice, lib.new_name], outputs=outputs, api_name="rename_voice"
+    ).success(**refresh, api_visibility="private")
+    lib.delete.click(
+        delete_voice, inputs=lib.voice, outputs=outputs, api_name="delete_voice"
+    ).success(**refresh, api_visibility="private")
+
+
+def _train_tab():
     gr.Markdown(
         "Train a saved voice for a closer clone: a small network learns, from the voice's "
         "own clips, how the base voice's spectrum maps to this voice's. Best with a minute "
@@ -642,11 +773,11 @@ def _train_tab(tab) -> None:
     )
     with gr.Row():
         with gr.Column():
-            voice = gr.Dropdown(label="Voice", choices=[], elem_id="train-voice")
+            voice = gr.Dropdown(label="Voice", elem_id="train-voice", **VOICE_PICKER)
             gan = gr.Checkbox(label="Adversarial stage (GAN) after MSE", value=False)
             sentence = gr.Textbox(label="Sentence to compare", value=TRAIN_EXAMPLE)
             train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
-            status = gr.Markdown(elem_id="train-status")
+            status = gr.Markdown(label="status", elem_id="train-status")
             transcripts = gr.Dataframe(
                 headers=["clip", "seconds", "transcript"], label="Transcripts (edit, then save)",
                 interactive=True, static_columns=[0, 1], wrap=True, elem_id="train-transcripts",
@@ -656,12 +787,16 @@ def _train_tab(tab) -> None:
             curve = gr.Plot(label="Loss curve")
             before = gr.Audio(label="Before (instant clone)", elem_id="train-before")
             after = gr.Audio(label="After (trained)", elem_id="train-after")
-    tab.select(_train_choices, inputs=None, outputs=voice)
-    voice.change(_transcript_rows, inputs=voice, outputs=transcripts)
-    save_texts.click(save_transcripts, inputs=[voice, transcripts], outputs=status)
+    voice.change(_transcript_rows, inputs=voice, outputs=transcripts, api_visibility="private")
+    save_texts.click(
+        save_transcripts, inputs=[voice, transcripts], outputs=status,
+        api_name="save_transcripts",
+    )  # fmt: skip
     train_btn.click(
-        train_voice_ui, inputs=[voice, gan, sentence], outputs=[status, curve, before, after]
-    )
+        train_voice_ui, inputs=[voice, gan, sentence], outputs=[status, curve, before, after],
+        api_name="train",
+    )  # fmt: skip
+    return voice
 
 
 def _evaluate_tab() -> None:
@@ -695,6 +830,7 @@ def _evaluate_tab() -> None:
             evaluate_clips,
             inputs=[reference, candidates, text, speaker, metric_set],
             outputs=[table, plot, csv_file],
+            api_name="evaluate",
         )
     with gr.Tab("Batch (manifest)"):
         gr.Markdown(
@@ -707,7 +843,7 @@ def _evaluate_tab() -> None:
             bundle = gr.File(file_types=[".zip"], label="Audio (zip)")
             batch_metrics = gr.Dropdown(METRIC_SET_CHOICES, value="cheap", label="Metrics")
         batch_run = gr.Button("Run batch", variant="primary")
-        batch_note = gr.Markdown()
+        batch_note = gr.Markdown(label="note")
         summary = gr.Dataframe(label="Per system: mean and 95 % CI")
         comparison = gr.Dataframe(label="Paired comparisons (B - A)")
         bars = gr.Plot(label="Means with 95 % CI")
@@ -718,26 +854,46 @@ def _evaluate_tab() -> None:
             evaluate_manifest,
             inputs=[manifest, bundle, batch_metrics],
             outputs=[summary, comparison, bars, outputs, batch_note],
+            api_name="evaluate_batch",
         )
 
 
 def warm_up() -> None:
-    """Load the shared models in the background so the first click is quick."""
-    from voiceclone.base_voice import default_voice
+    """Load the shared models and speak one word in the example voice, so the
+    first click is quick. Runs once the page is served."""
     from voiceclone.quality import default_dnsmos
     from voiceclone.speaker import default_encoder
+    from voiceclone.synth import speak_in_voice
     from voiceclone.transcribe import default_transcriber
+    from voiceclone.voices import load_voice
 
-    for load in (default_voice, default_transcriber, default_dnsmos, default_encoder):
+    speak_in_voice(load_voice(EXAMPLE_VOICE).model, "Hello.")
+    for load in (default_transcriber, default_dnsmos, default_encoder):
         load()
 
 
-if __name__ == "__main__":
-    threading.Thread(target=warm_up, daemon=True).start()
-    build_app().queue(default_concurrency_limit=2).launch(
+def main() -> None:
+    from voiceclone.voices import EXAMPLES_DIR
+
+    demo = build_app().queue(default_concurrency_limit=CONCURRENCY)
+    demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=MAX_UPLOAD,
         show_error=True,
         css=app_listening.CSS,
+        head=app_session.HEAD,
+        allowed_paths=[str(EXAMPLES_DIR)],
+        prevent_thread_lock=True,
     )
+    print("voiceclone: serving; warming up the models", flush=True)
+    try:
+        warm_up()
+        print("voiceclone: warm", flush=True)
+    except Exception as exc:  # noqa: BLE001 - the app still serves; models load on first use
+        print(f"voiceclone: warm-up failed ({type(exc).__name__}: {exc})", flush=True)
+    demo.block_thread()
+
+
+if __name__ == "__main__":
+    main()

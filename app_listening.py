@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import gradio as gr
 import soundfile as sf
 
+import app_session
 from app_errors import friendly_errors
 from evaluation.listening.design import (
     CMOS_LABELS,
@@ -100,7 +100,8 @@ def create_session(
     request: gr.Request,
     progress=gr.Progress(),
 ):
-    """Designer: build the stimuli and store the session; show the two links."""
+    """Designer: build the stimuli and store the session (listed for this
+    visitor only); show the two links."""
     from evaluation.listening.stimuli import library_stimuli, split_sentences, trap_clips
 
     design = SessionDesign(
@@ -112,7 +113,7 @@ def create_session(
         randomise=bool(randomise),
         training=bool(training),
     )
-    work = Path(tempfile.mkdtemp(prefix="voiceclone-listening-"))
+    work = app_session.scratch(request, "listening-")
     if source == "saved voices":
         specs = library_stimuli(
             list(voices or []),
@@ -120,6 +121,7 @@ def create_session(
             work,
             include_base=bool(include_base),
             progress=lambda f, msg: progress(0.6 * f, desc=msg),
+            library=app_session.library(request),
         )
         base, confine = None, False
     else:
@@ -132,6 +134,7 @@ def create_session(
         base,
         confine=confine,
         progress=lambda f, msg: progress(0.6 + 0.4 * f, desc=msg),
+        owner=app_session.owner(request),
     )
     rater, admin = created.links(_base_url(request))
     message = (
@@ -139,7 +142,7 @@ def create_session(
         f"- Rater link (send this to listeners): [{rater}]({rater})\n"
         f"- Admin link (results; keep it secret, it is shown only once): [{admin}]({admin})"
     )
-    return message, rater, admin, _session_rows()
+    return message, rater, admin, _session_rows(request)
 
 
 def _uploaded_specs(uploads, work: Path):
@@ -185,7 +188,7 @@ def _uploaded_specs(uploads, work: Path):
     return specs, folder, False  # only uploaded names can be reached
 
 
-def _session_rows():
+def _session_rows(request: gr.Request | None):
     return [
         [
             s["session_id"],
@@ -195,14 +198,14 @@ def _session_rows():
             s["ratings"],
             s["created_at"][:19],
         ]
-        for s in _store().sessions()
+        for s in _store().sessions(app_session.owner(request))
     ]
 
 
-def _voice_names():
+def _voice_names(request: gr.Request | None):
     from voiceclone.voices import list_voices
 
-    return [v["name"] for v in list_voices()]
+    return [v["name"] for v in list_voices(app_session.library(request))]
 
 
 def designer_tab() -> None:
@@ -229,7 +232,7 @@ def designer_tab() -> None:
             with gr.Group(visible=True) as voices_group:
                 voices = gr.Dropdown(
                     [], multiselect=True, label="Saved voices (instant and trained clones)",
-                    elem_id="lt-voices",
+                    elem_id="lt-voices", allow_custom_value=True,
                 )  # fmt: skip
                 include_base = gr.Checkbox(label="Include the base voice", value=True)
                 sentences = gr.Textbox(
@@ -253,7 +256,7 @@ def designer_tab() -> None:
             training = gr.Checkbox(value=True, label="Training step with anchors")
             traps = gr.Number(value=1, precision=0, label="Spoken trapping clips (MOS and SMOS)")
             create = gr.Button("Create the test", variant="primary", elem_id="lt-create")
-            result = gr.Markdown(elem_id="lt-result")
+            result = gr.Markdown(label="status", elem_id="lt-result")
             rater_link = gr.Textbox(label="Rater link", elem_id="lt-rater-link")
             admin_link = gr.Textbox(label="Admin link", elem_id="lt-admin-link")
     sessions = gr.Dataframe(
@@ -264,6 +267,7 @@ def designer_tab() -> None:
         lambda s: (gr.update(visible=s == "saved voices"), gr.update(visible=s == "upload")),
         inputs=source,
         outputs=[voices_group, upload_group],
+        api_visibility="private",
     )
     create.click(
         create_session,
@@ -272,13 +276,14 @@ def designer_tab() -> None:
             ratings, per_rater, randomise, training, traps,
         ],
         outputs=[result, rater_link, admin_link, sessions],
+        api_name="listening_create",
     )  # fmt: skip
     return voices, sessions
 
 
-def designer_refresh():
-    """Voice choices and the session list, refreshed when the page loads."""
-    return gr.update(choices=_voice_names()), _session_rows()
+def designer_refresh(request: gr.Request):
+    """Voice choices and this visitor's sessions, refreshed when the page loads."""
+    return gr.update(choices=_voice_names(request)), _session_rows(request)
 
 
 # --------------------------------------------------------------------------- rater page
@@ -336,19 +341,30 @@ class RaterPage:
         ]  # fmt: skip
 
     def wire(self, page: gr.Blocks) -> None:
-        page.load(self.open, inputs=[self.known], outputs=[*self.outputs, self.known])
-        self.start.click(self.begin, inputs=[self.ctx], outputs=self.outputs)
+        # The rater page's events need its link and its state: the browser's, not a script's.
+        hidden = {"api_visibility": "undocumented"}
+        page.load(
+            self.open, inputs=[self.known], outputs=[*self.outputs, self.known],
+            api_name="listening_open", **hidden,
+        )  # fmt: skip
+        self.start.click(
+            self.begin, inputs=[self.ctx], outputs=self.outputs, api_name="listening_start",
+            **hidden,
+        )  # fmt: skip
         self.submit.click(
             self.answer,
             inputs=[self.ctx, self.choice, *self.sliders],
             outputs=self.outputs,
             concurrency_limit=None,
+            api_name="listening_answer",
+            **hidden,
         )
+        played = {"fn": self.played, "queue": False, "api_visibility": "private"}
         for i, audio in enumerate(self.training_audio):
-            audio.stop(self.played, inputs=[self.ctx, gr.State(f"train:{i}")], queue=False)
-        self.reference.stop(self.played, inputs=[self.ctx, gr.State("ref")], queue=False)
+            audio.stop(inputs=[self.ctx, gr.State(f"train:{i}")], **played)
+        self.reference.stop(inputs=[self.ctx, gr.State("ref")], **played)
         for i, audio in enumerate(self.slots):
-            audio.stop(self.played, inputs=[self.ctx, gr.State(f"slot:{i}")], queue=False)
+            audio.stop(inputs=[self.ctx, gr.State(f"slot:{i}")], **played)
 
     # -- handlers
 
@@ -537,8 +553,11 @@ def results_page(demo: gr.Blocks) -> None:
     files = gr.File(label="Export (CSV, JSON)", file_count="multiple", elem_id="rs-files")
     outputs = [header, summary, systems, pairs, ranking, plot_systems, plot_ranking, plot_votes,
                raters, stimuli, files]  # fmt: skip
-    demo.load(show_results, inputs=None, outputs=outputs)
-    refresh.click(show_results, inputs=None, outputs=outputs)
+    demo.load(
+        show_results, inputs=None, outputs=outputs, api_name="listening_results",
+        api_visibility="undocumented",
+    )  # fmt: skip
+    refresh.click(show_results, inputs=None, outputs=outputs, api_visibility="private")
 
 
 def _display(table, digits: int = 3):
@@ -571,7 +590,7 @@ def show_results(request: gr.Request):
         result = analyse_session(store, session_id)
     except (ValueError, SessionError) as exc:
         return header, f"**{exc}**", *[gr.skip()] * 9
-    out = Path(tempfile.mkdtemp(prefix="voiceclone-results-"))
+    out = app_session.scratch(request, "results-")
     paths = export_session(store, session_id, out, result)
     return (
         header,

@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from voiceclone.errors import ModelError, VoiceCloneError
+from voiceclone.lazy import loaded_once
 from voiceclone.prompts import PROMPTS
 
 BANK_FILE = Path(__file__).resolve().parent / "data" / "bank.json"
@@ -77,7 +77,7 @@ class BankVoice:
         return float(np.exp(self.logf0[0]))
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def bank() -> tuple[BankVoice, ...]:
     """The offered base voices (joe first), from the shipped table."""
     try:

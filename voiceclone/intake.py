@@ -17,7 +17,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -33,6 +32,7 @@ from voiceclone.constants import (
     VAD_THRESHOLD,
 )
 from voiceclone.errors import SilentAudioError, TooShortError
+from voiceclone.lazy import loaded_once
 from voiceclone.quality import DnsmosScores, default_dnsmos, estimate_snr
 from voiceclone.transcribe import Transcript
 
@@ -259,7 +259,7 @@ def prepare_reference(
     return Reference(audio, SAMPLE_RATE, segments, transcript, report)
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def _vad_model():
     from silero_vad import load_silero_vad
 

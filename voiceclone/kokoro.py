@@ -25,13 +25,13 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from voiceclone.engine import Engine, SpeechSettings
 from voiceclone.errors import ModelError
+from voiceclone.lazy import loaded_once
 from voiceclone.paths import cache_dir
 from voiceclone.text import clean_text, split_sentences
 
@@ -229,12 +229,12 @@ def assembled_model() -> Path:
     return out
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def _shared_model() -> _KokoroModel:
     return _KokoroModel()
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def style_packs() -> dict[str, np.ndarray]:
     """The shipped style packs, ``name -> (510, 256)`` float32 (read-only)."""
     with _data_file("voices_ja.npz").open("rb") as f, np.load(f, allow_pickle=False) as npz:
@@ -244,7 +244,7 @@ def style_packs() -> dict[str, np.ndarray]:
     return packs
 
 
-@lru_cache(maxsize=8)
+@loaded_once
 def kokoro_voice(name: str) -> KokoroVoice:
     """A Kokoro voice by style name, loaded once per process (shared, read-only)."""
     packs = style_packs()

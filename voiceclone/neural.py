@@ -46,13 +46,13 @@ import sys
 import time
 import types
 from collections.abc import Callable
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, TooShortError
+from voiceclone.lazy import loaded_once
 
 STYLE = 128
 """Values per half of the style vector (the decoder's half first)."""
@@ -185,7 +185,7 @@ def fitted_pack(start: np.ndarray, offset: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the torch model
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def torch_kokoro():
     """Kokoro's torch ``KModel`` with the project's ONNX weights: eval mode,
     parameters frozen, no random phases or noise (shared; built once, about

@@ -13,13 +13,13 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from voiceclone.audio import frame_power
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.lazy import loaded_once
 
 DNSMOS_WINDOW_S = 10.0
 """Audio per DNSMOS call, in seconds (one 9.01 s model window)."""
@@ -84,7 +84,7 @@ class Dnsmos:
         return DnsmosScores(sig=sig, bak=bak, ovrl=ovrl, p808=p808)
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def default_dnsmos() -> Dnsmos:
     """DNSMOS, loaded once per process."""
     return Dnsmos()

@@ -17,13 +17,13 @@ so the level is measured on the loud frames only.
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 
 import numpy as np
 
 from voiceclone.audio import frame_power
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.device import torch_device
+from voiceclone.lazy import loaded_once
 
 EMBEDDING_DIM = 256
 EMBED_LEVEL_DBFS = -30.0
@@ -86,7 +86,7 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.dot(a, b) / denom) if denom > 0 else 0.0
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def default_encoder() -> SpeakerEncoder:
     """The speaker encoder, loaded once per process (shared; calls are serialised)."""
     return SpeakerEncoder()

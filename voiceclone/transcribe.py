@@ -15,7 +15,6 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.device import cpu_threads
 from voiceclone.errors import ModelError
+from voiceclone.lazy import loaded_once
 from voiceclone.paths import cache_dir
 
 WHISPER_PART_BYTES = 72_608_766
@@ -206,7 +206,7 @@ def whisper_model_dir() -> Path:
     return target
 
 
-@lru_cache(maxsize=1)
+@loaded_once
 def default_transcriber() -> Transcriber:
     """Whisper base, loaded once per process (shared; calls are serialised)."""
     return Transcriber(whisper_model_dir())

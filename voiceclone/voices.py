@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -81,8 +82,10 @@ class Voice:
         return float(self.profile["reference_seconds"])
 
 
-def voices_dir() -> Path:
-    path = data_home() / "voices"
+def voices_dir(library: Path | None = None) -> Path:
+    """The folder of saved voices: ``library`` (one visitor's, in the web app),
+    else the shared ``$VOICECLONE_HOME/voices``; created when missing."""
+    path = Path(library) if library is not None else data_home() / "voices"
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -97,8 +100,8 @@ def check_name(name: str) -> str:
     return name.strip()
 
 
-def _folder(name: str) -> Path:
-    return voices_dir() / check_name(name)
+def _folder(name: str, library: Path | None = None) -> Path:
+    return voices_dir(library) / check_name(name)
 
 
 EXAMPLES_DIR = PROJECT_ROOT / "checkpoints" / "examples"
@@ -107,27 +110,28 @@ checkpoint each; built by ``scripts/build_examples.py``). They load like saved
 voices and are read-only; a saved voice of the same name takes precedence."""
 
 
-def _existing(name: str) -> Path:
+def _existing(name: str, library: Path | None = None) -> Path:
     """The folder of the saved voice ``name``, else of the shipped example."""
-    folder = _folder(name)
+    folder = _folder(name, library)
     example = EXAMPLES_DIR / check_name(name)
     if not (folder / "profile.json").is_file() and (example / "profile.json").is_file():
         return example
     return folder
 
 
-def _refuse_example(name: str) -> None:
-    if _existing(name).parent == EXAMPLES_DIR:
+def _refuse_example(name: str, library: Path | None = None) -> None:
+    if _existing(name, library).parent == EXAMPLES_DIR:
         raise VoiceNameError(
             f"{name!r} is a shipped example voice and cannot be changed; enrol your own clips"
         )
 
 
-def list_voices() -> list[dict]:
-    """Saved voices and shipped examples: name, creation time, reference seconds,
-    whether it is an example (saved voices first, each group by name)."""
+def list_voices(library: Path | None = None) -> list[dict]:
+    """Saved voices (of ``library``, see :func:`voices_dir`) and shipped examples:
+    name, creation time, reference seconds, whether it is an example (saved
+    voices first, each group by name)."""
     out, seen = [], set()
-    folders = sorted(voices_dir().iterdir())
+    folders = sorted(voices_dir(library).iterdir())
     if EXAMPLES_DIR.is_dir():
         folders += sorted(EXAMPLES_DIR.iterdir())
     for folder in folders:
@@ -162,8 +166,10 @@ def enroll(
     base: str | None = None,
     fit_voice: bool = False,
     progress: ProgressFn | None = None,
+    library: Path | None = None,
 ) -> Voice:
-    """Build and save a voice from one or more reference clips.
+    """Build and save a voice from one or more reference clips (into
+    ``library``, see :func:`voices_dir`).
 
     Parameters
     ----------
@@ -183,7 +189,7 @@ def enroll(
     from voiceclone.bank import check_base
 
     report = progress or (lambda fraction, message: None)
-    folder = _folder(name)
+    folder = _folder(name, library)
     if folder.exists() and not overwrite:
         raise VoiceNameError(f"a voice named {name!r} exists; choose another name or overwrite")
     if not sources:
@@ -503,7 +509,12 @@ def reference_clips(voice: Voice) -> tuple[list[np.ndarray], list[str]]:
     return out, [c["transcript"] for c in clips]
 
 
-def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
+def train_voice(
+    name: str,
+    settings=None,
+    progress: ProgressFn | None = None,
+    library: Path | None = None,
+):
     """Train a saved voice's mapping (:mod:`voiceclone.train`) and save it beside
     the profile; later loads of the voice use it.
 
@@ -512,8 +523,8 @@ def train_voice(name: str, settings=None, progress: ProgressFn | None = None):
     from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
 
     report = progress or (lambda fraction, message: None)
-    _refuse_example(name)
-    voice = load_voice(name, trained=False)
+    _refuse_example(name, library)
+    voice = load_voice(name, trained=False, library=library)
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
     bases = base_readings(transcripts, voice.model.base, style=voice.model.base_style)
@@ -543,7 +554,7 @@ def _join(clips: list[np.ndarray]) -> np.ndarray:
 
 
 def _write_atomically(folder, profile, reference, model, embedding, overwrite) -> None:
-    tmp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -564,16 +575,16 @@ def _write_atomically(folder, profile, reference, model, embedding, overwrite) -
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_voice(name: str, trained: bool = True) -> Voice:
+def load_voice(name: str, trained: bool = True, library: Path | None = None) -> Voice:
     """Load a saved voice (profile and model; no audio is decoded).
 
     With ``trained`` (the default), a trained mapping saved beside the profile
     (``trained.pt`` + ``trained.json``) replaces the instant timbre mapping.
     """
-    folder = _existing(name)
+    folder = _existing(name, library)
     profile_path = folder / "profile.json"
     if not profile_path.is_file():
-        known = ", ".join(v["name"] for v in list_voices()) or "none yet"
+        known = ", ".join(v["name"] for v in list_voices(library)) or "none yet"
         raise VoiceNameError(f"no voice named {name!r} (saved voices: {known})")
     try:
         profile = json.loads(profile_path.read_text(encoding="utf-8"))
@@ -617,7 +628,7 @@ def _refit_outdated(voice: Voice) -> ConversionModel:
 MAX_TRANSCRIPT_CHARS = 1_000
 
 
-def set_transcripts(name: str, transcripts: list[str]) -> Voice:
+def set_transcripts(name: str, transcripts: list[str], library: Path | None = None) -> Voice:
     """Replace a saved voice's clip transcripts (corrected by hand before
     training); the profile is rewritten atomically. A trained model made from
     the old transcripts is kept until the voice is trained again.
@@ -627,8 +638,8 @@ def set_transcripts(name: str, transcripts: list[str]) -> Voice:
     VoiceCloneError
         Wrong number of transcripts, or an empty or overlong one.
     """
-    _refuse_example(name)
-    voice = load_voice(name, trained=False)
+    _refuse_example(name, library)
+    voice = load_voice(name, trained=False, library=library)
     clips = voice.profile["clips"]
     cleaned = [" ".join(str(t or "").split()) for t in transcripts]
     if len(cleaned) != len(clips):
@@ -643,7 +654,7 @@ def set_transcripts(name: str, transcripts: list[str]) -> Voice:
     profile = dict(voice.profile)
     profile["clips"] = [{**c, "transcript": t} for c, t in zip(clips, cleaned, strict=True)]
     _write_profile(voice.folder, profile)
-    return load_voice(name)
+    return load_voice(name, library=library)
 
 
 def _write_profile(folder: Path, profile: dict) -> None:
@@ -652,10 +663,10 @@ def _write_profile(folder: Path, profile: dict) -> None:
     os.replace(tmp, folder / "profile.json")
 
 
-def rename_voice(old: str, new: str) -> None:
+def rename_voice(old: str, new: str, library: Path | None = None) -> None:
     """Rename a saved voice; refuses to overwrite another."""
-    _refuse_example(old)
-    source, target = _folder(old), _folder(new)
+    _refuse_example(old, library)
+    source, target = _folder(old, library), _folder(new, library)
     if not (source / "profile.json").is_file():
         raise VoiceNameError(f"no voice named {old!r}")
     if target.exists():
@@ -666,12 +677,12 @@ def rename_voice(old: str, new: str) -> None:
     os.replace(source, target)
 
 
-def delete_voice(name: str) -> None:
+def delete_voice(name: str, library: Path | None = None) -> None:
     """Delete a saved voice."""
-    _refuse_example(name)
-    folder = _folder(name)
+    _refuse_example(name, library)
+    folder = _folder(name, library)
     if not (folder / "profile.json").is_file():
         raise VoiceNameError(f"no voice named {name!r}")
-    trash = folder.with_name(f".{folder.name}.{os.getpid()}.deleted")
+    trash = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.deleted")
     os.replace(folder, trash)
     shutil.rmtree(trash, ignore_errors=True)

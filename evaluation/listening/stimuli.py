@@ -52,6 +52,7 @@ def library_stimuli(
     *,
     include_base: bool = True,
     progress: ProgressFn | None = None,
+    library: Path | None = None,
 ) -> list[StimulusSpec]:
     """Speak ``sentences`` with each system and write the clips to ``folder``.
 
@@ -72,11 +73,12 @@ def library_stimuli(
     if not voices:
         raise DesignError("pick at least one saved voice")
     systems: list[tuple[str, object]] = [(BASE_SYSTEM, None)] if include_base else []
-    instant = [load_voice(name, trained=False) for name in voices]
+    instant = [load_voice(name, trained=False, library=library) for name in voices]
     for voice in instant:
         systems.append((voice.name, voice.model))
         if (voice.folder / "trained.json").is_file():
-            systems.append((f"{voice.name} (trained)", load_voice(voice.name).model))
+            trained = load_voice(voice.name, library=library).model
+            systems.append((f"{voice.name} (trained)", trained))
     if len(systems) < 2:
         raise DesignError("a test needs at least two systems: add the base voice or another voice")
 

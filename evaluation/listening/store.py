@@ -92,6 +92,8 @@ CREATE TABLE IF NOT EXISTS ratings (
     system_b TEXT NOT NULL, item TEXT NOT NULL, kind TEXT NOT NULL, vote REAL NOT NULL,
     expected REAL, side TEXT NOT NULL, submitted_at TEXT NOT NULL,
     PRIMARY KEY (session_id, rater_id, trial_id, stimulus_id));
+CREATE TABLE IF NOT EXISTS owners (
+    session_id TEXT PRIMARY KEY, owner TEXT NOT NULL);
 """
 
 
@@ -207,11 +209,15 @@ class ListeningStore:
         *,
         confine: bool = False,
         progress: ProgressFn | None = None,
+        owner: str | None = None,
     ) -> CreatedSession:
         """Copy the stimuli in, build the trials and store the session.
 
         Parameters
         ----------
+        owner : str, optional
+            Who designed it (a web-app visitor): :meth:`sessions` lists it for
+            that owner only. Rater and admin links work for anyone who has them.
         base : Path, optional
             Folder relative manifest paths refer to.
         confine : bool
@@ -252,6 +258,8 @@ class ListeningStore:
                         _now(),
                     ),
                 )
+                if owner is not None:
+                    conn.execute("INSERT INTO owners VALUES (?, ?)", (session_id, owner))
                 conn.executemany(
                     "INSERT INTO stimuli VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [(session_id, *row) for row in rows],
@@ -365,14 +373,21 @@ class ListeningStore:
             progress(1.0, "stimuli copied")
         return planned, rows
 
-    def sessions(self) -> list[dict]:
-        """Every session, newest first, with its counts."""
+    def sessions(self, owner: str | None = None) -> list[dict]:
+        """Sessions, newest first, with their counts: every one, or only those
+        ``owner`` designed."""
+        mine = (
+            ""
+            if owner is None
+            else ("WHERE s.session_id IN (SELECT session_id FROM owners WHERE owner = ?)")
+        )
         with self._read() as conn:
             rows = conn.execute(
-                """SELECT s.session_id, s.name, s.test_type, s.created_at,
+                f"""SELECT s.session_id, s.name, s.test_type, s.created_at,
                    (SELECT COUNT(*) FROM raters r WHERE r.session_id = s.session_id) AS raters,
                    (SELECT COUNT(*) FROM ratings g WHERE g.session_id = s.session_id) AS ratings
-                   FROM sessions s ORDER BY s.created_at DESC"""
+                   FROM sessions s {mine} ORDER BY s.created_at DESC""",
+                () if owner is None else (owner,),
             ).fetchall()
         return [dict(r) for r in rows]
 

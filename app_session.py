@@ -1,0 +1,83 @@
+"""Who is asking: each visitor of the web app gets a library of their own.
+
+A visitor is known by a random cookie (:data:`VISITOR_COOKIE`, 128 bits, set by
+the page's head script on the first visit and kept for a year), so a reload
+or a later visit finds the same voices and listening sessions. A script that
+sends no cookie is known by its ``gradio_client`` session (one ``Client``
+object); it can send ``Cookie: voiceclone_visitor=<32 hex digits>`` to keep a
+library across runs. With ``VOICECLONE_SHARED_LIBRARY=1`` (a single-user
+install) everyone shares ``$VOICECLONE_HOME/voices`` as before.
+
+Per-session scratch files (uploads unpacked, results written) live in one
+folder per Gradio session, removed when the page is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from voiceclone.paths import data_home
+
+VISITOR_COOKIE = "voiceclone_visitor"
+_VISITOR = re.compile(r"^[0-9a-f]{32}$")
+_SESSION = re.compile(r"[^A-Za-z0-9_-]")
+
+HEAD = f"""<script>
+(() => {{
+  const name = "{VISITOR_COOKIE}";
+  if (document.cookie.split("; ").some((c) => c.startsWith(name + "="))) return;
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  const id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  // Inside an https iframe (a Hugging Face Space) only a partitioned cookie is kept.
+  const where = location.protocol === "https:" ? "; SameSite=None; Secure; Partitioned"
+                                               : "; SameSite=Lax";
+  document.cookie = name + "=" + id + "; path=/; max-age=31536000" + where;
+}})();
+</script>"""
+
+
+def shared_library() -> bool:
+    """True on a single-user install (``VOICECLONE_SHARED_LIBRARY=1``)."""
+    return os.environ.get("VOICECLONE_SHARED_LIBRARY", "").lower() in ("1", "true", "yes")
+
+
+def owner(request: gr.Request | None) -> str | None:
+    """The visitor behind ``request``: their cookie, else their Gradio session;
+    ``None`` for the shared library (a single-user install, or a direct call)."""
+    if request is None or shared_library():
+        return None
+    cookie = str(getattr(request, "cookies", {}).get(VISITOR_COOKIE, "") or "")
+    if _VISITOR.match(cookie):
+        return cookie
+    session = _SESSION.sub("", str(request.session_hash or ""))[:64]
+    return f"session-{session}" if session else "anonymous"
+
+
+def library(request: gr.Request | None) -> Path | None:
+    """The folder of this visitor's saved voices (``None``: the shared one)."""
+    who = owner(request)
+    return None if who is None else data_home() / "visitors" / who / "voices"
+
+
+def _session_root(request: gr.Request | None) -> Path:
+    session = _SESSION.sub("", str(getattr(request, "session_hash", "") or ""))[:64]
+    return Path(tempfile.gettempdir()) / "voiceclone-sessions" / (session or "direct")
+
+
+def scratch(request: gr.Request | None, prefix: str) -> Path:
+    """A new folder for this session's temporary files (removed by :func:`end_session`)."""
+    root = _session_root(request)
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
+def end_session(request: gr.Request) -> None:
+    """The page was closed: remove the session's scratch files."""
+    shutil.rmtree(_session_root(request), ignore_errors=True)
