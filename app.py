@@ -818,7 +818,7 @@ def _evaluate_tab() -> None:
                 text = gr.Textbox(label="Text the clips say (for WER)", elem_id="eval-text")
                 speaker = gr.Audio(
                     sources=["upload"], type="filepath",
-                    label="Speaker reference (for similarity; optional)",
+                    label="Speaker reference (for similarity; optional)", elem_id="eval-speaker",
                 )  # fmt: skip
                 metric_set = gr.Dropdown(METRIC_SET_CHOICES, value="all", label="Metrics")
                 run = gr.Button("Evaluate", variant="primary", elem_id="eval-button")

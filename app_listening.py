@@ -254,7 +254,12 @@ def designer_tab() -> None:
             per_rater = gr.Number(value=0, precision=0, label="Trials per rater (0: all)")
             randomise = gr.Checkbox(value=True, label="Random order per rater")
             training = gr.Checkbox(value=True, label="Training step with anchors")
-            traps = gr.Number(value=1, precision=0, label="Spoken trapping clips (MOS and SMOS)")
+            traps = gr.Number(
+                value=1,
+                precision=0,
+                label="Spoken trapping clips (MOS and SMOS)",
+                elem_id="lt-traps",
+            )
             create = gr.Button("Create the test", variant="primary", elem_id="lt-create")
             result = gr.Markdown(label="status", elem_id="lt-result")
             rater_link = gr.Textbox(label="Rater link", elem_id="lt-rater-link")

@@ -8,6 +8,7 @@ skipped when that browser is missing.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import re
 import socket
@@ -186,32 +187,43 @@ def test_http_root(app_url):
 
 
 @pytest.mark.browser
-def test_speak_default_text(page):
+def test_example_voice_speaks_with_one_click(page):
+    """A newcomer's first click: the example voice is chosen and the text typed."""
     from playwright.sync_api import expect
 
-    page.get_by_role("tab", name="Speak").click()
-    expect(page.locator("#tts-text textarea")).to_have_value(re.compile("base voice"))
-    page.locator("#speak-button").click()
+    expect(page.locator("#clone-voice input")).to_have_value(re.compile("example"))
+    expect(page.locator("#clone-text textarea")).not_to_have_value("")
+    page.locator("#clone-speak").click()
 
-    # Gradio 6 plays through WaveSurfer (the <audio> tag stays empty); the
-    # served file shows up as the component's download link.
-    link = page.locator('#tts-audio a[data-testid="download-link"]')
-    expect(link).to_have_attribute("href", re.compile(r"/gradio_api/file=.*\.wav$"), timeout=60_000)
-    expect(page.locator("#tts-audio #duration")).not_to_have_text("0:00")
-
+    link = page.locator('#clone-download a[href$=".wav"]')
+    expect(link).to_have_count(1, timeout=60_000)
     response = page.request.get(link.get_attribute("href"))
     assert response.ok
     body = response.body()
     assert body[:4] == b"RIFF" and body[8:12] == b"WAVE"
-    assert len(body) > 44 + 22_050  # more than half a second of 16-bit audio
+    audio, rate = sf.read(io.BytesIO(body))
+    assert 3.0 < len(audio) / rate < 20.0  # two sentences of text
+    # The player holds the streamed speech: an <audio> with a source of that length.
+    assert_player_holds(page, "clone-audio", len(audio) / rate)
+
+
+def assert_player_holds(page, element_id: str, seconds: float) -> None:
+    """The component's <audio> element gets a playable source about ``seconds`` long."""
+    page.wait_for_function(
+        """([id, seconds]) => {
+            const audio = document.querySelector(`#${id} audio`);
+            return audio && audio.currentSrc && Math.abs(audio.duration - seconds) < 1.0;
+        }""",
+        arg=[element_id, seconds],
+        timeout=UI_TIMEOUT_MS,
+    )
 
 
 @pytest.mark.browser
-def test_voice_tab_analysis(page, reference_wav):
+def test_reference_is_checked_as_it_arrives(page, reference_wav):
     from playwright.sync_api import expect
 
-    _upload_reference(page, reference_wav)
-    page.get_by_role("button", name="Analyse reference").click()
+    _upload_reference(page, reference_wav)  # checked as it arrives: no button
 
     report = page.locator("#quality-report")
     expect(report).to_contain_text("Findings", timeout=RESULT_TIMEOUT_MS)
@@ -228,11 +240,10 @@ def test_voice_tab_analysis(page, reference_wav):
 
 
 @pytest.mark.browser
-def test_voice_tab_silent_reference(page, silent_wav):
+def test_silent_reference_gets_one_line(page, silent_wav):
     from playwright.sync_api import expect
 
     _upload_reference(page, silent_wav)
-    page.get_by_role("button", name="Analyse reference").click()
 
     toast = page.locator('[data-testid="toast-body"]').filter(has_text="silent")
     expect(toast.first).to_be_visible(timeout=RESULT_TIMEOUT_MS)

@@ -125,7 +125,7 @@ def test_clone_tab_save_and_speak(browser, app_url, reference_clips):
     page.set_default_timeout(UI_TIMEOUT_MS)
     try:
         page.goto(app_url)
-        page.get_by_role("tab", name="Clone").click()
+        page.get_by_role("button", name="Options").click()  # several clips: under Options
         page.locator("#clone-clips input[type=file]").set_input_files(reference_clips)
         for clip in reference_clips:  # each uploaded file is offered back as a link
             name = os.path.basename(clip)
@@ -142,8 +142,9 @@ def test_clone_tab_save_and_speak(browser, app_url, reference_clips):
             dropdown.click()
             page.get_by_role("option", name=VOICE, exact=True).click()
         expect(dropdown).to_have_value(VOICE)
-        page.get_by_role("button", name="Convert speech into a saved voice").click()
+        page.get_by_role("tab", name="Convert").click()
         expect(page.locator("#convert-voice input")).to_have_value(VOICE)
+        page.get_by_role("tab", name="Clone and speak").click()
 
         page.locator("#clone-text textarea").fill(SENTENCE)
         page.locator("#clone-speak").click()

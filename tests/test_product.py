@@ -1,0 +1,317 @@
+"""The app as one product, end to end against the real ``python app.py``:
+
+- a newcomer's path in a real browser: the example voice speaks with one click,
+  their own reference is checked as it arrives, cloned, spoken, compared A/B
+  with the example, and rated in a MOS session from a phone-sized page;
+- two visitors (two browser contexts, two API clients) never see each other's
+  voices or sessions;
+- the README's two ``gradio_client`` scripts run against the app.
+
+Screenshots of a failing browser test are kept in ``$VOICECLONE_ARTIFACTS``
+(default ``/tmp/voiceclone-artifacts``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests import test_app
+from tests.test_app import ROOT, UI_TIMEOUT_MS, assert_player_holds
+
+browser = test_app.browser
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+SAVE_TIMEOUT_MS = 180_000  # enrolment: intake, Whisper, the base voice's readings, the fit
+SPEAK_TIMEOUT_MS = 120_000
+SENTENCE = "The birch canoe slid on the smooth planks."
+ARTIFACTS = Path(os.environ.get("VOICECLONE_ARTIFACTS", "/tmp/voiceclone-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    return test_app.isolated_home(tmp_path_factory.mktemp("product-home"))
+
+
+@pytest.fixture(scope="module")
+def app_url(home):
+    with test_app.serve_app(home) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def slt_utterances(tmp_path_factory):
+    """flite's slt voice (a speaker in neither the bank nor the examples' base)."""
+    from evaluation.corpus import VOICES, build_corpus
+    from voiceclone.errors import ModelError
+
+    slt = next(v for v in VOICES if v.name == "slt")
+    try:
+        corpus = build_corpus(voices=(slt,), root=tmp_path_factory.mktemp("corpus"))
+    except ModelError as exc:
+        pytest.skip(str(exc))
+    return corpus.select("slt", "reference")
+
+
+def _joined(utterances, path: Path) -> Path:
+    parts = [sf.read(u.path)[0] for u in utterances]
+    rate = sf.info(utterances[0].path).samplerate
+    gap = np.zeros(int(0.3 * rate))
+    sf.write(path, np.concatenate([np.concatenate([p, gap]) for p in parts]), rate)
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(slt_utterances, tmp_path_factory) -> Path:
+    """About 12 s of one speaker in one file, as a newcomer would upload."""
+    return _joined(slt_utterances[:4], tmp_path_factory.mktemp("ref") / "my_reading.wav")
+
+
+@pytest.fixture(scope="module")
+def short_references(slt_utterances, tmp_path_factory) -> list[Path]:
+    folder = tmp_path_factory.mktemp("short")
+    return [
+        _joined(slt_utterances[4:6], folder / "visitor_a.wav"),
+        _joined(slt_utterances[6:8], folder / "visitor_b.wav"),
+    ]
+
+
+@contextlib.contextmanager
+def _browser_page(browser, url: str, viewport: dict, name: str):
+    """A fresh visitor (own cookies); a screenshot is kept if the test fails."""
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(url)
+    try:
+        yield page
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        raise
+    finally:
+        context.close()
+
+
+def _fill(page, element_id: str, text: str) -> None:
+    page.locator(f"#{element_id} textarea, #{element_id} input").first.fill(text)
+
+
+def _upload(page, element_id: str, paths) -> None:
+    paths = [paths] if isinstance(paths, (str, Path)) else paths
+    page.locator(f"#{element_id} input[type=file]").set_input_files([str(p) for p in paths])
+
+
+def _clone(page, name: str, reference: Path | None = None) -> None:
+    """Name the voice and clone it (uploading ``reference`` first, if given)."""
+    from playwright.sync_api import expect
+
+    if reference is not None:
+        _upload(page, "reference-audio", reference)
+    _fill(page, "clone-name", name)
+    page.locator("#clone-save").click()
+    status = page.locator("#clone-status")
+    expect(status).to_contain_text(f"Saved {name}", timeout=SAVE_TIMEOUT_MS)
+    expect(page.locator("#clone-voice input")).to_have_value(name)
+
+
+def _speak(page, text: str) -> tuple[np.ndarray, int]:
+    from playwright.sync_api import expect
+
+    link = page.locator('#clone-download a[href$=".wav"]')
+    old = link.get_attribute("href") if link.count() else None
+    _fill(page, "clone-text", text)
+    page.locator("#clone-speak").click()
+    expect(link).to_have_count(1, timeout=SPEAK_TIMEOUT_MS)
+    if old:  # the new clip replaces the last one
+        expect(link).not_to_have_attribute("href", old, timeout=SPEAK_TIMEOUT_MS)
+    body = page.request.get(link.get_attribute("href")).body()
+    audio, rate = sf.read(io.BytesIO(body))
+    return audio, rate
+
+
+def _choices(page, element_id: str) -> list[str]:
+    page.locator(f"#{element_id} input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    page.keyboard.press("Escape")
+    return [o.strip().splitlines()[-1].strip() for o in options]  # less the "✓" of the chosen
+
+
+@pytest.mark.browser
+def test_newcomer_path(browser, app_url, home, reference, tmp_path):
+    from playwright.sync_api import expect
+
+    from evaluation.listening.store import ListeningStore
+
+    with _browser_page(browser, app_url, DESKTOP, "newcomer") as page:
+        # 1. The example voice speaks with one click.
+        expect(page.locator("#clone-voice input")).to_have_value(re.compile("example"))
+        example, rate = _speak(page, SENTENCE)
+        assert 1.5 < len(example) / rate < 8.0
+        assert_player_holds(page, "clone-audio", len(example) / rate)
+        example_wav = tmp_path / "example.wav"
+        sf.write(example_wav, example, rate)
+
+        # 2. Their own reference: checked as it arrives, then cloned and spoken.
+        _upload(page, "reference-audio", reference)
+        expect(page.locator("#quality-report")).to_contain_text("Findings", timeout=90_000)
+        expect(page.locator("#transcript textarea")).not_to_have_value("")
+        _clone(page, "my voice")
+        mine, rate = _speak(page, SENTENCE)
+        assert 1.5 < len(mine) / rate < 8.0
+        mine_wav = tmp_path / "mine.wav"
+        sf.write(mine_wav, mine, rate)
+
+        # 3. A/B: which of the two is closer to the reference speaker?
+        page.get_by_role("tab", name="Evaluate").click()
+        _upload(page, "eval-candidates", [mine_wav, example_wav])
+        _upload(page, "eval-speaker", reference)
+        _fill(page, "eval-text", SENTENCE)
+        page.get_by_role("combobox", name="Metrics").click()
+        page.get_by_role("option", name="non-intrusive", exact=True).click()
+        page.locator("#eval-button").click()
+        table = page.locator("#eval-table")
+        expect(table).to_contain_text("speaker_similarity", timeout=SPEAK_TIMEOUT_MS)
+        expect(table).to_contain_text("mine.wav")
+        expect(table).to_contain_text("example.wav")
+
+        # 4. A MOS session of their voice against the base voice ...
+        page.get_by_role("tab", name="Listening tests").click()
+        _fill(page, "lt-name", "My first test")
+        page.locator("#lt-voices input").click()
+        page.get_by_role("option", name="my voice", exact=True).click()
+        page.keyboard.press("Escape")
+        _fill(page, "lt-sentences", SENTENCE)
+        _fill(page, "lt-traps", "0")
+        page.locator("#lt-create").click()
+        expect(page.locator("#lt-result")).to_contain_text("Rater link", timeout=SPEAK_TIMEOUT_MS)
+        link = page.locator("#lt-rater-link textarea, #lt-rater-link input").first.input_value()
+        session_id = link.rsplit("s=", 1)[1]
+        page.screenshot(path=str(tmp_path / "designer.png"), full_page=True)
+
+    # ... rated from a phone-sized page.
+    store = ListeningStore(home / "listening")
+    with _browser_page(browser, f"{link}&rater=newcomer", PHONE, "rater") as phone:
+        phone.locator("#rt-start").wait_for()
+        examples = len(store.training_clips(session_id)[:2])
+        for i in range(examples):  # the training examples must be heard first, one by one
+            phone.locator(f"#rt-train-{i} button[aria-label='Play']").click()
+            _wait(lambda n=i + 1: len(store.played(session_id, "newcomer", "training")) >= n)
+        phone.locator("#rt-start").click()
+        phone.locator("#rt-submit").wait_for()
+        while (trial := store.next_trial(session_id, "newcomer")) is not None:
+            progress = phone.locator("#rt-progress")
+            expect(progress).to_contain_text(f"Trial {trial.position + 1} of {trial.total}")
+            stimulus, trial_id = trial.layout.slots[0].stimulus, trial.layout.trial_id
+            phone.locator("#rt-slot-0 button[aria-label='Play']").click()
+            _wait(lambda t=trial_id, s=stimulus: s in store.played(session_id, "newcomer", t))
+            phone.locator("#rt-choice label").filter(has_text="4 Good").click()
+            phone.locator("#rt-submit").click()
+            _wait(lambda t=trial_id: _current_trial(store, session_id, "newcomer") != t)
+        expect(phone.locator("#rt-done")).to_contain_text("Thank you")
+    votes = store.ratings_frame(session_id)
+    assert len(votes) == 2 and set(votes["vote"]) == {4.0}
+    assert {"my voice"} <= set(votes["system"])
+
+
+def _current_trial(store, session_id: str, rater: str) -> str | None:
+    nxt = store.next_trial(session_id, rater)
+    return None if nxt is None else nxt.layout.trial_id
+
+
+def _wait(condition, timeout_s: float = UI_TIMEOUT_MS / 1000) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the server"
+        time.sleep(0.1)
+
+
+@pytest.mark.browser
+def test_two_visitors_never_see_each_others_voices(browser, app_url, short_references):
+    with (
+        _browser_page(browser, app_url, DESKTOP, "visitor-a") as a,
+        _browser_page(browser, app_url, DESKTOP, "visitor-b") as b,
+    ):
+        _clone(a, "voice of a", short_references[0])
+        _clone(b, "voice of b", short_references[1])
+        for page, mine, theirs in (
+            (a, "voice of a", "voice of b"),
+            (b, "voice of b", "voice of a"),
+        ):
+            page.reload()
+            page.locator("#clone-voice input").wait_for()
+            choices = _choices(page, "clone-voice")
+            assert mine in choices and theirs not in choices, choices
+            assert any("example" in c for c in choices)  # the shipped example: everyone's
+            page.get_by_role("tab", name="Voice library").click()
+            library = page.locator("#library-table").inner_text()
+            assert mine in library and theirs not in library
+        # The example is read-only: deleting it is refused in one line.
+        b.locator("#library-voice input").click()
+        b.get_by_role("option", name=re.compile("example")).click()
+        b.locator("#library-delete").click()
+        b.locator('[data-testid="toast-body"]').filter(has_text="cannot be changed").wait_for()
+
+
+def test_api_clients_are_kept_apart(app_url, short_references):
+    from gradio_client import Client, handle_file
+
+    a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    status, name = a.predict(
+        reference=handle_file(str(short_references[0])), more_clips=[], name="api voice",
+        api_name="/clone",
+    )  # fmt: skip
+    assert name == "api voice" and "Saved" in status
+    assert "api voice" in [v["name"] for v in a.predict(api_name="/voices")]
+    assert "api voice" not in [v["name"] for v in b.predict(api_name="/voices")]
+    with pytest.raises(Exception, match="no voice named 'api voice'"):
+        b.predict(voice_name="api voice", text=SENTENCE, api_name="/speak")
+
+
+def _script(name: str, *args: str, cwd: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        cwd=cwd, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_readme_api_scripts_run_against_the_app(app_url, reference, tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for script in ("api_clone_and_speak.py", "api_score.py"):
+        body = (ROOT / "examples" / script).read_text(encoding="utf-8")
+        call = re.search(r"client = Client\(.*?\n\n", body, re.S).group(0)
+        assert call.strip() in readme, f"the README's copy of {script} is out of date"
+
+    out = _script(
+        "api_clone_and_speak.py", str(reference), SENTENCE, "--url", app_url, cwd=tmp_path
+    )
+    assert "Saved" in out
+    speech, rate = sf.read(tmp_path / "cloned.wav")
+    assert 1.5 < len(speech) / rate < 8.0
+
+    # Score the clone against a noisier copy of itself: a parallel pair.
+    rng = np.random.default_rng(0)
+    noisy = speech + rng.normal(0, 0.05 * np.abs(speech).max(), len(speech))
+    sf.write(tmp_path / "noisy.wav", noisy, rate)
+    out = _script(
+        "api_score.py", str(tmp_path / "cloned.wav"), str(tmp_path / "noisy.wav"),
+        "--url", app_url, cwd=tmp_path,
+    )  # fmt: skip
+    pesq = next(line for line in out.splitlines() if line.startswith("pesq_wb"))
+    value = float(re.findall(r"\d+\.\d+", pesq)[0])
+    assert 1.0 <= value < 4.0, pesq  # noise lowers it below the ceiling of 4.64
+    assert (tmp_path / "scores.csv").is_file()
