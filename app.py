@@ -24,7 +24,7 @@ from voiceclone.errors import VoiceCloneError
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
 MAX_UPLOAD = "100mb"
-CONCURRENCY = 2
+CONCURRENCY = int(os.environ.get("VOICECLONE_CONCURRENCY", "2"))
 """Events of one kind run at once (the rest wait in the queue): the machine has
 2 cores and each model run already uses them; see docs/BENCHMARKS.md, "The web
 app under load"."""
@@ -545,11 +545,20 @@ ABOUT = Path(__file__).resolve().parent / "docs" / "ABOUT.md"
 EXAMPLE_VOICE = "example-slt"
 
 
-def _example_reference() -> str:
-    """The shipped example voice's own reference recording (to try the flow)."""
+EXAMPLE_REFERENCE_S = 20.0
+"""Seconds of the example speaker's recording offered to try cloning with."""
+
+
+def _example_reference(request: gr.Request = None) -> str:
+    """The first :data:`EXAMPLE_REFERENCE_S` of the example voice's own reference
+    recording, to try the clone flow without a recording of one's own."""
+    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.constants import SAMPLE_RATE
     from voiceclone.voices import EXAMPLES_DIR
 
-    return str(EXAMPLES_DIR / EXAMPLE_VOICE / "reference.wav")
+    audio = load_audio(EXAMPLES_DIR / EXAMPLE_VOICE / "reference.wav", SAMPLE_RATE)
+    out = app_session.scratch(request, "example-") / "example_speaker.wav"
+    return str(save_audio(out, audio[: int(EXAMPLE_REFERENCE_S * SAMPLE_RATE)], SAMPLE_RATE))
 
 
 def build_app() -> gr.Blocks:
@@ -873,8 +882,6 @@ def warm_up() -> None:
 
 
 def main() -> None:
-    from voiceclone.voices import EXAMPLES_DIR
-
     demo = build_app().queue(default_concurrency_limit=CONCURRENCY)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
@@ -883,7 +890,6 @@ def main() -> None:
         show_error=True,
         css=app_listening.CSS,
         head=app_session.HEAD,
-        allowed_paths=[str(EXAMPLES_DIR)],
         prevent_thread_lock=True,
     )
     print("voiceclone: serving; warming up the models", flush=True)

@@ -14,10 +14,12 @@ folder per Gradio session, removed when the page is closed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -27,6 +29,8 @@ from voiceclone.paths import data_home
 VISITOR_COOKIE = "voiceclone_visitor"
 _VISITOR = re.compile(r"^[0-9a-f]{32}$")
 _SESSION = re.compile(r"[^A-Za-z0-9_-]")
+STALE_AFTER_S = 86_400
+"""Scratch folders of sessions idle this long are removed (seconds)."""
 
 HEAD = f"""<script>
 (() => {{
@@ -72,10 +76,22 @@ def _session_root(request: gr.Request | None) -> Path:
 
 
 def scratch(request: gr.Request | None, prefix: str) -> Path:
-    """A new folder for this session's temporary files (removed by :func:`end_session`)."""
+    """A new folder for this session's temporary files (removed by :func:`end_session`,
+    or a day later for a script, whose page is never closed)."""
     root = _session_root(request)
+    _remove_stale(root.parent)
     root.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
+
+
+def _remove_stale(sessions: Path) -> None:
+    if not sessions.is_dir():
+        return
+    cutoff = time.time() - STALE_AFTER_S
+    for folder in sessions.iterdir():
+        with contextlib.suppress(OSError):
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def end_session(request: gr.Request) -> None:

@@ -240,6 +240,18 @@ def test_reference_is_checked_as_it_arrives(page, reference_wav):
 
 
 @pytest.mark.browser
+def test_example_recording_to_try_cloning(page):
+    from playwright.sync_api import expect
+
+    page.locator("#use-example").click()
+    expect(page.locator('#reference-audio a[data-testid="download-link"]')).to_have_attribute(
+        "href", re.compile(r"example_speaker\.wav")
+    )
+    expect(page.locator("#quality-report")).to_contain_text("Findings", timeout=RESULT_TIMEOUT_MS)
+    expect(page.locator("#transcript textarea")).not_to_have_value("")
+
+
+@pytest.mark.browser
 def test_silent_reference_gets_one_line(page, silent_wav):
     from playwright.sync_api import expect
 

@@ -1,0 +1,128 @@
+"""Visitors kept apart, below the browser: who a request belongs to, one voice
+library per visitor, listening sessions listed for their designer only,
+scratch files removed with the session, and shared models loaded once."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+import app_session
+from evaluation.listening.design import SessionDesign
+from evaluation.listening.store import ListeningStore
+from tests.test_listening_store import _clips
+from voiceclone.lazy import loaded_once
+from voiceclone.voices import (
+    EXAMPLES_DIR,
+    VoiceNameError,
+    delete_voice,
+    list_voices,
+    load_voice,
+    rename_voice,
+)
+
+VISITOR_A, VISITOR_B = "a" * 32, "0123456789abcdef" * 2
+
+
+def _request(cookie: str | None = None, session: str = "s1"):
+    cookies = {app_session.VISITOR_COOKIE: cookie} if cookie is not None else {}
+    return SimpleNamespace(cookies=cookies, session_hash=session)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
+    monkeypatch.delenv("VOICECLONE_SHARED_LIBRARY", raising=False)
+    return tmp_path
+
+
+def test_a_visitor_is_their_cookie_else_their_session(home, monkeypatch):
+    assert app_session.owner(_request(VISITOR_A)) == VISITOR_A
+    # A cookie that is not 32 hex digits (a path, a guess) is not a key.
+    assert app_session.owner(_request("../../etc", "s9")) == "session-s9"
+    assert app_session.owner(_request(None, "../x")) == "session-x"
+    assert app_session.owner(None) is None  # a direct call: the shared library
+    a, b = app_session.library(_request(VISITOR_A)), app_session.library(_request(VISITOR_B))
+    assert a != b and a.is_relative_to(home / "visitors") and b.is_relative_to(home / "visitors")
+    monkeypatch.setenv("VOICECLONE_SHARED_LIBRARY", "1")
+    assert app_session.owner(_request(VISITOR_A)) is None
+    assert app_session.library(_request(VISITOR_A)) is None
+
+
+def _saved_copy_of_the_example(library: Path, name: str) -> None:
+    """A saved voice without enrolling: the shipped example's files, renamed."""
+    folder = library / name
+    shutil.copytree(EXAMPLES_DIR / "example-slt", folder)
+    profile = folder / "profile.json"
+    profile.write_text(profile.read_text().replace('"example-slt"', f'"{name}"'))
+
+
+def test_libraries_do_not_see_each_other(home):
+    a = app_session.library(_request(VISITOR_A))
+    b = app_session.library(_request(VISITOR_B))
+    a.mkdir(parents=True)
+    _saved_copy_of_the_example(a, "anna")
+    names_a = [v["name"] for v in list_voices(a)]
+    names_b = [v["name"] for v in list_voices(b)]
+    assert names_a == ["anna", "example-slt"] and names_b == ["example-slt"]
+    assert [v["name"] for v in list_voices()] == ["example-slt"]  # nor the shared one
+    assert load_voice("anna", library=a).name == "anna"
+    with pytest.raises(VoiceNameError, match="no voice named 'anna'"):
+        load_voice("anna", library=b)
+    with pytest.raises(VoiceNameError):
+        delete_voice("anna", library=b)
+    with pytest.raises(VoiceNameError, match="cannot be changed"):
+        delete_voice("example-slt", library=b)  # everyone's, read-only
+    rename_voice("anna", "anna 2", library=a)
+    delete_voice("anna 2", library=a)
+    assert [v["name"] for v in list_voices(a)] == ["example-slt"]
+    assert (EXAMPLES_DIR / "example-slt" / "profile.json").is_file()
+
+
+def test_listening_sessions_are_listed_for_their_designer(home, tmp_path):
+    store = ListeningStore(home / "listening")
+    specs = _clips(tmp_path)
+    mine = store.create_session(SessionDesign("Mine", "mos"), specs, owner=VISITOR_A)
+    theirs = store.create_session(SessionDesign("Theirs", "mos"), specs, owner=VISITOR_B)
+    cli = store.create_session(SessionDesign("From the CLI", "mos"), specs)
+    ids = lambda rows: {r["session_id"] for r in rows}  # noqa: E731
+    assert ids(store.sessions(VISITOR_A)) == {mine.session_id}
+    assert ids(store.sessions(VISITOR_B)) == {theirs.session_id}
+    assert ids(store.sessions()) == {mine.session_id, theirs.session_id, cli.session_id}
+    # The rater link works for anyone: that is how a test is shared.
+    assert store.join(theirs.session_id)
+
+
+def test_scratch_files_go_with_the_session(home):
+    request = _request(VISITOR_A, "page1")
+    other = _request(VISITOR_A, "page2")
+    folder, kept = app_session.scratch(request, "synth-"), app_session.scratch(other, "synth-")
+    (folder / "out.wav").write_bytes(b"RIFF")
+    app_session.end_session(request)
+    assert not folder.exists() and kept.is_dir()
+    app_session.end_session(other)
+    assert not kept.exists()
+
+
+def test_a_shared_model_loads_once_under_concurrent_first_use():
+    calls = []
+
+    @loaded_once
+    def model(name: str) -> object:
+        calls.append(name)
+        time.sleep(0.2)  # a slow load: the others arrive meanwhile
+        return object()
+
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(model("m"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == ["m"] and len({id(x) for x in got}) == 1
+    assert model("other") is not got[0] and calls == ["m", "other"]
