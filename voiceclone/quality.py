@@ -106,9 +106,11 @@ def estimate_snr(audio: np.ndarray, speech_mask: np.ndarray, sr: int = SAMPLE_RA
     -------
     float
         ``10 log10((P_speech - P_noise) / P_noise)``, where the noise power is
-        the mean power of non-speech frames when there are at least
-        ``SNR_MIN_NOISE_S`` of them, else the ``SNR_NOISE_PERCENTILE``-th
-        percentile of all frame powers. Capped at ``SNR_CEILING_DB``.
+        the median power of non-speech frames when there are at least
+        ``SNR_MIN_NOISE_S`` of them (the median: the voice detector's margins
+        leave a few speech frames among them, which would dominate a mean),
+        else the ``SNR_NOISE_PERCENTILE``-th percentile of all frame powers.
+        Capped at ``SNR_CEILING_DB``.
     """
     frame = max(1, int(sr * SNR_FRAME_MS / 1000))
     power = frame_power(audio, frame)
@@ -120,7 +122,7 @@ def estimate_snr(audio: np.ndarray, speech_mask: np.ndarray, sr: int = SAMPLE_RA
         return float("nan")
     speech_power = float(np.mean(power[is_speech]))
     if (~is_speech).sum() * SNR_FRAME_MS / 1000 >= SNR_MIN_NOISE_S:
-        noise_power = float(np.mean(power[~is_speech]))
+        noise_power = float(np.median(power[~is_speech]))
     else:
         noise_power = float(np.percentile(power, SNR_NOISE_PERCENTILE))
     if noise_power <= 0:
