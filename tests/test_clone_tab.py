@@ -42,16 +42,8 @@ def voice_home(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def references(tmp_path_factory):
+def references(corpus):
     """Four reference utterances in flite's slt voice (about 15 s in all)."""
-    from evaluation.corpus import VOICES, build_corpus
-    from voiceclone.errors import ModelError
-
-    slt = next(v for v in VOICES if v.name == "slt")
-    try:
-        corpus = build_corpus(voices=(slt,), root=tmp_path_factory.mktemp("corpus"))
-    except ModelError as exc:
-        pytest.skip(str(exc))
     return corpus.select("slt", "reference")[:4]
 
 

@@ -49,16 +49,8 @@ def app_url(home):
 
 
 @pytest.fixture(scope="module")
-def slt_utterances(tmp_path_factory):
-    """flite's slt voice (a speaker in neither the bank nor the examples' base)."""
-    from evaluation.corpus import VOICES, build_corpus
-    from voiceclone.errors import ModelError
-
-    slt = next(v for v in VOICES if v.name == "slt")
-    try:
-        corpus = build_corpus(voices=(slt,), root=tmp_path_factory.mktemp("corpus"))
-    except ModelError as exc:
-        pytest.skip(str(exc))
+def slt_utterances(corpus):
+    """Reference utterances in flite's slt voice."""
     return corpus.select("slt", "reference")
 
 
