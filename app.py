@@ -19,11 +19,13 @@ import numpy as np
 import app_listening
 import app_session
 from app_errors import friendly_errors
+from voiceclone.consent import STATEMENT
 from voiceclone.errors import VoiceCloneError
+from voiceclone.limits import MAX_UPLOAD_BYTES
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
-MAX_UPLOAD = "100mb"
+MAX_UPLOAD = f"{MAX_UPLOAD_BYTES // 2**20}mb"
 CONCURRENCY = int(os.environ.get("VOICECLONE_CONCURRENCY", "2"))
 """Events of one kind (clone, speak, score...) that run at once; the rest wait
 in the queue. Measured with 8 clients at once on 2 cores (docs/BENCHMARKS.md,
@@ -42,7 +44,10 @@ EXAMPLE_TEXT = (
 
 
 @friendly_errors
-def analyse_reference(path: str | None, denoise: bool, progress=gr.Progress()):
+@app_session.rate_limited
+def analyse_reference(
+    path: str | None, denoise: bool, progress=gr.Progress(), request: gr.Request = None
+):
     """Clone tab: intake of an uploaded or recorded reference, run as it arrives.
     Returns the report (Markdown), the transcript, the processed audio, the
     plot and the report as JSON."""
@@ -81,23 +86,29 @@ def report_markdown(report) -> str:
 
 
 @friendly_errors
+@app_session.rate_limited
 def save_voice(
     name: str,
     clips: list[str] | None,
+    consent: bool,
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
     fit_voice: bool = False,
+    consent_recording: str | None = None,
     progress=gr.Progress(),
     texts: list[str] | None = None,
     request: gr.Request = None,
 ):
     """Enrol the clips (with their texts, if known) as a saved voice of this
     visitor, from the chosen base voice or the nearest one (its style fitted to
-    the clips first with ``fit_voice``). Returns the status (Markdown) and the
-    voice's name."""
+    the clips first with ``fit_voice``), once the uploader confirms ``consent``
+    (and, with ``consent_recording``, the speaker's reading of the consent
+    phrase passes). Returns the status (Markdown) and the voice's name."""
+    from voiceclone.consent import Consent, require_confirmed
     from voiceclone.voices import enroll
 
+    given = require_confirmed(Consent(bool(consent), "web app", consent_recording or None))
     if not clips:
         raise VoiceCloneError("upload or record at least one reference clip")
     voice = enroll(
@@ -110,6 +121,7 @@ def save_voice(
         fit_voice=bool(fit_voice),
         progress=lambda fraction, message: progress(fraction, desc=message),
         library=app_session.library(request),
+        consent=given,
     )
     p = voice.profile
     transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
@@ -124,7 +136,9 @@ def save_voice(
         f"{p['reference_seconds']:.1f} s of reference, pitch "
         f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
         f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s. "
-        "Type text on the right and press **Speak**.\n\n"
+        "Type text on the right and press **Speak**."
+        + (" Spoken consent checked: it can be trained." if given.recording else "")
+        + "\n\n"
         f"Transcripts:\n{transcripts}"
     )
     return status, voice.name
@@ -143,10 +157,12 @@ def clone_voice(
     reference: str | None,
     more_clips: list[str] | None,
     name: str,
+    consent: bool,
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
     fit_voice: bool = False,
+    consent_recording: str | None = None,
     progress=gr.Progress(),
     request: gr.Request = None,
 ):
@@ -154,7 +170,8 @@ def clone_voice(
     a voice; an empty name is taken from the reference's file name."""
     clips = [c for c in [reference, *(more_clips or [])] if c]
     name = (name or "").strip() or _default_name(reference)
-    return save_voice(name, clips, overwrite, denoise, base, fit_voice, progress, request=request)
+    settings = (consent, overwrite, denoise, base, fit_voice, consent_recording)
+    return save_voice(name, clips, *settings, progress, request=request)
 
 
 def _prompt_view(index: int, kept: list[dict]) -> str:
@@ -172,6 +189,7 @@ def _prompt_view(index: int, kept: list[dict]) -> str:
 
 
 @friendly_errors
+@app_session.rate_limited
 def keep_prompt_recording(
     recording: str | None, index: int, kept: list[dict], request: gr.Request = None
 ):
@@ -205,10 +223,12 @@ def skip_prompt(index: int, kept: list[dict]):
 def save_prompt_voice(
     name: str,
     kept: list[dict],
+    consent: bool,
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
     fit_voice: bool = False,
+    consent_recording: str | None = None,
     progress=gr.Progress(),
     request: gr.Request = None,
 ):
@@ -217,8 +237,18 @@ def save_prompt_voice(
         raise VoiceCloneError("keep at least one recording of a prompt first")
     paths, texts = [k["path"] for k in kept], [k["text"] for k in kept]
     name = (name or "").strip() or "my voice"
-    return save_voice(
-        name, paths, overwrite, denoise, base, fit_voice, progress, texts, request=request
+    settings = (consent, overwrite, denoise, base, fit_voice, consent_recording)
+    return save_voice(name, paths, *settings, progress, texts, request=request)
+
+
+def consent_phrase_view(name: str | None, reference: str | None) -> str:
+    """The consent phrase for the voice about to be saved (Markdown)."""
+    from voiceclone.consent import consent_phrase
+
+    name = (name or "").strip() or _default_name(reference)
+    return (
+        "The speaker reads this aloud, today; Whisper must hear the phrase and the speaker "
+        f"encoder must match the reference.\n\n> {consent_phrase(name)}"
     )
 
 
@@ -244,8 +274,12 @@ def _voice_choices(selected: str | None = None, request: gr.Request = None):
     from voiceclone.voices import list_voices
 
     voices = list_voices(app_session.library(request))
-    choices = [(v["name"] + (" (example)" if v["example"] else ""), v["name"]) for v in voices]
-    names = [v["name"] for v in voices]
+    tags = {"example": " (example)", "damaged": " (damaged: delete it)"}
+    choices = [
+        (v["name"] + "".join(tag for key, tag in tags.items() if v.get(key)), v["name"])
+        for v in voices
+    ]
+    names = [v["name"] for v in voices if not v.get("damaged")]
     value = selected if selected in names else (names[0] if names else None)
     # One update per output: Gradio pops "value" from an update dict as it applies it.
     single = [gr.update(choices=choices, value=value) for _ in VOICE_PICKERS[:-1]]
@@ -256,7 +290,7 @@ def _library_rows(voices: list[dict]):
     return [
         [
             v["name"],
-            "example (read-only)" if v["example"] else "yours",
+            "example (read-only)" if v["example"] else ("damaged" if v["damaged"] else "yours"),
             round(v["reference_seconds"], 1),
             v["base"] + (" (fitted)" if v["fitted"] else ""),
             v["created"],
@@ -280,6 +314,7 @@ def _pcm16(audio: np.ndarray) -> np.ndarray:
 
 
 @friendly_errors
+@app_session.rate_limited
 def speak_cloned(
     voice_name: str | None, text: str, speed: float, pitch: float, request: gr.Request = None
 ):
@@ -309,6 +344,7 @@ def _file_stem(voice_name: str) -> str:
 
 
 @friendly_errors
+@app_session.rate_limited
 def convert_speech(
     voice_name: str | None, source: str | None, pitch: float, request: gr.Request = None
 ):
@@ -356,6 +392,42 @@ TRAIN_EXAMPLE = "The quick brown fox jumps over the lazy dog near the river bank
 
 
 @friendly_errors
+@friendly_errors
+def consent_status(voice_name: str | None, request: gr.Request = None) -> str:
+    """Train tab: whether the voice holds a passed spoken consent, else the phrase."""
+    from voiceclone.consent import consent_phrase
+    from voiceclone.voices import load_voice
+
+    if not voice_name:
+        return ""
+    voice = load_voice(voice_name, trained=False, library=app_session.library(request))
+    spoken = (voice.profile.get("consent") or {}).get("spoken") or {}
+    if spoken.get("passed"):
+        return f"Spoken consent checked: *{spoken['transcript']}*. Ready to train."
+    return (
+        f"Before training, the speaker reads this aloud, today:\n\n> {consent_phrase(voice.name)}"
+    )
+
+
+@friendly_errors
+@app_session.rate_limited
+def check_consent(voice_name: str | None, recording: str | None, request: gr.Request = None) -> str:
+    """Train tab: check the speaker's reading of the consent phrase and keep it."""
+    from voiceclone.voices import add_spoken_consent
+
+    if not voice_name:
+        raise VoiceCloneError("pick a voice")
+    if not recording:
+        raise VoiceCloneError("record the speaker reading the phrase first")
+    spoken = add_spoken_consent(voice_name, recording, library=app_session.library(request))
+    return (
+        f"Spoken consent passed: heard *{spoken.transcript}* (word errors "
+        f"{100 * spoken.wer:.0f} %), speaker similarity {spoken.similarity:.2f}. Ready to train."
+    )
+
+
+@friendly_errors
+@app_session.rate_limited
 def train_voice_ui(
     voice_name: str | None,
     gan: bool,
@@ -445,6 +517,7 @@ METRIC_SET_CHOICES = ["cheap", "all", "intrusive", "non-intrusive"]
 
 
 @friendly_errors
+@app_session.rate_limited
 def evaluate_clips(
     reference: str | None,
     candidates: list[str] | None,
@@ -489,6 +562,7 @@ def evaluate_clips(
 
 
 @friendly_errors
+@app_session.rate_limited
 def evaluate_manifest(
     manifest: str | None,
     bundle: str | None,
@@ -570,8 +644,8 @@ def _example_reference(request: gr.Request = None) -> str:
 
 def build_app() -> gr.Blocks:
     """Build the Blocks UI (no models are loaded here). Tabs in the order of the
-    job: clone and speak, convert, train, evaluate, listening tests, library,
-    about. Every action is a named API endpoint (see the README)."""
+    job: clone and speak, convert, train, evaluate, detect, listening tests,
+    library, about. Every action is a named API endpoint (see the README)."""
     with gr.Blocks(title="voiceclone", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
             "# voiceclone\nHear any text in a voice cloned from a short recording. Press "
@@ -586,6 +660,8 @@ def build_app() -> gr.Blocks:
             train_voice = _train_tab()
         with gr.Tab("Evaluate", id="evaluate"):
             _evaluate_tab()
+        with gr.Tab("Detect", id="detect"):
+            _detect_tab()
         with gr.Tab("Listening tests", id="listening"):
             lt_voices, lt_sessions = app_listening.designer_tab()
         with gr.Tab("Voice library", id="library"):
@@ -643,6 +719,15 @@ def _clone_tab() -> SimpleNamespace:
                     "a 2-core CPU for 30 s of reference; starts from a Kokoro voice)",
                     value=False, elem_id="clone-fit-voice",
                 )  # fmt: skip
+            c.consent = gr.Checkbox(label=STATEMENT, value=False, elem_id="clone-consent")
+            with gr.Accordion("Spoken consent (needed to train the voice)", open=False):
+                c.consent_phrase = gr.Markdown(
+                    consent_phrase_view("", None), elem_id="consent-phrase"
+                )
+                c.consent_recording = gr.Audio(
+                    sources=["microphone", "upload"], type="filepath",
+                    label="The speaker reading the phrase", elem_id="consent-recording",
+                )  # fmt: skip
             c.save = gr.Button("Clone this voice", variant="primary", elem_id="clone-save")
             c.status = gr.Markdown(label="status", elem_id="clone-status")
             with gr.Accordion("Reference details: processed audio, plot, report", open=False):
@@ -695,11 +780,14 @@ def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
         outputs=[c.report, c.transcript, c.processed, c.plot, c.report_json],
     )
     c.reference.upload(**analysis, api_name="analyse")
+    phrase = {"fn": consent_phrase_view, "outputs": c.consent_phrase, "api_visibility": "private"}
+    c.name.change(inputs=[c.name, c.reference], **phrase)
+    c.reference.change(inputs=[c.name, c.reference], **phrase)
     c.reference.stop_recording(**analysis, api_visibility="private")
     c.example.click(
         _example_reference, inputs=None, outputs=c.reference, api_visibility="private"
     ).then(**analysis, api_visibility="private")
-    options = [c.overwrite, c.denoise, c.base, c.fit_voice]
+    options = [c.consent, c.overwrite, c.denoise, c.base, c.fit_voice, c.consent_recording]
     refresh = {"fn": _voice_choices, "inputs": c.voice, "outputs": pickers}
     c.save.click(
         clone_voice,
@@ -750,6 +838,39 @@ def _convert_tab():
     return voice
 
 
+def _detect_tab() -> None:
+    gr.Markdown(
+        "Every clip voiceclone makes carries an inaudible watermark (Resemble AI's PerTh). "
+        "Upload a clip to check whether it was made here. The mark survives resampling, "
+        "level changes, moderate noise and MP3/Opus encoding; see the About tab for the "
+        "measured detection rates."
+    )
+    with gr.Row():
+        with gr.Column():
+            clip = gr.Audio(
+                sources=["upload", "microphone"], type="filepath", label="Clip to check",
+                elem_id="detect-audio",
+            )  # fmt: skip
+            run = gr.Button("Check for the watermark", variant="primary", elem_id="detect-button")
+        with gr.Column():
+            verdict = gr.Markdown(elem_id="detect-verdict")
+            details = gr.JSON(label="Detector output")
+    run.click(detect_watermark, inputs=clip, outputs=[verdict, details], api_name="detect")
+
+
+@friendly_errors
+@app_session.rate_limited
+def detect_watermark(clip: str | None, request: gr.Request = None):
+    """Detect tab: whether ``clip`` carries voiceclone's watermark (Markdown
+    verdict, and the detector's score as JSON)."""
+    from voiceclone.watermark import detect_file
+
+    if not clip:
+        raise VoiceCloneError("upload or record a clip to check")
+    found = detect_file(clip)
+    return f"**{found.summary().capitalize()}**", found.to_dict()
+
+
 def _library_tab() -> SimpleNamespace:
     lib = SimpleNamespace()
     gr.Markdown(
@@ -790,6 +911,13 @@ def _train_tab():
     with gr.Row():
         with gr.Column():
             voice = gr.Dropdown(label="Voice", elem_id="train-voice", **VOICE_PICKER)
+            with gr.Accordion("Spoken consent (training needs it)", open=True):
+                phrase = gr.Markdown(elem_id="train-consent-phrase")
+                reading = gr.Audio(
+                    sources=["microphone", "upload"], type="filepath",
+                    label="The speaker reading the phrase", elem_id="train-consent-recording",
+                )  # fmt: skip
+                check = gr.Button("Check the consent", elem_id="train-consent-check")
             gan = gr.Checkbox(label="Adversarial stage (GAN) after MSE", value=False)
             sentence = gr.Textbox(label="Sentence to compare", value=TRAIN_EXAMPLE)
             train_btn = gr.Button("Train", variant="primary", elem_id="train-button")
@@ -804,6 +932,8 @@ def _train_tab():
             before = gr.Audio(label="Before (instant clone)", elem_id="train-before")
             after = gr.Audio(label="After (trained)", elem_id="train-after")
     voice.change(_transcript_rows, inputs=voice, outputs=transcripts, api_visibility="private")
+    voice.change(consent_status, inputs=voice, outputs=phrase, api_visibility="private")
+    check.click(check_consent, inputs=[voice, reading], outputs=phrase, api_name="consent")
     save_texts.click(
         save_transcripts, inputs=[voice, transcripts], outputs=status,
         api_name="save_transcripts",

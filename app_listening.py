@@ -83,6 +83,7 @@ def _clip(path: Path):
 
 
 @friendly_errors
+@app_session.rate_limited
 def create_session(
     name,
     test_type,

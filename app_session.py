@@ -9,21 +9,28 @@ library across runs. With ``VOICECLONE_SHARED_LIBRARY=1`` (a single-user
 install) everyone shares ``$VOICECLONE_HOME/voices`` as before.
 
 Per-session scratch files (uploads unpacked, results written) live in one
-folder per Gradio session, removed when the page is closed.
+folder per Gradio session, removed when the page is closed. Costly actions are
+rate-limited per visitor (:func:`rate_limited`, :mod:`voiceclone.limits`).
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
+import inspect
 import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import gradio as gr
 
+from voiceclone.errors import VoiceCloneError
+from voiceclone.limits import RATE_LIMIT, RATE_WINDOW_S
 from voiceclone.paths import data_home
 
 VISITOR_COOKIE = "voiceclone_visitor"
@@ -97,3 +104,71 @@ def _remove_stale(sessions: Path) -> None:
 def end_session(request: gr.Request) -> None:
     """The page was closed: remove the session's scratch files."""
     shutil.rmtree(_session_root(request), ignore_errors=True)
+
+
+class RateLimiter:
+    """At most ``limit`` actions per ``window_s`` seconds per key (a sliding
+    window; ``limit`` 0 lets everything through). Safe across threads."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit, self.window_s = limit, window_s
+        self._hits: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        self._lock = threading.Lock()
+
+    def check(self, key: str, now: float | None = None) -> None:
+        """Count one action for ``key``, or refuse it with a one-line error."""
+        if self.limit <= 0:
+            return
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            hits = self._hits[key]
+            while hits and hits[0] <= now - self.window_s:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                wait = hits[0] + self.window_s - now
+                raise VoiceCloneError(
+                    f"too many requests: at most {self.limit} every {self.window_s:.0f} s per "
+                    f"visitor; try again in {max(wait, 1):.0f} s"
+                )
+            hits.append(now)
+            if len(self._hits) > 10_000:  # forget idle visitors
+                for idle in [k for k, v in self._hits.items() if not v]:
+                    del self._hits[idle]
+
+
+_RATE = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
+
+
+def _visitor_key(request: gr.Request | None) -> str:
+    who = owner(request)
+    if who is not None:
+        return who
+    client = getattr(request, "client", None)
+    return f"host-{getattr(client, 'host', '') or 'local'}"
+
+
+def rate_limited(fn):
+    """Count each call of the handler ``fn`` (which takes ``request``) against
+    its visitor's rate (:data:`voiceclone.limits.RATE_LIMIT`); generators stay
+    generators. Put it under ``friendly_errors``, which shows the refusal."""
+    signature = inspect.signature(fn)
+
+    def check(args, kwargs) -> None:
+        request = signature.bind_partial(*args, **kwargs).arguments.get("request")
+        _RATE.check(_visitor_key(request))
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args, **kwargs):
+            check(args, kwargs)
+            yield from fn(*args, **kwargs)
+
+        return streaming
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        check(args, kwargs)
+        return fn(*args, **kwargs)
+
+    return call

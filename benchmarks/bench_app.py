@@ -116,7 +116,7 @@ def _flow(url: str, reference: Path, work: Path, index: int) -> dict:
         t = time.perf_counter()
         _, name = client.predict(
             reference=handle_file(str(reference)), more_clips=[], name=f"visitor {index}",
-            api_name="/clone",
+            consent=True, api_name="/clone",
         )  # fmt: skip
         out["clone_s"] = time.perf_counter() - t
         t = time.perf_counter()

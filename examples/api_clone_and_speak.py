@@ -27,6 +27,7 @@ def main() -> None:
         reference=handle_file(args.reference),
         more_clips=[],  # more recordings of the same voice make a closer clone
         name=args.name,
+        consent=True,  # you have the speaker's consent (or it is your own voice)
         overwrite=True,
         api_name="/clone",
     )

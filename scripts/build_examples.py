@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -39,10 +40,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["VOICECLONE_HOME"] = tmp
         os.symlink(shared_cache, Path(tmp) / "cache")
+        from voiceclone.consent import Consent, consent_phrase
         from voiceclone.train import TrainSettings
         from voiceclone.voices import enroll, train_voice, voices_dir
 
-        voice = enroll(NAME, clips, texts)
+        # flite's slt is a synthetic voice; it "consents" by reading the phrase itself.
+        reading = Path(tmp) / "consent.wav"
+        subprocess.run(
+            ["flite", "-voice", "slt", "-t", consent_phrase(NAME), "-o", str(reading)], check=True
+        )
+        consent = Consent(True, via="build_examples.py", recording=reading)
+        voice = enroll(NAME, clips, texts, consent=consent)
         timbre = train_voice(NAME, TrainSettings(gan=False, seed=0))
         target = EXAMPLES_DIR / NAME
         if target.exists():

@@ -3,6 +3,7 @@ from the bundled Piper voice, a second voice from Debian's flite)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import warnings
@@ -12,9 +13,36 @@ import numpy as np
 import pytest
 
 from voiceclone.audio import load_audio
+from voiceclone.consent import Consent, consent_phrase
 from voiceclone.constants import SAMPLE_RATE
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
+
+
+@pytest.fixture()
+def fresh_home(tmp_path, monkeypatch) -> Path:
+    """An empty ``VOICECLONE_HOME`` for one test (the assembled-model cache shared)."""
+    from voiceclone.paths import cache_dir
+
+    root = tmp_path / "home"
+    root.mkdir()
+    os.symlink(cache_dir(), root / "cache")
+    monkeypatch.setenv("VOICECLONE_HOME", str(root))
+    return root
+
+
+CONSENTED = Consent(True, via="tests")
+"""The uploader's confirmation, as the tests give it when saving a voice."""
+
+
+def spoken_consent(name: str, folder: Path, flite_voice: str = "slt") -> Consent:
+    """Consent with flite's ``flite_voice`` reading today's phrase for ``name``
+    (the benchmark's synthetic speakers consent in their own voice)."""
+    path = folder / f"consent-{flite_voice}.wav"
+    text = consent_phrase(name)
+    subprocess.run(["flite", "-voice", flite_voice, "-t", text, "-o", str(path)], check=True)
+    return Consent(True, via="tests", recording=path)
+
 
 SENTENCE = "The quick brown fox jumps over the lazy dog near the old stone bridge."
 PARAGRAPH = (

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import high_band_scores, wer
-from tests.conftest import clone_16k
+from tests.conftest import CONSENTED, clone_16k
 from tests.conftest import reference_of as _reference
 from voiceclone.audio import resample
 from voiceclone.constants import SAMPLE_RATE
@@ -226,7 +226,7 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
     os.symlink(shared, tmp_path / "cache")
     refs = [u.path for u in corpus.select("slt", "reference")[:3]]
-    voice = enroll("chosen", refs, base="joe")
+    voice = enroll("chosen", refs, base="joe", consent=CONSENTED)
     profile = json.loads((voice.folder / "profile.json").read_text())
     assert profile["base"] == {
         "name": "joe",
@@ -238,7 +238,7 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
     assert load_voice("chosen").model.base == "joe"
     assert {v["name"]: v["base"] for v in list_voices()}["chosen"] == "joe"
     with pytest.raises(UnknownBaseError, match="no base voice"):
-        enroll("other", refs, base="slt")
+        enroll("other", refs, base="slt", consent=CONSENTED)
 
 
 def test_voices_saved_before_the_bank_keep_joe(tmp_path):

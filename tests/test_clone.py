@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import wer
-from tests.conftest import clone_16k
+from tests.conftest import CONSENTED, clone_16k
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel
 from voiceclone.engine import join_sentences
@@ -65,7 +65,7 @@ def saved(target_voice, tmp_path_factory):
     try:
         from voiceclone.voices import enroll
 
-        voice = enroll("Slt Test", target_voice[0])
+        voice = enroll("Slt Test", target_voice[0], consent=CONSENTED)
     finally:
         if old is None:
             os.environ.pop("VOICECLONE_HOME")
@@ -159,7 +159,7 @@ def test_library_rename_delete_and_name_checks(voice_home, saved):
         with pytest.raises(VoiceNameError, match="invalid voice name"):
             load_voice(bad)
     with pytest.raises(VoiceNameError, match="exists"):
-        enroll("renamed", [np.zeros(16_000, dtype=np.float32)])
+        enroll("renamed", [np.zeros(16_000, dtype=np.float32)], consent=CONSENTED)
     delete_voice("renamed")
     assert [v for v in list_voices() if not v["example"]] == []
 
@@ -259,10 +259,13 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
 
     refs = [str(p) for p in target_voice[0][:4]]
     audio_args = [a for r in refs for a in ("--audio", r)]
-    proc = run("enroll", "--name", "cli", *audio_args)
+    refused = run("enroll", "--name", "cli", *audio_args)  # no --consent
+    assert refused.returncode == 1 and "consent" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    proc = run("enroll", "--name", "cli", "--consent", *audio_args)
     assert proc.returncode == 0, proc.stderr
     assert "saved voice 'cli'" in proc.stdout
-    again = run("enroll", "--name", "cli", *audio_args)
+    again = run("enroll", "--name", "cli", "--consent", *audio_args)
     assert again.returncode == 1 and "exists" in again.stderr and "Traceback" not in again.stderr
     assert "cli" in run("voices").stdout
     out = tmp_path / "cloned.wav"
@@ -271,6 +274,10 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
     from voiceclone.audio import load_audio
 
     assert wer(HELD_OUT, transcriber.transcribe(load_audio(out)).text) <= MAX_CLONE_WER
+    marked = json.loads(run("detect", str(out), "--json").stdout)
+    assert marked["watermarked"] and marked["score"] >= 0.5
+    plain = run("detect", refs[0])  # the speaker's own recording
+    assert plain.returncode == 0 and "no voiceclone watermark" in plain.stdout
     converted = tmp_path / "converted.wav"
     proc = run("convert", "--voice", "cli", "--source", str(out), "--out", str(converted))
     assert proc.returncode == 0, proc.stderr
@@ -280,7 +287,7 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
     assert proc.returncode == 2  # --out missing: a usage error
     proc = run(
         "synth", "--reference", refs[0], "--reference", refs[1], "--text", "Hello there.",
-        "--out", str(direct),
+        "--out", str(direct), "--consent",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert direct.is_file()

@@ -21,6 +21,7 @@ import pytest
 import soundfile as sf
 
 from tests import test_app
+from tests.conftest import CONSENTED
 from tests.test_app import UI_TIMEOUT_MS
 
 browser = test_app.browser
@@ -72,7 +73,7 @@ def test_handlers_refuse_unknown_and_invalid_names(voice_home, tmp_path):
     clip = tmp_path / "clip.wav"
     sf.write(clip, [0.0] * 16_000, 16_000)
     with pytest.raises(gr.Error, match="invalid voice name") as info:
-        app.save_voice("../bad", [str(clip)], False, False)
+        app.save_voice("../bad", [str(clip)], True, False, False)
     assert "something went wrong" not in info.value.message
     assert not (tmp_path / "bad").exists()
     assert [p.name for p in (voice_home / "voices").iterdir()] == []
@@ -88,7 +89,8 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     from voiceclone.synth import output_rate
     from voiceclone.voices import enroll
 
-    voice = enroll("level", [u.path for u in references], [u.text for u in references])
+    texts = [u.text for u in references]
+    voice = enroll("level", [u.path for u in references], texts, consent=CONSENTED)
     rate = output_rate(voice.model)  # the base voice's own rate: the band is kept
     assert rate > 16_000
     outputs = list(app.speak_cloned("level", "Hi. " + SENTENCE, 1.0, 0.0))
@@ -124,6 +126,7 @@ def test_clone_tab_save_and_speak(browser, app_url, reference_clips):
             expect(page.locator(f'#clone-clips a[href$="/{name}"]')).to_have_count(1)
 
         page.locator("#clone-name input, #clone-name textarea").first.fill(VOICE)
+        page.locator("#clone-consent input").check()
         page.locator("#clone-save").click()
         expect(page.locator("#clone-status")).to_contain_text("Saved", timeout=SAVE_TIMEOUT_MS)
         expect(page.locator("#clone-status")).to_contain_text(VOICE)

@@ -11,6 +11,7 @@ import pytest
 from evaluation.listening.design import ACR_LABELS, DesignError, SessionDesign
 from evaluation.listening.stimuli import BASE_SYSTEM, library_stimuli, split_sentences, trap_clips
 from evaluation.listening.store import ListeningStore
+from tests.conftest import CONSENTED
 from voiceclone.audio import load_audio
 from voiceclone.paths import cache_dir
 
@@ -58,7 +59,7 @@ def enrolled(tmp_path, monkeypatch):
         clips.append(path)
     from voiceclone.voices import enroll
 
-    enroll("Slt", clips)
+    enroll("Slt", clips, consent=CONSENTED)
     return tmp_path
 
 

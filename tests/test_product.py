@@ -111,6 +111,12 @@ def _clone(page, name: str, reference: Path | None = None) -> None:
     if reference is not None:
         _upload(page, "reference-audio", reference)
     _fill(page, "clone-name", name)
+    consent = page.locator("#clone-consent input")
+    if not consent.is_checked():  # saving without the uploader's consent is refused
+        page.locator("#clone-save").click()
+        toast = page.locator('[data-testid="toast-body"]').filter(has_text="consent")
+        toast.first.wait_for()
+        consent.check()
     page.locator("#clone-save").click()
     status = page.locator("#clone-status")
     expect(status).to_contain_text(f"Saved {name}", timeout=SAVE_TIMEOUT_MS)
@@ -261,15 +267,25 @@ def test_api_clients_are_kept_apart(app_url, short_references):
     from gradio_client import Client, handle_file
 
     a, b = Client(app_url, verbose=False), Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="consent"):  # the uploader's consent is required
+        a.predict(
+            reference=handle_file(str(short_references[0])), more_clips=[], name="no consent",
+            consent=False, api_name="/clone",
+        )  # fmt: skip
     status, name = a.predict(
         reference=handle_file(str(short_references[0])), more_clips=[], name="api voice",
-        api_name="/clone",
+        consent=True, api_name="/clone",
     )  # fmt: skip
     assert name == "api voice" and "Saved" in status
     assert "api voice" in [v["name"] for v in a.predict(api_name="/voices")]
     assert "api voice" not in [v["name"] for v in b.predict(api_name="/voices")]
     with pytest.raises(Exception, match="no voice named 'api voice'"):
         b.predict(voice_name="api voice", text=SENTENCE, api_name="/speak")
+    _, wav = a.predict(voice_name="api voice", text=SENTENCE, api_name="/speak")
+    _, found = b.predict(clip=handle_file(wav), api_name="/detect")  # anyone can check a clip
+    assert found["watermarked"] and found["score"] >= found["threshold"]
+    _, found = b.predict(clip=handle_file(str(short_references[0])), api_name="/detect")
+    assert not found["watermarked"]
 
 
 def _readme_block(endpoint: str) -> str:
@@ -337,3 +353,66 @@ def test_closing_the_page_removes_its_files(browser, app_url):
         new = set(sessions.iterdir()) - before
         assert len(new) == 1 and any(next(iter(new)).rglob("*.wav"))
     _wait(lambda: not next(iter(new)).exists(), timeout_s=90)
+
+
+def _raw_call(app_url: str, endpoint: str, data: list) -> str:
+    """Call a named endpoint over plain HTTP (no client-side checks) and return
+    the event stream's text: what a hostile script would get back."""
+    import requests
+
+    base = f"{app_url}gradio_api/call/{endpoint}"
+    posted = requests.post(base, json={"data": data}, timeout=60)
+    if posted.status_code != 200:
+        return posted.text
+    event = posted.json()["event_id"]
+    return requests.get(f"{base}/{event}", timeout=300).text
+
+
+def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, short_references):
+    """Every file-taking endpoint, given paths to files the visitor never
+    uploaded (system files, another visitor's voice, the app's own source,
+    traversal out of the upload folder), refuses; nothing of them comes back."""
+    from gradio_client import Client, handle_file
+
+    owner = Client(app_url, verbose=False)  # another visitor, with a voice of their own
+    owner.predict(
+        reference=handle_file(str(short_references[0])), more_clips=[], name="private",
+        consent=True, api_name="/clone",
+    )  # fmt: skip
+    private = next((home / "visitors").glob("*/voices/private/reference.wav"))
+    targets = [
+        "/etc/passwd",
+        str(private),
+        str(ROOT / "app.py"),
+        "/tmp/gradio/../../etc/passwd",
+        "../../../../etc/passwd",
+    ]
+
+    def file(path: str) -> dict:
+        return {"path": path, "meta": {"_type": "gradio.FileData"}}
+
+    calls = {
+        "analyse": lambda f: [f, False],
+        "detect": lambda f: [f],
+        "clone": lambda f: [f, [], "stolen", True, True, False, None, False, None],
+        "convert": lambda f: ["example-slt", f, 0],
+        "consent": lambda f: ["example-slt", f],
+        "evaluate": lambda f: [f, [f], "", None, "cheap"],
+        "evaluate_batch": lambda f: [f, None, "cheap"],
+    }
+    import requests
+
+    with open(short_references[0], "rb") as handle:  # the same call with an uploaded file works
+        uploaded = requests.post(
+            f"{app_url}gradio_api/upload", files={"files": handle}, timeout=60
+        ).json()[0]
+    for endpoint in ("detect", "analyse"):
+        assert "event: complete" in _raw_call(app_url, endpoint, calls[endpoint](file(uploaded)))
+    for endpoint, inputs in calls.items():
+        for target in targets:
+            reply = _raw_call(app_url, endpoint, inputs(file(target)))
+            assert "event: complete" not in reply, (endpoint, target, reply[:300])
+            assert "root:x:0:0" not in reply and "def build_app" not in reply
+            assert "RIFF" not in reply, (endpoint, target)
+    assert "stolen" not in [v["name"] for v in Client(app_url, verbose=False).predict(
+        api_name="/voices")]  # fmt: skip

@@ -10,6 +10,7 @@ import subprocess
 import pytest
 
 from tests import test_app
+from tests.conftest import CONSENTED
 from tests.test_app import UI_TIMEOUT_MS
 from voiceclone.audio import load_audio
 from voiceclone.errors import VoiceCloneError
@@ -52,7 +53,7 @@ def test_transcripts_can_be_corrected_before_training(tmp_path, monkeypatch, rea
     from voiceclone.voices import enroll, load_voice, reference_clips, set_transcripts
 
     monkeypatch.setenv("VOICECLONE_HOME", str(test_app.isolated_home(tmp_path)))
-    enroll("Reader", readings, ["wrong words here"] + list(PROMPTS[1:3]))
+    enroll("Reader", readings, ["wrong words here"] + list(PROMPTS[1:3]), consent=CONSENTED)
     set_transcripts("Reader", [f"  {PROMPTS[0]} "] + list(PROMPTS[1:3]))
     _, texts = reference_clips(load_voice("Reader"))
     assert texts == list(PROMPTS[:3])
@@ -128,6 +129,7 @@ def test_prompt_recorder_keeps_checked_readings_and_saves_a_voice(browser, app_u
         assert "Kept so far: 2" in page.locator("#prompt-text").inner_text()
 
         page.locator("#clone-name textarea, #clone-name input").first.fill("prompt voice")
+        page.locator("#clone-consent input").check()
         page.locator("#prompt-save").click()
         page.locator("#clone-status").get_by_text("Saved").wait_for(timeout=120_000)
         status = page.locator("#clone-status").inner_text()

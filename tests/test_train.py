@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from tests import test_app
-from tests.conftest import clone_16k
+from tests.conftest import clone_16k, spoken_consent
 from voiceclone.errors import ModelError, TooShortError
 from voiceclone.paths import cache_dir
 from voiceclone.train import FORMAT_VERSION
@@ -43,7 +43,8 @@ def home(tmp_path_factory):
     try:
         from voiceclone.voices import enroll
 
-        enroll("slt", clips, [u.text for u in refs[: len(clips)]])
+        consent = spoken_consent("slt", root)
+        enroll("slt", clips, [u.text for u in refs[: len(clips)]], consent=consent)
         yield root, [held[t] for t in HELD_OUT]
     finally:
         if old is None:
@@ -197,7 +198,7 @@ def test_one_long_recording_is_cut_into_clips_and_trains(home, tmp_path):
     )
     path = tmp_path / "long.wav"
     subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
-    voice = enroll("slt long", [path])
+    voice = enroll("slt long", [path], consent=spoken_consent("slt long", tmp_path))
     clips = voice.profile["clips"]
     assert voice.reference_seconds > SPLIT_OVER_S and len(clips) >= 2
     assert wer(text, " ".join(c["transcript"] for c in clips)) < 0.15

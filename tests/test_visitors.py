@@ -16,6 +16,7 @@ import app_session
 from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
 from tests.test_listening_store import _clips
+from voiceclone.errors import VoiceCloneError
 from voiceclone.lazy import loaded_once
 from voiceclone.voices import (
     EXAMPLES_DIR,
@@ -126,3 +127,33 @@ def test_a_shared_model_loads_once_under_concurrent_first_use():
         t.join()
     assert calls == ["m"] and len({id(x) for x in got}) == 1
     assert model("other") is not got[0] and calls == ["m", "other"]
+
+
+def test_each_visitor_has_their_own_rate_limit(monkeypatch):
+    limiter = app_session.RateLimiter(3, 60.0)
+    for t in (0.0, 1.0, 2.0):
+        limiter.check("a", now=t)
+    with pytest.raises(VoiceCloneError, match="at most 3 every 60 s.*try again in 58 s"):
+        limiter.check("a", now=2.0)
+    limiter.check("b", now=2.0)  # another visitor is not held up
+    limiter.check("a", now=60.5)  # the first action has left the window
+    app_session.RateLimiter(0, 60.0).check("a")  # 0: no limit
+
+    # The handlers count against the visitor behind the request, generators too.
+    monkeypatch.setattr(app_session, "_RATE", app_session.RateLimiter(2, 60.0))
+    calls = []
+
+    @app_session.rate_limited
+    def handler(x, request=None):
+        calls.append(x)
+        return x
+
+    @app_session.rate_limited
+    def streaming(x, request=None):
+        yield x
+
+    a, b = _request(VISITOR_A), _request(VISITOR_B)
+    assert handler(1, a) == 1 and list(streaming(2, request=a)) == [2]
+    with pytest.raises(VoiceCloneError, match="too many requests"):
+        handler(3, request=a)
+    assert handler(4, b) == 4 and calls == [1, 4]

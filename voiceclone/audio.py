@@ -9,9 +9,11 @@ reference intake reports.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,9 +164,10 @@ def load_clip(
             "the audio is silent (peak below "
             f"{SILENCE_PEAK_DBFS:.0f} dBFS); check the microphone and record again"
         )
+    mono = np.clip(mono, -1.0, 1.0)  # before resampling: huge float samples would overflow it
     if rate != sr:
-        mono = soxr.resample(mono, rate, sr, quality="HQ")
-    mono = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+        mono = np.clip(soxr.resample(mono, rate, sr, quality="HQ"), -1.0, 1.0)
+    mono = mono.astype(np.float32, copy=False)
     return AudioClip(
         samples=np.ascontiguousarray(mono),
         sample_rate=sr,
@@ -234,7 +237,8 @@ def _read_file(path: Path, limits: AudioLimits) -> tuple[np.ndarray, int]:
             f"{limits.max_file_bytes / 2**20:.0f} MiB"
         )
     try:
-        info = sf.info(str(path))
+        with _quiet_c_stderr():
+            info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, TypeError):
         info = None
     if info is not None:
@@ -244,11 +248,36 @@ def _read_file(path: Path, limits: AudioLimits) -> tuple[np.ndarray, int]:
                 f"the limit is {limits.max_seconds:.0f} s"
             )
         try:
-            data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+            with _quiet_c_stderr() if info.format == "MPEG" else contextlib.nullcontext():
+                data, rate = sf.read(str(path), dtype="float64", always_2d=True)
             return data, int(rate)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise UnreadableAudioError(f"{path.name} is corrupt or truncated ({exc})") from exc
     return _read_with_ffmpeg(path, limits)
+
+
+_STDERR_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _quiet_c_stderr():
+    """Silence the process's C-level stderr (file descriptor 2) for a moment:
+    libsndfile's MPEG decoder prints notes there about damaged frames, and the
+    command line's stderr is kept for its one-line errors."""
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all
+            yield
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 def _read_with_ffmpeg(path: Path, limits: AudioLimits) -> tuple[np.ndarray, int]:

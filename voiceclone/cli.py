@@ -62,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     enroll.add_argument("--text", action="append", help="what each clip says (else Whisper)")
     enroll.add_argument("--overwrite", action="store_true", help="replace a voice of that name")
     enroll.add_argument("--denoise", action="store_true", help="reduce noise first")
+    enroll.add_argument(
+        "--consent",
+        action="store_true",
+        help="confirm that you have the speaker's consent to clone their voice, or that it "
+        "is your own (required)",
+    )
+    enroll.add_argument(
+        "--consent-recording",
+        type=Path,
+        help="the speaker reading the consent phrase (see: consent --voice NAME); needed "
+        "before training",
+    )
     _base_choice(enroll)
     enroll.add_argument(
         "--fit-voice",
@@ -71,11 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     enroll.set_defaults(func=cmd_enroll)
 
+    consent = sub.add_parser(
+        "consent", help="print a voice's consent phrase, or check the speaker reading it"
+    )
+    consent.add_argument("--voice", required=True, help="voice name (saved or about to be)")
+    consent.add_argument(
+        "--recording", type=Path, help="the speaker reading the phrase: check it and keep it"
+    )
+    consent.set_defaults(func=cmd_consent)
+
     train = sub.add_parser("train", help="train a saved voice's mapping (a minute or more)")
     train.add_argument("--voice", required=True, help="saved voice name")
     train.add_argument("--gan", action="store_true", help="add the adversarial stage after MSE")
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(func=cmd_train)
+
+    detect = sub.add_parser("detect", help="say whether a clip carries voiceclone's watermark")
+    detect.add_argument("audio", type=Path, help="the clip to check")
+    detect.add_argument("--json", action="store_true", help="print the result as JSON")
+    detect.set_defaults(func=cmd_detect)
 
     voices = sub.add_parser("voices", help="list, rename or delete saved voices")
     voices.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"))
@@ -98,6 +124,11 @@ def _voice_choice(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--reference", type=Path, action="append", help="reference clip(s) to clone from"
     )
+    parser.add_argument(
+        "--consent",
+        action="store_true",
+        help="with --reference: confirm you have the speaker's consent (or it is your voice)",
+    )
     _base_choice(parser)
 
 
@@ -115,8 +146,10 @@ def _model_for(args: argparse.Namespace):
             raise VoiceCloneError("--base applies to --reference (a saved voice keeps its base)")
         return load_voice(args.voice).model
     from voiceclone.bank import check_base
+    from voiceclone.consent import Consent, require_confirmed
     from voiceclone.voices import fit_from_references, prepare_clips
 
+    require_confirmed(Consent(args.consent, via="command line"))
     if args.base:
         check_base(args.base)
     refs, texts = prepare_clips(list(args.reference))
@@ -166,11 +199,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-
+    from voiceclone.consent import Consent, require_confirmed
     from voiceclone.voices import enroll
 
     if args.text and len(args.text) != len(args.audio):
         raise VoiceCloneError("give one --text per --audio, or none")
+    consent = require_confirmed(
+        Consent(args.consent, via="command line", recording=args.consent_recording)
+    )
     with _percent_bar() as progress:
         voice = enroll(
             args.name,
@@ -181,6 +217,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             base=args.base,
             fit_voice=args.fit_voice,
             progress=progress,
+            consent=consent,
         )
     p = voice.profile
     fitted = ", fitted" if p["base"].get("fitted") else ""
@@ -189,6 +226,23 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         f"base voice {p['base']['name']} ({p['base']['chosen_by']}{fitted}), "
         f"pitch {p['model']['target_median_hz']:.0f} Hz, formant ratio "
         f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s"
+    )
+    return 0
+
+
+def cmd_consent(args: argparse.Namespace) -> int:
+    from voiceclone.consent import consent_phrase
+    from voiceclone.voices import add_spoken_consent, check_name
+
+    name = check_name(args.voice)
+    if args.recording is None:
+        print(f"Ask the speaker to read, today:\n\n  {consent_phrase(name)}\n")
+        print(f"then: python -m voiceclone consent --voice {name!r} --recording READING.wav")
+        return 0
+    spoken = add_spoken_consent(name, args.recording)
+    print(
+        f"spoken consent for {name!r} passed: heard {spoken.transcript!r} "
+        f"(WER {100 * spoken.wer:.0f} %), speaker similarity {spoken.similarity:.2f}"
     )
     return 0
 
@@ -224,6 +278,17 @@ def _percent_bar():
         yield progress
 
 
+def cmd_detect(args: argparse.Namespace) -> int:
+    from voiceclone.watermark import detect_file
+
+    found = detect_file(args.audio)
+    if args.json:
+        print(json.dumps({"file": str(args.audio)} | found.to_dict()))
+    else:
+        print(f"{args.audio}: {found.summary()}")
+    return 0
+
+
 def cmd_voices(args: argparse.Namespace) -> int:
     from voiceclone.voices import delete_voice, list_voices, rename_voice
 
@@ -245,6 +310,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
     else:
         for v in voices:
             kind = "\t(shipped example)" if v["example"] else ""
+            kind = "\t(damaged: delete it)" if v["damaged"] else kind
             print(
                 f"{v['name']}\t{v['reference_seconds']:.1f} s\tbase {v['base']}\t"
                 f"{v['created']}{kind}"
@@ -275,6 +341,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from voiceclone.bank import check_base, engine
     from voiceclone.engine import SpeechSettings, join_sentences
     from voiceclone.text import clean_text, split_sentences
+    from voiceclone.watermark import mark
 
     _check_out(args.out)
     text = _read_text(args.text)
@@ -285,7 +352,7 @@ def cmd_tts(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     with tqdm(total=len(sentences), unit="sentence", disable=None, file=sys.stderr) as bar:
         for _, audio in voice.sentences(text, settings):
-            parts.append(audio)
+            parts.append(mark(audio, voice.sample_rate))
             bar.update(1)
     audio = join_sentences(parts, voice.sample_rate)
     save_audio(args.out, audio, voice.sample_rate)

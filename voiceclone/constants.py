@@ -6,6 +6,10 @@ sample rate, the frame hop or a limit in one place.
 
 from __future__ import annotations
 
+# Input limits live in voiceclone.limits (one settings module); named here too.
+from voiceclone.limits import MAX_AUDIO_SECONDS, MAX_TEXT_CHARS  # noqa: F401
+from voiceclone.limits import MAX_UPLOAD_BYTES as MAX_FILE_BYTES  # noqa: F401
+
 # Sample rates (Hz).
 SAMPLE_RATE = 16_000
 """Working rate of the analysis pipeline (intake, features, metrics)."""
@@ -16,11 +20,6 @@ PIPER_SAMPLE_RATE = 22_050
 HOP_MS = 5.0
 """Frame shift of the acoustic features, in milliseconds."""
 
-# Input limits (checked at the audio entry point).
-MAX_FILE_BYTES = 100 * 1024 * 1024
-"""Largest audio file accepted, in bytes (checked before decoding)."""
-MAX_AUDIO_SECONDS = 600.0
-"""Longest audio accepted by default, in seconds (configurable per call)."""
 MIN_REFERENCE_SPEECH_SECONDS = 2.0
 """A reference needs at least this much detected speech, in seconds."""
 SILENCE_PEAK_DBFS = -60.0
@@ -41,7 +40,3 @@ VAD_MIN_SILENCE_MS = 300
 """Pauses shorter than this stay inside a speech segment, in milliseconds."""
 VAD_SPEECH_PAD_MS = 80
 """Margin kept on each side of detected speech, in milliseconds."""
-
-# Text.
-MAX_TEXT_CHARS = 20_000
-"""Longest text the base voice accepts in one request, in characters."""

@@ -3,7 +3,8 @@
 Text goes through the clone's base voice (the bank voice it was fitted from)
 sentence by sentence; each sentence is converted as soon as it is ready (a
 generator, so the UI can stream). Output keeps the base voice's own sample
-rate and band (:func:`output_rate`).
+rate and band (:func:`output_rate`). Every clip carries the project's
+watermark (:mod:`voiceclone.watermark`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from voiceclone.bank import engine_for
 from voiceclone.convert import ConversionModel, convert
 from voiceclone.engine import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
+from voiceclone.watermark import mark
 
 MAX_PITCH_SEMITONES = 12.0
 
@@ -67,7 +69,7 @@ def sentences_in_voice(
     voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
     for sentence, audio in voice.sentences(text, SpeechSettings(settings.speed)):
-        yield sentence, convert(model, audio, voice.sample_rate)
+        yield sentence, mark(convert(model, audio, voice.sample_rate), voice.sample_rate)
 
 
 def output_rate(model: ConversionModel) -> int:
@@ -95,4 +97,5 @@ def revoice(
     ``speech`` is at ``sample_rate`` (16 kHz or more; :func:`output_rate` keeps
     the base voice's band), and so is the result.
     """
-    return convert(with_pitch_offset(model, settings.pitch_semitones), speech, sample_rate)
+    converted = convert(with_pitch_offset(model, settings.pitch_semitones), speech, sample_rate)
+    return mark(converted, sample_rate)

@@ -33,14 +33,23 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.audio import AudioSource, frame_power, join_clips, load_audio, save_audio
+from voiceclone.consent import (
+    Consent,
+    ConsentError,
+    SpokenCheck,
+    check_spoken,
+    consent_phrase,
+    require_confirmed,
+)
+from voiceclone.consent import record as consent_record
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import DEFAULT_BASE, ConversionModel, fit_conversion
 from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
+from voiceclone.limits import MAX_REFERENCE_CLIPS, MAX_TRANSCRIPT_CHARS
 from voiceclone.paths import PROJECT_ROOT, data_home
 
 PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
-MAX_REFERENCE_CLIPS = 20
 AUDITION_MARGIN = 0.03
 """Bank voices whose nearness scores are within this of the best are too close
 to call by the rule: the nearest two are auditioned (:func:`audition_bases`)."""
@@ -141,8 +150,10 @@ def list_voices(library: Path | None = None) -> list[dict]:
         seen.add(folder.name)
         try:
             data = json.loads(profile.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+            if not isinstance(data, dict):
+                raise ValueError("not a profile")
+        except (OSError, ValueError):  # listed, so that it can be deleted
+            data = {"name": folder.name, "damaged": True}
         out.append(
             {
                 "name": data.get("name", folder.name),
@@ -151,6 +162,7 @@ def list_voices(library: Path | None = None) -> list[dict]:
                 "base": data.get("base", {}).get("name", DEFAULT_BASE),
                 "fitted": bool(data.get("base", {}).get("fitted")),
                 "example": folder.parent == EXAMPLES_DIR,
+                "damaged": bool(data.get("damaged")),
             }
         )
     return sorted(out, key=lambda v: (v["example"], v["name"].lower()))
@@ -167,9 +179,12 @@ def enroll(
     fit_voice: bool = False,
     progress: ProgressFn | None = None,
     library: Path | None = None,
+    consent: Consent | None = None,
 ) -> Voice:
     """Build and save a voice from one or more reference clips (into
-    ``library``, see :func:`voices_dir`).
+    ``library``, see :func:`voices_dir`), with the uploader's ``consent``
+    (required) and, if it holds a recording, the speaker's spoken consent
+    checked against the reference (:mod:`voiceclone.consent`).
 
     Parameters
     ----------
@@ -189,6 +204,7 @@ def enroll(
     from voiceclone.bank import check_base
 
     report = progress or (lambda fraction, message: None)
+    require_confirmed(consent)
     folder = _folder(name, library)
     if folder.exists() and not overwrite:
         raise VoiceNameError(f"a voice named {name!r} exists; choose another name or overwrite")
@@ -207,6 +223,10 @@ def enroll(
         [ref.audio for ref in prepared], transcripts, base, progress=report, fit_voice=fit_voice
     )
     model, reference, embedding = fit.model, fit.reference, fit.embedding
+    spoken = None
+    if consent.recording is not None:
+        report(0.88, "checking the spoken consent")
+        spoken = _passed(check_spoken(consent.recording, consent_phrase(name), reference))
     report(0.9, "saving")
     profile = {
         "format_version": PROFILE_VERSION,
@@ -230,6 +250,7 @@ def enroll(
             "fit_mcd_db": round(model.fit_mcd, 2),
         },
         "enroll_seconds": round(time.perf_counter() - start, 2),
+        "consent": consent_record(consent, spoken),
     }
     _write_atomically(folder, profile, reference, model, embedding, overwrite)
     report(1.0, "saved")
@@ -525,6 +546,11 @@ def train_voice(
     report = progress or (lambda fraction, message: None)
     _refuse_example(name, library)
     voice = load_voice(name, trained=False, library=library)
+    if not ((voice.profile.get("consent") or {}).get("spoken") or {}).get("passed"):
+        raise ConsentError(
+            f"training {name!r} needs the speaker's spoken consent: record the consent "
+            "phrase for this voice first"
+        )
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
     bases = base_readings(transcripts, voice.model.base, style=voice.model.base_style)
@@ -571,6 +597,10 @@ def _write_atomically(folder, profile, reference, model, embedding, overwrite) -
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, folder)
+    except OSError as exc:  # disk full, permission denied: nothing half-written stays
+        raise VoiceCloneError(
+            f"could not save voice {folder.name!r}: {exc.strerror or exc}; nothing was saved"
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -588,21 +618,36 @@ def load_voice(name: str, trained: bool = True, library: Path | None = None) -> 
         raise VoiceNameError(f"no voice named {name!r} (saved voices: {known})")
     try:
         profile = json.loads(profile_path.read_text(encoding="utf-8"))
+        if not isinstance(profile, dict):
+            raise ValueError("it is not a voice profile")
     except (OSError, ValueError) as exc:
-        raise ModelError(f"voice {name!r} is damaged: {exc}") from exc
+        raise _damaged(name, "profile.json", exc) from exc
     if profile.get("format_version") != PROFILE_VERSION:
         raise ModelError(f"voice {name!r} has profile format {profile.get('format_version')}")
     try:
         model = ConversionModel.load(folder / "model.npz")
     except OutdatedModelError:
         model = _refit_outdated(Voice(name, folder, profile, None))
+    except Exception as exc:
+        raise _damaged(name, "model.npz", exc) from exc
     if trained and (folder / "trained.json").is_file():
-        import dataclasses
-
         from voiceclone.train import TrainedTimbre
 
-        model = dataclasses.replace(model, timbre=TrainedTimbre.load(folder, model))
+        try:
+            timbre = TrainedTimbre.load(folder, model)
+        except OutdatedModelError:
+            raise
+        except Exception as exc:
+            raise _damaged(name, "its trained model", exc) from exc
+        model = dataclasses.replace(model, timbre=timbre)
     return Voice(name, folder, profile, model)
+
+
+def _damaged(name: str, part: str, exc: Exception) -> ModelError:
+    reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    return ModelError(
+        f"voice {name!r} is damaged ({part} cannot be read: {reason}); delete it and enrol it again"
+    )
 
 
 def _refit_outdated(voice: Voice) -> ConversionModel:
@@ -623,9 +668,6 @@ def _refit_outdated(voice: Voice) -> ConversionModel:
     except OSError:
         tmp.unlink(missing_ok=True)  # a read-only library: use the new fit, keep the files
     return model
-
-
-MAX_TRANSCRIPT_CHARS = 1_000
 
 
 def set_transcripts(name: str, transcripts: list[str], library: Path | None = None) -> Voice:
@@ -655,6 +697,35 @@ def set_transcripts(name: str, transcripts: list[str], library: Path | None = No
     profile["clips"] = [{**c, "transcript": t} for c, t in zip(clips, cleaned, strict=True)]
     _write_profile(voice.folder, profile)
     return load_voice(name, library=library)
+
+
+def add_spoken_consent(
+    name: str, recording: AudioSource, library: Path | None = None
+) -> SpokenCheck:
+    """Check the speaker reading today's :func:`~voiceclone.consent.consent_phrase`
+    for the saved voice ``name`` against its reference and keep the passed
+    check in its profile (what training requires).
+
+    Raises
+    ------
+    ConsentError
+        When the check does not pass (the profile is left as it was).
+    """
+    _refuse_example(name, library)
+    voice = load_voice(name, trained=False, library=library)
+    reference = load_audio(voice.folder / "reference.wav", SAMPLE_RATE)
+    spoken = _passed(check_spoken(recording, consent_phrase(name), reference))
+    given = voice.profile.get("consent") or {}
+    profile = dict(voice.profile)
+    profile["consent"] = given | {"spoken": spoken.to_dict()}
+    _write_profile(voice.folder, profile)
+    return spoken
+
+
+def _passed(spoken: SpokenCheck) -> SpokenCheck:
+    if not spoken.passed:
+        raise ConsentError(f"the spoken consent check failed: {spoken.problem()}")
+    return spoken
 
 
 def _write_profile(folder: Path, profile: dict) -> None:
