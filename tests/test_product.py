@@ -399,6 +399,9 @@ def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, shor
         "consent": lambda f: ["example-slt", f],
         "evaluate": lambda f: [f, [f], "", None, "cheap"],
         "evaluate_batch": lambda f: [f, None, "cheap"],
+        "listening_create": lambda f: [
+            "t", "MOS", "", "upload", [], False, "", [f], 8, 0, True, True, 0
+        ],
     }
     import requests
 
