@@ -140,11 +140,16 @@ _RATE = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
 
 
 def _visitor_key(request: gr.Request | None) -> str:
-    who = owner(request)
-    if who is not None:
-        return who
+    """Whom an action counts against: the browser's visitor cookie, else the
+    client's address (a script could open a new API session per call; behind a
+    proxy such as a Hugging Face Space, the first ``X-Forwarded-For`` entry)."""
+    cookie = str(getattr(request, "cookies", {}).get(VISITOR_COOKIE, "") or "")
+    if _VISITOR.match(cookie):
+        return cookie
+    headers = getattr(request, "headers", None) or {}
+    forwarded = str(headers.get("x-forwarded-for", "") or "").split(",")[0].strip()
     client = getattr(request, "client", None)
-    return f"host-{getattr(client, 'host', '') or 'local'}"
+    return f"host-{forwarded or getattr(client, 'host', '') or 'local'}"
 
 
 def rate_limited(fn):

@@ -69,6 +69,7 @@ class App:
             **os.environ, "VOICECLONE_HOME": str(self.home), "GRADIO_SERVER_PORT": str(port),
             "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
             "VOICECLONE_CONCURRENCY": str(concurrency), "PYTHONUNBUFFERED": "1",
+            "VOICECLONE_RATE_LIMIT": "0",  # every client comes from 127.0.0.1
         }  # fmt: skip
         self.started = time.perf_counter()
         self.log = open(self.home / "app.log", "wb")

@@ -400,7 +400,19 @@ def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, shor
         "evaluate": lambda f: [f, [f], "", None, "cheap"],
         "evaluate_batch": lambda f: [f, None, "cheap"],
         "listening_create": lambda f: [
-            "t", "MOS", "", "upload", [], False, "", [f], 8, 0, True, True, 0
+            "t",
+            "MOS",
+            "",
+            "upload",
+            [],
+            False,
+            "",
+            [f],
+            8,
+            0,
+            True,
+            True,
+            0,
         ],
     }
     import requests

@@ -157,3 +157,11 @@ def test_each_visitor_has_their_own_rate_limit(monkeypatch):
     with pytest.raises(VoiceCloneError, match="too many requests"):
         handler(3, request=a)
     assert handler(4, b) == 4 and calls == [1, 4]
+    # A script without the cookie counts by its address, whatever its API session.
+    host = SimpleNamespace(host="10.0.0.7")
+    script = [
+        SimpleNamespace(cookies={}, session_hash=f"s{i}", headers={}, client=host) for i in range(3)
+    ]
+    handler(5, script[0]), handler(6, script[1])
+    with pytest.raises(VoiceCloneError, match="too many requests"):
+        handler(7, script[2])
