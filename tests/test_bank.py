@@ -168,9 +168,12 @@ def test_clone_keeps_the_band_above_8_khz(slt_fits):
         narrow = resample(resample(audio, rate, SAMPLE_RATE), SAMPLE_RATE, rate)
         share = high_band_share_db(audio, rate)
         assert share > high_band_share_db(narrow, rate) + 20
-        # Measured: joe's own band above 8 kHz sits at -44 dB, Kokoro's at -27 dB.
+        # Measured: joe's own band above 8 kHz sits at -44 dB, Kokoro's at -27 dB;
+        # the watermarked clone's 10.4-10.6 dB below its base's. The watermark
+        # raises the band below 2 kHz by about 1.1 dB and leaves the band above
+        # 8 kHz as it was (measured on the example voice), lowering this share.
         own = engine(fit.model.base).speak(HELD_OUT)
-        assert abs(share - high_band_share_db(own, rate)) < 10
+        assert abs(share - high_band_share_db(own, rate)) < 11.5
 
 
 def test_differential_filter_at_full_band_is_transparent_without_a_difference():

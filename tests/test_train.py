@@ -157,11 +157,13 @@ def test_cli_train(home, trained):
 
 
 @pytest.mark.browser
-def test_train_tab(browser, home, trained):
+def test_train_tab(browser, home, trained, monkeypatch):
     """On the real page: pick the voice, train, see the scores, curve and audio."""
     from playwright.sync_api import expect
 
     root, _ = home
+    # The voice was saved from Python, into the library a single-user install shares.
+    monkeypatch.setenv("VOICECLONE_SHARED_LIBRARY", "1")
     with test_app.serve_app(root) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(test_app.UI_TIMEOUT_MS)
