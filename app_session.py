@@ -64,11 +64,17 @@ def owner(request: gr.Request | None) -> str | None:
     ``None`` for the shared library (a single-user install, or a direct call)."""
     if request is None or shared_library():
         return None
-    cookie = str(getattr(request, "cookies", {}).get(VISITOR_COOKIE, "") or "")
-    if _VISITOR.match(cookie):
+    cookie = _cookie(request)
+    if cookie:
         return cookie
     session = _SESSION.sub("", str(request.session_hash or ""))[:64]
     return f"session-{session}" if session else "anonymous"
+
+
+def _cookie(request: gr.Request | None) -> str | None:
+    """The visitor cookie's value when it is well formed."""
+    cookie = str(getattr(request, "cookies", {}).get(VISITOR_COOKIE, "") or "")
+    return cookie if _VISITOR.match(cookie) else None
 
 
 def library(request: gr.Request | None) -> Path | None:
@@ -143,8 +149,8 @@ def _visitor_key(request: gr.Request | None) -> str:
     """Whom an action counts against: the browser's visitor cookie, else the
     client's address (a script could open a new API session per call; behind a
     proxy such as a Hugging Face Space, the first ``X-Forwarded-For`` entry)."""
-    cookie = str(getattr(request, "cookies", {}).get(VISITOR_COOKIE, "") or "")
-    if _VISITOR.match(cookie):
+    cookie = _cookie(request)
+    if cookie:
         return cookie
     headers = getattr(request, "headers", None) or {}
     forwarded = str(headers.get("x-forwarded-for", "") or "").split(",")[0].strip()
