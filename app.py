@@ -16,6 +16,7 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
+import app_dub
 import app_listening
 import app_session
 from app_errors import friendly_errors
@@ -37,6 +38,12 @@ QUEUE_SIZE = 48
 """Most events waiting at once: at the measured 4.8 clone-speak-score flows a
 minute (3 events each), a full queue drains in about 3 minutes; a visitor
 beyond it is told the app is busy rather than left waiting longer."""
+CONVERT_METHODS = [
+    ("Re-speak: its words, spoken in the voice at its timing", "respeak"),
+    ("Filter: its own sound moved toward the voice", "filter"),
+]
+"""The Convert tab's methods, the default first (chosen by measurement:
+docs/BENCHMARKS.md, "Re-voicing: re-speaking against filtering")."""
 EXAMPLE_TEXT = (
     "Hello! This voice was cloned from a short recording. Type any text here, "
     "and it will be spoken sentence by sentence."
@@ -264,7 +271,7 @@ def _base_choices() -> list[str]:
 VOICE_PICKER = {"choices": [], "allow_custom_value": True}
 """A voice picker's choices are this visitor's voices, filled in when the page
 loads; a script names any voice of its library (checked when it is loaded)."""
-VOICE_PICKERS = ("speak", "convert", "train", "library", "listening")
+VOICE_PICKERS = ("speak", "convert", "dub", "train", "library", "listening")
 """The voice pickers :func:`_voice_choices` updates, in its output order."""
 
 
@@ -308,9 +315,11 @@ def list_voices_json(request: gr.Request = None) -> list[dict]:
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
-    """Float samples as 16-bit PCM, as ``save_audio`` writes them (Gradio would
-    peak-normalise float arrays, each streamed chunk on its own)."""
-    return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
+    """Float samples as 16-bit PCM (Gradio would peak-normalise float arrays,
+    each streamed chunk on its own)."""
+    from voiceclone.audio import pcm16
+
+    return pcm16(audio)
 
 
 @friendly_errors
@@ -340,16 +349,23 @@ def speak_cloned(
 
 
 def _file_stem(voice_name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", voice_name).strip("._") or "speech"
+    return app_session.file_stem(voice_name, "speech")
 
 
 @friendly_errors
 @app_session.rate_limited
 def convert_speech(
-    voice_name: str | None, source: str | None, pitch: float, request: gr.Request = None
+    voice_name: str | None,
+    source: str | None,
+    pitch: float,
+    method: str = CONVERT_METHODS[0][1],
+    progress=gr.Progress(),
+    request: gr.Request = None,
 ):
-    """Convert tab: re-voice uploaded or recorded speech into a voice."""
+    """Convert tab: re-voice uploaded or recorded speech into a voice, by
+    re-speaking its words at its timing or by filtering its own sound."""
     from voiceclone.audio import load_audio
+    from voiceclone.dub import respeak
     from voiceclone.synth import CloneSettings, output_rate, revoice
     from voiceclone.voices import load_voice
 
@@ -357,9 +373,20 @@ def convert_speech(
         raise VoiceCloneError("pick a voice")
     if not source:
         raise VoiceCloneError("upload or record the speech to re-voice")
+    if method not in dict(CONVERT_METHODS).values():
+        raise VoiceCloneError(f"unknown method {method!r}: respeak or filter")
     model = load_voice(voice_name, library=app_session.library(request)).model
     rate = output_rate(model)
     speech = load_audio(source, rate)
+    if method == "respeak":
+        track = respeak(
+            model,
+            speech,
+            sample_rate=rate,
+            pitch_semitones=float(pitch),
+            progress=lambda f, m: progress(f, desc=m),
+        )
+        return rate, _pcm16(track.audio)
     return rate, _pcm16(
         revoice(model, speech, CloneSettings(pitch_semitones=float(pitch)), sample_rate=rate)
     )
@@ -644,7 +671,7 @@ def _example_reference(request: gr.Request = None) -> str:
 
 def build_app() -> gr.Blocks:
     """Build the Blocks UI (no models are loaded here). Tabs in the order of the
-    job: clone and speak, convert, train, evaluate, detect, listening tests,
+    job: clone and speak, convert, dub, train, evaluate, detect, listening tests,
     library, about. Every action is a named API endpoint (see the README)."""
     with gr.Blocks(title="voiceclone", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
@@ -656,6 +683,8 @@ def build_app() -> gr.Blocks:
             clone = _clone_tab()
         with gr.Tab("Convert", id="convert"):
             convert = _convert_tab()
+        with gr.Tab("Dub", id="dub"):
+            dub = app_dub.tab(VOICE_PICKER)
         with gr.Tab("Train", id="train"):
             train_voice = _train_tab()
         with gr.Tab("Evaluate", id="evaluate"):
@@ -668,7 +697,8 @@ def build_app() -> gr.Blocks:
             library = _library_tab()
         with gr.Tab("About", id="about"):
             gr.Markdown(ABOUT.read_text(encoding="utf-8"), elem_id="about")
-        pickers = [clone.voice, convert, train_voice, library.voice, lt_voices, library.table]
+        pickers = [clone.voice, convert, dub.voice, train_voice, library.voice, lt_voices]
+        pickers.append(library.table)
         _wire_clone(clone, pickers)
         _wire_library(library, pickers)
         demo.load(_voice_choices, inputs=None, outputs=pickers, api_visibility="private")
@@ -821,8 +851,10 @@ def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
 
 def _convert_tab():
     gr.Markdown(
-        "Re-voice speech: upload or record someone speaking, and hear the same words, "
-        "timing and intonation in a cloned voice."
+        "Re-voice speech: upload or record someone speaking English and hear the same words "
+        "at the same timing in a cloned voice. **Re-speak** (the default) transcribes the "
+        "speech and speaks its words in the voice, phrase by phrase at the source's times; "
+        "**Filter** keeps the speaker's own sounds and intonation but moves the voice less."
     )
     with gr.Row():
         with gr.Column():
@@ -831,10 +863,17 @@ def _convert_tab():
                 sources=["upload", "microphone"], type="filepath", label="Speech to re-voice",
                 elem_id="convert-source",
             )  # fmt: skip
+            method = gr.Radio(
+                CONVERT_METHODS, value=CONVERT_METHODS[0][1], label="Method",
+                elem_id="convert-method",
+            )  # fmt: skip
             pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
             run = gr.Button("Convert", variant="primary", elem_id="convert-button")
         converted = gr.Audio(label="Re-voiced speech", elem_id="convert-audio")
-    run.click(convert_speech, inputs=[voice, source, pitch], outputs=converted, api_name="convert")
+    run.click(
+        convert_speech, inputs=[voice, source, pitch, method], outputs=converted,
+        api_name="convert",
+    )  # fmt: skip
     return voice
 
 

@@ -97,6 +97,11 @@ def scratch(request: gr.Request | None, prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
 
 
+def file_stem(name: str | None, fallback: str) -> str:
+    """``name`` made safe as a download's file name (``fallback`` when nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name or "").strip("._") or fallback
+
+
 def _remove_stale(sessions: Path) -> None:
     if not sessions.is_dir():
         return

@@ -431,3 +431,41 @@ def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, shor
             assert "RIFF" not in reply, (endpoint, target)
     assert "stolen" not in [v["name"] for v in Client(app_url, verbose=False).predict(
         api_name="/voices")]  # fmt: skip
+
+
+DUB_SRT = """1
+00:00:00,600 --> 00:00:02,600
+The boat leaves at noon.
+
+2
+00:00:03,500 --> 00:00:05,800
+Bring a warm coat and some bread.
+"""
+
+
+def test_dub_tab_puts_a_voice_on_a_video_at_the_cue_times(browser, app_url, tmp_path):
+    from playwright.sync_api import expect
+
+    from tests.test_dub import _video
+    from voiceclone.video import probe, video_stream_md5
+
+    video = _video(tmp_path / "clip.mp4", seconds=7.0)
+    subtitles = tmp_path / "cues.srt"
+    subtitles.write_text(DUB_SRT, encoding="utf-8")
+    with _browser_page(browser, app_url, DESKTOP, "dub") as page:
+        page.get_by_role("tab", name="Dub").click()
+        expect(page.locator("#dub-voice input")).to_have_value(re.compile("example"))
+        _upload(page, "dub-media", video)
+        _upload(page, "dub-subtitles", subtitles)
+        page.locator("#dub-read").click()
+        expect(page.locator("#dub-cues")).to_contain_text("Bring a warm coat")
+        page.locator("#dub-preview").click()
+        expect(page.locator("#dub-preview-audio audio")).to_have_count(1, timeout=SPEAK_TIMEOUT_MS)
+        page.locator("#dub-button").click()
+        expect(page.locator("#dub-summary")).to_contain_text("2 cues", timeout=SPEAK_TIMEOUT_MS)
+        link = page.locator('#dub-files a[href$=".mp4"]')
+        expect(link).to_have_count(1)
+        out = tmp_path / "dubbed.mp4"
+        out.write_bytes(page.request.get(link.get_attribute("href")).body())
+    assert video_stream_md5(out) == video_stream_md5(video)
+    assert probe(out).duration == pytest.approx(probe(video).duration, abs=0.05)

@@ -185,6 +185,12 @@ def resample(samples: np.ndarray, from_sr: int, to_sr: int) -> np.ndarray:
     return soxr.resample(samples, from_sr, to_sr, quality="HQ").astype(np.float32, copy=False)
 
 
+def pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float samples as 16-bit PCM, as :func:`save_audio` writes them (clipped,
+    never peak-normalised)."""
+    return np.round(np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
+
+
 def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int) -> Path:
     """Write mono float samples as 16-bit PCM WAV (or FLAC/OGG by extension).
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from voiceclone.errors import VoiceCloneError
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+DEFAULT_CONVERT_METHOD = "respeak"
+"""Speech-to-speech method of ``convert`` (chosen by measurement: docs/BENCHMARKS.md)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +56,61 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--source", required=True, type=Path, help="speech to re-voice")
     convert.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
     convert.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    convert.add_argument(
+        "--method",
+        choices=("respeak", "filter"),
+        default=DEFAULT_CONVERT_METHOD,
+        help="respeak: transcribe the speech and speak its words in the voice at its timing; "
+        "filter: map the speech's own sound onto the voice (keeps every sound, moves the "
+        f"voice less). Default: {DEFAULT_CONVERT_METHOD}",
+    )
     convert.set_defaults(func=cmd_convert, speed=1.0)
+
+    dub = sub.add_parser(
+        "dub",
+        help="speak subtitles, or another language's speech in English, as a timed track "
+        "(and video) in a voice",
+    )
+    what = dub.add_mutually_exclusive_group()
+    what.add_argument("--voice", help="a saved voice (see: voices)")
+    what.add_argument("--reference", type=Path, action="append", help="clip(s) to clone from")
+    dub.add_argument(
+        "--consent",
+        action="store_true",
+        help="with --reference, or when the source speaker's voice is cloned: confirm you have "
+        "the speaker's consent (or it is your voice)",
+    )
+    _base_choice(dub)
+    dub.add_argument("--subtitles", type=Path, help="SRT or WebVTT cues to speak")
+    dub.add_argument("--source", type=Path, help="speech (audio or video) to translate and dub")
+    dub.add_argument(
+        "--translate-to",
+        choices=("en",),
+        help="with --source: translate the speech into this language (Whisper: English only)",
+    )
+    dub.add_argument("--out", type=Path, help="the dubbed track (.wav/.flac/.ogg)")
+    dub.add_argument(
+        "--report", type=Path, help="timing report, .csv or .json (default: beside the output)"
+    )
+    dub.add_argument("--video", type=Path, help="the video the track goes with")
+    dub.add_argument("--out-video", type=Path, help="the video with the dubbed audio")
+    dub.add_argument(
+        "--mix",
+        action="store_true",
+        help="keep the video's own sound under the voice, lowered by 15 dB where the voice "
+        "speaks (default: replace it)",
+    )
+    dub.add_argument(
+        "--segments-out",
+        type=Path,
+        help="with --source: write the English segments as SRT to edit, then dub them with "
+        "--subtitles",
+    )
+    dub.add_argument(
+        "--max-speed", type=float, default=1.25, help="fastest rate a cue may take to fit"
+    )
+    dub.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    dub.set_defaults(func=cmd_dub)
 
     enroll = sub.add_parser("enroll", help="build and save a voice from reference clips")
     enroll.add_argument("--name", required=True, help="voice name")
@@ -191,11 +247,116 @@ def cmd_convert(args: argparse.Namespace) -> int:
     settings = CloneSettings(pitch_semitones=args.pitch)
     model = _model_for(args)
     rate = output_rate(model)
+    if args.method == "respeak":
+        from voiceclone.dub import respeak
+
+        speech = _load_speech(args.source)
+        with _percent_bar() as progress:
+            track = respeak(model, speech, pitch_semitones=args.pitch, progress=progress)
+        save_audio(args.out, track.audio, rate)
+        print(f"wrote {args.out} (re-spoken: {track.summary()})")
+        return 0
     speech = load_audio(args.source, rate)
     audio = revoice(model, speech, settings, sample_rate=rate)
     save_audio(args.out, audio, rate)
     print(f"wrote {args.out} ({len(audio) / rate:.1f} s)")
     return 0
+
+
+def _load_speech(path: Path):
+    """Mono 16 kHz speech from an audio file or a video's sound."""
+    from voiceclone.audio import load_audio
+    from voiceclone.constants import SAMPLE_RATE
+
+    return load_audio(path, SAMPLE_RATE)
+
+
+def cmd_dub(args: argparse.Namespace) -> int:
+    from voiceclone.audio import save_audio
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.dub import (
+        DubSettings,
+        dub_cues,
+        translate_source,
+        voice_of_source,
+        write_report,
+    )
+    from voiceclone.subtitles import read_subtitles, write_srt
+    from voiceclone.video import VIDEO_SUFFIXES, probe, put_audio
+
+    outputs = [args.out, args.out_video, args.segments_out]
+    if not any(outputs):
+        raise VoiceCloneError("say what to write: --out, --out-video or --segments-out")
+    if args.source is None and args.subtitles is None:
+        raise VoiceCloneError("give --subtitles to speak, or --source speech to translate")
+    if args.source is not None and args.translate_to is None:
+        raise VoiceCloneError(
+            "--source is dubbed into English with --translate-to en (to re-speak English "
+            "speech in a voice: convert --method respeak)"
+        )
+    if args.segments_out is not None and args.source is None:
+        raise VoiceCloneError("--segments-out writes a --source's translated segments")
+    if args.out is not None:
+        _check_out(args.out)
+    picture = args.video
+    if picture is None and args.source is not None:
+        picture = args.source if args.source.suffix.lower() in VIDEO_SUFFIXES else None
+    if args.out_video is not None:
+        if picture is None:
+            raise VoiceCloneError("--out-video needs a video: --video FILE (or a video --source)")
+        if args.out_video.suffix.lower() not in VIDEO_SUFFIXES:
+            raise VoiceCloneError(f"--out-video must end in one of {', '.join(VIDEO_SUFFIXES)}")
+    settings = DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch)
+    cues = read_subtitles(args.subtitles) if args.subtitles is not None else None
+    until = probe(picture).duration if picture is not None else None
+    source = None
+    if args.source is not None:
+        speech = _load_speech(args.source)
+        until = until or len(speech) / SAMPLE_RATE
+        with _percent_bar() as progress:
+            source = translate_source(speech, progress=progress)
+        print(f"heard {source.language}: {len(source.english)} segments translated into English")
+        if args.segments_out is not None:
+            write_srt(source.english, args.segments_out)
+            print(f"wrote {args.segments_out} (edit it, then dub it with --subtitles)")
+    if args.out is None and args.out_video is None:
+        return 0
+    cues = cues or source.english
+    if args.voice or args.reference:
+        model = _model_for(args)
+    elif source is not None:
+        from voiceclone.consent import Consent, require_confirmed
+
+        require_confirmed(Consent(args.consent, via="command line"))
+        with _percent_bar() as progress:
+            model = voice_of_source(source, progress=progress)
+    else:
+        raise VoiceCloneError("choose the voice: --voice NAME or --reference CLIP")
+    with _percent_bar() as progress:
+        track = dub_cues(model, cues, settings, until_s=until, progress=progress)
+    written = []
+    if args.out is not None:
+        save_audio(args.out, track.audio, track.sample_rate)
+        written.append(str(args.out))
+    if args.out_video is not None:
+        muxed = put_audio(picture, track.audio, track.sample_rate, args.out_video, mix=args.mix)
+        written.append(str(args.out_video))
+        if muxed.cut_s > 0:
+            print(f"warning: {muxed.cut_s:.2f} s of speech ran past the end of the video")
+    report = args.report or _report_beside(args.out or args.out_video)
+    write_report(track, report)
+    written.append(str(report))
+    print(f"wrote {', '.join(written)}: {track.summary()}")
+    for t in track.overflowing:
+        print(
+            f"  cue {t.cue} ({t.start_s:.2f}-{t.end_s:.2f} s) overflows by {t.overflow_s:.2f} s "
+            f"at {t.speed:.2f}x: {t.text[:60]!r}"
+        )
+    return 0
+
+
+def _report_beside(path: Path) -> Path:
+    return path.with_name(path.stem + ".timing.csv")
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:

@@ -41,6 +41,48 @@ PACK_GAP_S = 1.0
 
 
 @dataclass(frozen=True)
+class Word:
+    """One recognised word and where it is, in seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One Whisper segment: its span in seconds, its text and (when asked
+    for) its words."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimedTranscript:
+    """Whisper's segments of one clip with the language it heard.
+
+    Attributes
+    ----------
+    language : str
+        The language of the speech (detected unless it was given).
+    task : str
+        ``"transcribe"`` (text in that language) or ``"translate"`` (English).
+    segments : list[Segment]
+    """
+
+    language: str
+    task: str
+    segments: list[Segment]
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments if s.text).strip()
+
+
+@dataclass(frozen=True)
 class Transcript:
     """A transcript of one clip.
 
@@ -156,6 +198,51 @@ class Transcriber:
             parts = [(s.start, s.end, s.text.strip()) for s in segments]
         text = " ".join(p[2] for p in parts if p[2]).strip()
         return Transcript(text=text, segments=parts, language=info.language)
+
+    def timed(
+        self,
+        audio: np.ndarray,
+        *,
+        task: str = "transcribe",
+        language: str | None = None,
+        words: bool = False,
+    ) -> TimedTranscript:
+        """Whisper's time-stamped segments of mono float32 16 kHz ``audio``.
+
+        Parameters
+        ----------
+        task : str
+            ``"transcribe"``, or ``"translate"`` for English text of speech in
+            another language (segment times are those of the source speech).
+        language : str, optional
+            Whisper language code of the speech; detected when not given.
+        words : bool
+            Also time each word (for re-speaking at the source's timing).
+        """
+        if task not in ("transcribe", "translate"):
+            raise ValueError(f"unknown Whisper task {task!r}")
+        with self._lock:
+            segments, info = self._model.transcribe(
+                np.asarray(audio, dtype=np.float32),
+                task=task,
+                language=language,
+                beam_size=BEAM_SIZE,
+                vad_filter=False,
+                condition_on_previous_text=False,
+                word_timestamps=words,
+            )
+            out = [
+                Segment(
+                    float(s.start),
+                    float(s.end),
+                    s.text.strip(),
+                    tuple(
+                        Word(float(w.start), float(w.end), w.word.strip()) for w in s.words or ()
+                    ),
+                )
+                for s in segments
+            ]
+        return TimedTranscript(info.language, task, [s for s in out if s.text])
 
 
 def _packs(durations: list[float]) -> list[list[int]]:
