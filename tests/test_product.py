@@ -460,7 +460,8 @@ def test_dub_tab_puts_a_voice_on_a_video_at_the_cue_times(browser, app_url, tmp_
         page.locator("#dub-read").click()
         expect(page.locator("#dub-cues")).to_contain_text("Bring a warm coat")
         page.locator("#dub-preview").click()
-        expect(page.locator("#dub-preview-audio audio")).to_have_count(1, timeout=SPEAK_TIMEOUT_MS)
+        preview = page.locator("#dub-preview-audio audio").first
+        expect(preview).to_be_attached(timeout=SPEAK_TIMEOUT_MS)
         page.locator("#dub-button").click()
         expect(page.locator("#dub-summary")).to_contain_text("2 cues", timeout=SPEAK_TIMEOUT_MS)
         link = page.locator('#dub-files a[href$=".mp4"]')
@@ -469,3 +470,46 @@ def test_dub_tab_puts_a_voice_on_a_video_at_the_cue_times(browser, app_url, tmp_
         out.write_bytes(page.request.get(link.get_attribute("href")).body())
     assert video_stream_md5(out) == video_stream_md5(video)
     assert probe(out).duration == pytest.approx(probe(video).duration, abs=0.05)
+
+
+def test_dub_tab_turns_a_spanish_video_into_english_in_the_speakers_voice(
+    browser, app_url, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.test_dub import _spanish_talk
+    from voiceclone.constants import SAMPLE_RATE
+    from voiceclone.video import extract_audio, probe, video_stream_md5
+
+    speech = tmp_path / "es.wav"
+    sf.write(speech, _spanish_talk(tmp_path), SAMPLE_RATE)
+    video = tmp_path / "charla.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+         "-i", "testsrc=size=160x120:rate=25", "-i", str(speech), "-c:v", "libx264",
+         "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(video)],
+        check=True,
+    )  # fmt: skip
+    with _browser_page(browser, app_url, DESKTOP, "dub-spanish") as page:
+        page.get_by_role("tab", name="Dub").click()
+        _upload(page, "dub-media", video)
+        page.locator("#dub-read").click()
+        expect(page.locator("#dub-heard")).to_contain_text("Heard es", timeout=SPEAK_TIMEOUT_MS)
+        expect(page.locator("#dub-cues")).to_contain_text(re.compile("beach", re.I))
+        page.locator("#dub-from-source input").check()
+        page.locator("#dub-button").click()  # cloning someone needs the uploader's consent
+        toast = page.locator('[data-testid="toast-body"]').filter(has_text="consent")
+        toast.first.wait_for()
+        page.locator("#dub-consent input").check()
+        page.locator("#dub-button").click()
+        expect(page.locator("#dub-summary")).to_contain_text("cues", timeout=SAVE_TIMEOUT_MS)
+        link = page.locator('#dub-files a[href$=".mp4"]')
+        expect(link).to_have_count(1)
+        out = tmp_path / "talk.mp4"
+        out.write_bytes(page.request.get(link.get_attribute("href")).body())
+    assert video_stream_md5(out) == video_stream_md5(video)
+    assert probe(out).duration == pytest.approx(probe(video).duration, abs=0.05)
+    from voiceclone.transcribe import default_transcriber
+
+    english = default_transcriber().transcribe(extract_audio(out, SAMPLE_RATE)).text
+    assert "beach" in english.lower(), english
