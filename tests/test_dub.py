@@ -84,6 +84,19 @@ def test_a_cue_too_long_for_its_slot_is_sped_up_then_reported_never_cut(example,
     assert wer(long_text, heard) <= 0.25, heard
 
 
+def test_sound_descriptions_are_not_spoken_and_the_cue_is_reported(example):
+    from voiceclone.dub import dub_cues
+    from voiceclone.errors import TextError
+
+    cues = [Cue(1, 0.0, 1.0, "[door slams]"), Cue(2, 1.5, 3.0, "ANNA: (whispers) Who is it?")]
+    track = dub_cues(example.model, cues)
+    silent, spoken = track.timings
+    assert silent.spoken_s == 0 and silent.note and "nothing to speak" in track.summary()
+    assert spoken.spoken_s > 0.3 and spoken.placed_s == 1.5
+    with pytest.raises(TextError, match="no cue has words"):
+        dub_cues(example.model, cues[:1])
+
+
 def test_dub_refuses_malformed_subtitles_naming_the_cue(tmp_path):
     bad = tmp_path / "bad.srt"
     bad.write_text(SRT.replace("00:00:03,400 --> 00:00:05,600", "00:00:03,4 -> 00:00:05,600"))

@@ -25,6 +25,7 @@ import csv
 import json
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +39,8 @@ from voiceclone.errors import TextError, TooShortError, VoiceCloneError
 from voiceclone.subtitles import Cue
 
 ProgressFn = Callable[[float, str], None]
+_SOUND_NOTE = re.compile(r"\[[^\]]*\]|\([^)]*\)")
+_SPEAKER_LABEL = re.compile(r"(?:^|(?<=\s))(?:-\s*)?[A-Z][A-Z .'-]{1,30}:(?=\s|$)")
 
 MAX_SPEED_UP = 1.25
 """Default fastest a cue is spoken to fit its slot (1.25x the voice's own rate)."""
@@ -100,7 +103,8 @@ class CueTiming:
     ``slot_s`` is the cue's own span; ``placed_s`` where its speech starts
     (``delay_s`` after the cue's start when the previous cue overflowed);
     ``into_gap_s`` how far past the cue's end it runs; ``overflow_s`` how far
-    past the next cue's start (or the end of the video) it runs.
+    past the next cue's start (or the end of the video) it runs. ``note`` says
+    why a cue was not spoken (only sound descriptions such as "[music]").
     """
 
     cue: int
@@ -114,6 +118,7 @@ class CueTiming:
     into_gap_s: float
     overflow_s: float
     text: str
+    note: str = ""
 
     def to_dict(self) -> dict:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in asdict(self).items()}
@@ -139,6 +144,9 @@ class DubTrack:
         """One line: cues, how many were sped up, and which overflowed by how much."""
         fast = sum(t.speed > 1.0 + 1e-3 for t in self.timings)
         line = f"{len(self.timings)} cues, {self.seconds:.1f} s; {fast} sped up"
+        silent = [t.cue for t in self.timings if t.note]
+        if silent:
+            line += f"; {len(silent)} with nothing to speak (cue {', '.join(map(str, silent[:5]))})"
         over = self.overflowing
         if over:
             worst = ", ".join(f"cue {t.cue} by {t.overflow_s:.2f} s" for t in over[:5])
@@ -186,7 +194,14 @@ def dub_cues(
         limit = math.inf if limit is None else limit
         slot = cue.end - placed
         room = max(limit - placed, 0.0) if settings.use_gap else slot
-        audio, speed = fit_to_slot(model, cue.text, slot, settings, rate)
+        words = speakable(cue.text)
+        try:
+            audio, speed = fit_to_slot(model, words, slot, settings, rate) if words else (None, 1.0)
+        except TextError:
+            audio = None
+        if audio is None:
+            timings.append(_silent_cue(cue, placed))
+            continue
         spoken = len(audio) / rate
         timings.append(
             CueTiming(
@@ -206,6 +221,8 @@ def dub_cues(
         pieces.append((int(round(placed * rate)), audio))
         previous_end = placed + spoken
     report(1.0, "track ready")
+    if not pieces:
+        raise TextError("no cue has words to speak (only sound descriptions or symbols)")
     length = max(start + len(audio) for start, audio in pieces)
     if until_s is not None:
         length = max(length, int(round(until_s * rate)))
@@ -213,6 +230,23 @@ def dub_cues(
     for start, audio in pieces:
         track[start : start + len(audio)] += audio
     return DubTrack(track, rate, timings)
+
+
+def speakable(text: str) -> str:
+    """A cue's words without the sound descriptions subtitles carry for the
+    deaf and hard of hearing ("[door slams]", "(laughs)", "♪ ... ♪") and
+    without speaker labels ("ANNA:")."""
+    text = _SOUND_NOTE.sub(" ", text)
+    text = _SPEAKER_LABEL.sub(" ", text)
+    return " ".join(text.replace("♪", " ").replace("♫", " ").split())
+
+
+def _silent_cue(cue: Cue, placed: float) -> CueTiming:
+    return CueTiming(
+        cue=cue.index, start_s=cue.start, end_s=cue.end, slot_s=cue.end - cue.start,
+        placed_s=placed, delay_s=placed - cue.start, spoken_s=0.0, speed=1.0,
+        into_gap_s=0.0, overflow_s=0.0, text=cue.text, note="nothing to speak",
+    )  # fmt: skip
 
 
 def fit_to_slot(
@@ -318,7 +352,7 @@ def phrases(speech: np.ndarray, language: str = "en") -> list[Cue]:
             groups.append([word])
         else:
             last.append(word)
-    onsets, offsets = _speech_edges(speech)
+    onsets, offsets = speech_edges(speech)
     cues: list[Cue] = []
     for n, group in enumerate(groups, start=1):
         start = _snap(group[0].start, onsets)
@@ -328,7 +362,7 @@ def phrases(speech: np.ndarray, language: str = "en") -> list[Cue]:
     return cues
 
 
-def _speech_edges(speech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def speech_edges(speech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and ends of the speech silero VAD finds in 16 kHz ``speech``, in
     seconds, without the VAD's padding."""
     from voiceclone.constants import VAD_SPEECH_PAD_MS

@@ -23,6 +23,12 @@ MAX_REFERENCE_CLIPS = 20
 """Most reference clips in one voice."""
 MAX_TRANSCRIPT_CHARS = 1_000
 """Longest transcript of one reference clip, in characters."""
+MAX_SUBTITLE_BYTES = 2 * 1024 * 1024
+"""Largest subtitle file read, in bytes (checked before reading)."""
+MAX_CUES = 5000
+"""Most cues in one subtitle file."""
+MAX_CUE_CHARS = 1000
+"""Longest text of one cue, in characters (after markup is removed)."""
 RATE_WINDOW_S = 60.0
 """Window of the per-visitor rate limit, in seconds."""
 RATE_LIMIT = int(os.environ.get("VOICECLONE_RATE_LIMIT", "30"))

@@ -28,13 +28,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from voiceclone.errors import VoiceCloneError
-
-MAX_SUBTITLE_BYTES = 2 * 1024 * 1024
-"""Largest subtitle file read, in bytes (checked before reading)."""
-MAX_CUES = 5000
-"""Most cues in one file, in cues."""
-MAX_CUE_CHARS = 1000
-"""Longest text of one cue, in characters (after markup is removed)."""
+from voiceclone.limits import MAX_CUE_CHARS, MAX_CUES, MAX_SUBTITLE_BYTES
 
 _MAX_RAW_CUE_CHARS = 10 * MAX_CUE_CHARS
 """Longest text of one cue before markup is removed, in characters."""
