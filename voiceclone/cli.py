@@ -248,9 +248,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
     model = _model_for(args)
     rate = output_rate(model)
     if args.method == "respeak":
+        from voiceclone.constants import SAMPLE_RATE
         from voiceclone.dub import respeak
 
-        speech = _load_speech(args.source)
+        speech = load_audio(args.source, SAMPLE_RATE)  # a video's sound too (ffmpeg)
         with _percent_bar() as progress:
             track = respeak(model, speech, pitch_semitones=args.pitch, progress=progress)
         save_audio(args.out, track.audio, rate)
@@ -263,16 +264,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_speech(path: Path):
-    """Mono 16 kHz speech from an audio file or a video's sound."""
-    from voiceclone.audio import load_audio
-    from voiceclone.constants import SAMPLE_RATE
-
-    return load_audio(path, SAMPLE_RATE)
-
-
 def cmd_dub(args: argparse.Namespace) -> int:
-    from voiceclone.audio import save_audio
+    from voiceclone.audio import load_audio, save_audio
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.dub import (
         DubSettings,
@@ -306,13 +299,19 @@ def cmd_dub(args: argparse.Namespace) -> int:
             raise VoiceCloneError("--out-video needs a video: --video FILE (or a video --source)")
         if args.out_video.suffix.lower() not in VIDEO_SUFFIXES:
             raise VoiceCloneError(f"--out-video must end in one of {', '.join(VIDEO_SUFFIXES)}")
+    own_voice = not (args.voice or args.reference)
+    if own_voice and args.source is not None and (args.out or args.out_video):
+        from voiceclone.consent import Consent, require_confirmed
+
+        require_confirmed(Consent(args.consent, via="command line"))  # before any work
     settings = DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch)
     cues = read_subtitles(args.subtitles) if args.subtitles is not None else None
     until = probe(picture).duration if picture is not None else None
-    source = None
+    source = speech = None
     if args.source is not None:
-        speech = _load_speech(args.source)
+        speech = load_audio(args.source, SAMPLE_RATE)  # a video's sound too (ffmpeg)
         until = until or len(speech) / SAMPLE_RATE
+    if speech is not None and (cues is None or args.segments_out is not None):
         with _percent_bar() as progress:
             source = translate_source(speech, progress=progress)
         print(f"heard {source.language}: {len(source.english)} segments translated into English")
@@ -322,14 +321,11 @@ def cmd_dub(args: argparse.Namespace) -> int:
     if args.out is None and args.out_video is None:
         return 0
     cues = cues or source.english
-    if args.voice or args.reference:
+    if not own_voice:
         model = _model_for(args)
-    elif source is not None:
-        from voiceclone.consent import Consent, require_confirmed
-
-        require_confirmed(Consent(args.consent, via="command line"))
+    elif speech is not None:  # the source speaker's own voice (consent checked above)
         with _percent_bar() as progress:
-            model = voice_of_source(source, progress=progress)
+            model = voice_of_source(source or speech, progress=progress)
     else:
         raise VoiceCloneError("choose the voice: --voice NAME or --reference CLIP")
     with _percent_bar() as progress:
