@@ -207,10 +207,9 @@ def dub_track(
 ):
     """Speak the table's cues in the voice: the track, the video (when a video
     was uploaded), the timing report (CSV and JSON) and a summary."""
-    from voiceclone.video import VIDEO_SUFFIXES, probe, put_audio
-
     from voiceclone.audio import save_audio
     from voiceclone.dub import DubSettings, dub_cues, write_report
+    from voiceclone.video import VIDEO_SUFFIXES, probe, put_audio
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)
