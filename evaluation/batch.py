@@ -297,8 +297,8 @@ def prepare_transcripts(
     (``evaluation.metrics.CHECK_TRANSCRIPT``): they can accept a pair, and the
     check transcribes the reference alone before it refuses one.
     With ``pack_wer_transcripts``, degraded clips go in as the transcripts WER
-    is computed from. Clips of the same text never share a window (Whisper
-    then loses track of which clip said what)."""
+    is computed from. Clips of the same text never share a window (see
+    :func:`distinct_text_groups`)."""
     from evaluation.metrics import CHECK_TRANSCRIPT, TRANSCRIPT, remember, remembered
     from evaluation.scoring import transcripts_needed
     from evaluation.text_norm import normalise
@@ -319,12 +319,10 @@ def prepare_transcripts(
     for path in for_wer:
         for_check.pop(path, None)  # its own transcript will serve the check
     for kind, wanted in ((TRANSCRIPT, for_wer), (CHECK_TRANSCRIPT, for_check)):
-        if not wanted:
-            continue
-        paths = spread_by_text(list(wanted), lambda p, w=wanted: normalise(w[p]))
-        heard = _transcriber().transcribe_many([decoded[p] for p in paths])
-        for path, transcript in zip(paths, heard, strict=True):
-            remember(kind, decoded[path], transcript.text)
+        for paths in distinct_text_groups(list(wanted), lambda p, w=wanted: normalise(w[p])):
+            heard = _transcriber().transcribe_many([decoded[p] for p in paths])
+            for path, transcript in zip(paths, heard, strict=True):
+                remember(kind, decoded[path], transcript.text)
 
 
 def _transcriber():
@@ -333,19 +331,22 @@ def _transcriber():
     return default_transcriber()
 
 
-def spread_by_text(items: list, text_of: Callable) -> list:
-    """``items`` reordered so neighbours have different texts where possible
-    (round robin over the groups of equal text, largest first)."""
-    groups: dict[str, list] = {}
+def distinct_text_groups(items: list, text_of: Callable) -> list[list]:
+    """``items`` in groups whose members all have different texts (the first
+    item of each text, then the second, ...), so no Whisper window holds the
+    same words twice: Whisper then loses track of which clip said what, and
+    its repeated text trips the compression-ratio check, which decodes the
+    window again at higher temperatures (ten times slower)."""
+    groups: list[list] = []
+    seen: dict[str, int] = {}
     for item in items:
-        groups.setdefault(text_of(item), []).append(item)
-    queues = sorted(groups.values(), key=len, reverse=True)
-    out: list = []
-    while queues:
-        for queue in queues:
-            out.append(queue.pop(0))
-        queues = [q for q in queues if q]
-    return out
+        text = text_of(item)
+        round_ = seen.get(text, 0)
+        seen[text] = round_ + 1
+        if round_ == len(groups):
+            groups.append([])
+        groups[round_].append(item)
+    return groups
 
 
 def run_batch(
