@@ -212,3 +212,17 @@ def test_a_corrupt_cache_is_moved_aside_and_rebuilt(audio_dir, tmp_path):
     again = run_batch(manifest, BatchSettings(CHEAP, workers=1, cache_path=cache_path))
     assert (again.rows["status"] == "ok").all()
     assert not again.rows["cached"].any()
+
+
+def test_jobs_and_transcript_groups_are_shaped_as_documented():
+    from evaluation.batch import _chunks, distinct_text_groups
+
+    rows = [{"i": i} for i in range(40)]
+    assert [len(c) for c in _chunks(rows, 16, 1)] == [16, 16, 8]
+    assert [len(c) for c in _chunks(rows, 16, 2)] == [16, 16, 8]
+    assert [len(c) for c in _chunks(rows[:20], 16, 2)] == [10, 10]  # both workers busy
+    assert [len(c) for c in _chunks(rows[:3], 16, 4)] == [1, 1, 1]
+    texts = ["a", "a", "b", "a", "c", "b"]
+    groups = distinct_text_groups(list(range(6)), lambda i: texts[i])
+    assert groups == [[0, 2, 4], [1, 5], [3]]
+    assert all(len({texts[i] for i in g}) == len(g) for g in groups)
