@@ -100,7 +100,6 @@ def test_packed_and_alone_transcripts_agree_within_a_word(transcriber, voice):
         words = len(normalise(text).split())
         if round(abs(wer(text, a) - wer(text, p)) * words) > 1:
             apart.append((text, a, p))
-    print(apart)
     assert len(apart) <= MAX_PACKED_DISAGREEMENTS, apart
     # Every clip keeps its own words: none is far from its text.
     assert all(wer(t, p) <= 0.5 for t, p in zip(SHORT_SENTENCES, packed, strict=True)), packed
