@@ -56,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     batch.add_argument("--executor", choices=("local", "dask"), default="local")
     batch.add_argument("--dask-address", help="dask scheduler (default: a local cluster)")
+    batch.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="score every row again (do not reuse or store results in the metric cache)",
+    )
+    batch.add_argument(
+        "--cache-path", type=Path, help="the metric cache's SQLite file (default: in the cache)"
+    )
+    batch.add_argument(
+        "--no-pack",
+        dest="pack",
+        action="store_false",
+        help="transcribe every clip alone (no shared Whisper windows)",
+    )
     batch.set_defaults(func=cmd_batch)
 
     bench = sub.add_parser("benchmark", help="run a cloning system over the benchmark corpus")
@@ -277,6 +292,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         workers=args.workers,
         executor=args.executor,
         dask_address=args.dask_address,
+        cache=args.cache,
+        cache_path=args.cache_path,
+        pack_transcripts=args.pack,
     )
     with tqdm(total=len(rows), unit="clip", file=sys.stderr, disable=None) as bar:
         result = run_batch(rows, settings, progress=lambda done, total: bar.update(1))
@@ -289,7 +307,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
     )
     failed = result.provenance["failed"]
-    print(f"{len(rows)} rows, {failed} failed; wrote {', '.join(str(p) for p in paths)}")
+    hits = result.provenance["cache"].get("hits", 0)
+    cached = f", {hits} from the cache" if hits else ""
+    print(f"{len(rows)} rows, {failed} failed{cached}; wrote {', '.join(str(p) for p in paths)}")
     return 0
 
 

@@ -66,6 +66,10 @@ from evaluation.text_norm import normalise
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 
+METRICS_VERSION = 1
+"""Version of the metric code: part of every persistent cache key
+(``evaluation.cache``). Bump it whenever a change makes any metric's value
+(or refusal) for the same inputs differ, so stored results are recomputed."""
 NB_SAMPLE_RATE = 8_000
 MAX_DELAY_S = 1.0
 """Largest delay searched when aligning two copies, in seconds."""
@@ -456,23 +460,43 @@ def dtw_scores(
 
 _MEMO: OrderedDict[tuple[str, bytes], object] = OrderedDict()
 _MEMO_LOCK = threading.Lock()
-MEMO_ENTRIES = 256
+MEMO_ENTRIES = 1024
+"""Remembered values (transcripts, embeddings; a few kB each at most)."""
+
+
+def _memo_key(kind: str, audio: np.ndarray) -> tuple[str, bytes]:
+    return kind, hashlib.blake2b(np.ascontiguousarray(audio).tobytes(), digest_size=16).digest()
+
+
+def remembered(kind: str, audio: np.ndarray):
+    """The value remembered for ``audio`` under ``kind``, or None."""
+    key = _memo_key(kind, audio)
+    with _MEMO_LOCK:
+        if key in _MEMO:
+            _MEMO.move_to_end(key)
+            return _MEMO[key]
+    return None
+
+
+def remember(kind: str, audio: np.ndarray, value) -> None:
+    """Remember ``value`` for ``audio`` under ``kind`` (a batch computes
+    transcripts for many clips at once, then scores each clip)."""
+    key = _memo_key(kind, audio)
+    with _MEMO_LOCK:
+        _MEMO[key] = value
+        _MEMO.move_to_end(key)
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
 
 
 def memo(kind: str, audio: np.ndarray, compute):
     """``compute(audio)``, remembered by the audio's content hash: a batch
     scores many clips against one speaker reference or one reference
     sentence, and their embeddings and transcripts need computing once."""
-    key = (kind, hashlib.blake2b(np.ascontiguousarray(audio).tobytes(), digest_size=16).digest())
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    value = compute(audio)
-    with _MEMO_LOCK:
-        _MEMO[key] = value
-        while len(_MEMO) > MEMO_ENTRIES:
-            _MEMO.popitem(last=False)
+    value = remembered(kind, audio)
+    if value is None:
+        value = compute(audio)
+        remember(kind, audio, value)
     return value
 
 
@@ -483,11 +507,20 @@ def embed(audio: np.ndarray) -> np.ndarray:
     return memo("embedding", audio, default_encoder().embed)
 
 
+TRANSCRIPT = "transcript"
+"""Memo kind of a clip's own transcript (the clip alone in Whisper's window):
+what WER and CER are computed from."""
+CHECK_TRANSCRIPT = "check transcript"
+"""Memo kind of a transcript that only decides whether a reference says the
+given text (the parallel-content check); a batch may take it from a window
+shared with other clips (see ``evaluation.batch.prepare_transcripts``)."""
+
+
 def transcribe(audio: np.ndarray) -> str:
     """Whisper base transcript, remembered by content."""
     from voiceclone.transcribe import default_transcriber
 
-    return memo("transcript", audio, lambda a: default_transcriber().transcribe(a).text)
+    return memo(TRANSCRIPT, audio, lambda a: default_transcriber().transcribe(a).text)
 
 
 def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:

@@ -7,6 +7,7 @@ point's errors (the batch records them as failures).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,11 +70,18 @@ class Scorecard:
         }
 
 
-def load_for_metrics(source: AudioSource | None, role: str) -> tuple[np.ndarray | None, str | None]:
+def load_for_metrics(
+    source: AudioSource | None, role: str, decoded: Mapping[str, np.ndarray] | None = None
+) -> tuple[np.ndarray | None, str | None]:
     """Load a clip at 16 kHz; return ``(audio, None)``, ``(None, reason)`` for a
-    silent clip, or ``(None, None)`` when no clip was given."""
+    silent clip, or ``(None, None)`` when no clip was given.
+
+    ``decoded`` maps file paths (as ``str``) to clips already loaded this way;
+    a path found there is not read again."""
     if source is None or (isinstance(source, str | Path) and str(source) == ""):
         return None, None
+    if decoded and isinstance(source, str | Path) and str(source) in decoded:
+        return decoded[str(source)], None
     try:
         return load_audio(source, SAMPLE_RATE, source_sr=SAMPLE_RATE), None
     except SilentAudioError:
@@ -89,6 +97,7 @@ def score(
     source: AudioSource | None = None,
     metrics: tuple[str, ...] = ALL,
     settings: MetricSettings = MetricSettings(),
+    decoded: Mapping[str, np.ndarray] | None = None,
 ) -> Scorecard:
     """Score ``degraded`` with the metrics named in ``metrics``.
 
@@ -104,14 +113,18 @@ def score(
         Another utterance of the target speaker (speaker similarity).
     source : path or array, optional
         The unconverted source (the floor of speaker similarity).
+    decoded : mapping, optional
+        File path (``str``) -> the clip as :func:`load_for_metrics` loads it,
+        for files already read (a batch decodes each file once); the results
+        are those of reading the files here.
     """
     unknown = set(metrics) - set(ALL)
     if unknown:
         raise ValueError(f"unknown metric(s): {', '.join(sorted(unknown))}")
-    deg, deg_problem = load_for_metrics(degraded, "degraded clip")
-    ref, ref_problem = load_for_metrics(reference, "reference")
-    spk, spk_problem = load_for_metrics(speaker_reference, "speaker reference")
-    src, _ = load_for_metrics(source, "source")
+    deg, deg_problem = load_for_metrics(degraded, "degraded clip", decoded)
+    ref, ref_problem = load_for_metrics(reference, "reference", decoded)
+    spk, spk_problem = load_for_metrics(speaker_reference, "speaker reference", decoded)
+    src, _ = load_for_metrics(source, "source", decoded)
     notes = [p for p in (deg_problem, ref_problem, spk_problem) if p]
     results: dict[str, MetricResult] = {}
     wanted = set(metrics)
@@ -150,7 +163,9 @@ def score(
     if high_band and (ref is None or not_parallel):
         results.update(refuse(high_band, not_parallel or ref_problem or "no reference given"))
     elif high_band:
-        results.update(high_band_scores(*native_rate(reference), *native_rate(degraded)))
+        results.update(
+            high_band_scores(*native_rate(reference, decoded), *native_rate(degraded, decoded))
+        )
     if want("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
         results.update(dnsmos_scores(deg))
     if want("speaker_similarity"):
@@ -165,8 +180,11 @@ def score(
     return _ordered(results, metrics, notes, settings)
 
 
-def native_rate(source: AudioSource) -> tuple[np.ndarray, int]:
-    """A clip at its own sample rate (arrays are taken as 16 kHz)."""
+def native_rate(
+    source: AudioSource, decoded: Mapping[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, int]:
+    """A clip at its own sample rate (arrays are taken as 16 kHz); a 16 kHz
+    file found in ``decoded`` is not read again."""
     import soundfile
 
     if isinstance(source, np.ndarray):
@@ -175,6 +193,8 @@ def native_rate(source: AudioSource) -> tuple[np.ndarray, int]:
         rate = int(soundfile.info(str(source)).samplerate)
     except (RuntimeError, OSError, ValueError):
         rate = SAMPLE_RATE  # not a soundfile format: decoded by ffmpeg at 16 kHz
+    if rate == SAMPLE_RATE and decoded and str(source) in decoded:
+        return decoded[str(source)], rate
     return load_audio(source, rate), rate
 
 
@@ -184,7 +204,10 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
     Intrusive metrics compare the same words; on a non-parallel pair they are
     meaningless. Checks: the lengths differ more than ``MAX_LENGTH_RATIO``-fold;
     and, when ``text`` is given (so ASR runs anyway), the reference's Whisper
-    transcript is far from ``text`` (WER above ``MAX_PARALLEL_WER``).
+    transcript is far from ``text`` (WER above ``MAX_PARALLEL_WER``). A
+    check transcript remembered by a batch (``evaluation.metrics.CHECK_TRANSCRIPT``,
+    possibly from a shared window) can accept the pair; only the reference's
+    own transcript can refuse it.
     """
     ratio = max(len(reference), len(degraded)) / max(min(len(reference), len(degraded)), 1)
     if ratio > MAX_LENGTH_RATIO:
@@ -193,15 +216,43 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
             "they cannot say the same words; intrusive metrics refused"
         )
     if text:
-        from evaluation.metrics import transcribe, wer
+        from evaluation.metrics import CHECK_TRANSCRIPT, remembered, transcribe, wer
 
-        heard = transcribe(reference)
-        if normalise(text) and wer(text, heard) > MAX_PARALLEL_WER:
+        def far(heard: str) -> bool:
+            return bool(normalise(text)) and wer(text, heard) > MAX_PARALLEL_WER
+
+        # A batch may have remembered a transcript from a window shared with
+        # other clips; a refusal is only ever made on the clip's own transcript.
+        heard = remembered(CHECK_TRANSCRIPT, reference)
+        if heard is None or far(heard):
+            heard = transcribe(reference)
+        if far(heard):
             return (
                 "not a parallel pair: the reference does not say the given text "
                 f"(Whisper heard {heard[:60]!r}); intrusive metrics refused"
             )
     return None
+
+
+def transcripts_needed(
+    degraded: np.ndarray | None,
+    reference: np.ndarray | None,
+    text: str | None,
+    metrics: tuple[str, ...],
+) -> tuple[bool, bool]:
+    """Whether :func:`score` would transcribe ``degraded`` (for WER and CER)
+    and ``reference`` (for :func:`parallel_problem`) with these inputs, so a
+    batch can transcribe them together first."""
+    if degraded is None:
+        return False, False
+    wanted = set(metrics)
+    wer_needed = bool(wanted & {"wer", "cer"}) and bool(text) and bool(normalise(text))
+    intrusive = any(m in INTRUSIVE and m not in HIGH_BAND for m in metrics)
+    check_needed = bool(intrusive and reference is not None and "wer" in wanted and text)
+    if check_needed:
+        shorter = max(min(len(reference), len(degraded)), 1)
+        check_needed = max(len(reference), len(degraded)) / shorter <= MAX_LENGTH_RATIO
+    return wer_needed, check_needed
 
 
 def _ordered(results, metrics, notes, settings) -> Scorecard:

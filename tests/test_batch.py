@@ -51,7 +51,7 @@ def manifest(tmp_path_factory, voice):
 
 @pytest.fixture(scope="module")
 def local_result(manifest):
-    return run_batch(manifest, BatchSettings(metrics=METRICS, workers=2))
+    return run_batch(manifest, BatchSettings(metrics=METRICS, workers=2, cache=False))
 
 
 def test_rows_failures_and_summary(local_result):
@@ -99,7 +99,7 @@ def test_outputs_are_written(local_result, tmp_path):
 
 
 def test_single_worker_gives_the_same_numbers(manifest, local_result):
-    serial = run_batch(manifest, BatchSettings(metrics=METRICS, workers=1))
+    serial = run_batch(manifest, BatchSettings(metrics=METRICS, workers=1, cache=False))
     pd.testing.assert_frame_equal(
         serial.rows[["system", "utterance", *METRICS]],
         local_result.rows[["system", "utterance", *METRICS]],
@@ -116,7 +116,12 @@ def test_dask_local_cluster_gives_the_same_numbers(manifest, local_result):
     ) as cluster:
         result = run_batch(
             manifest,
-            BatchSettings(metrics=METRICS, executor="dask", dask_address=cluster.scheduler_address),
+            BatchSettings(
+                metrics=METRICS,
+                executor="dask",
+                dask_address=cluster.scheduler_address,
+                cache=False,
+            ),
         )
     pd.testing.assert_frame_equal(
         result.rows[["system", "utterance", *METRICS]],
@@ -143,7 +148,7 @@ def test_batch_cli(manifest, tmp_path):
     out = tmp_path / "res.csv"
     proc = subprocess.run(
         [sys.executable, "-m", "evaluation", "batch", "--manifest", str(manifest)]
-        + ["--out", str(out), "--metrics", "pesq_wb,stoi", "--workers", "1"],
+        + ["--out", str(out), "--metrics", "pesq_wb,stoi", "--workers", "1", "--no-cache"],
         capture_output=True,
         text=True,
         timeout=600,

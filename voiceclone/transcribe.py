@@ -38,6 +38,30 @@ WINDOW_S = 29.0
 """Whisper hears 30 s at a time; short clips are packed into one such window."""
 PACK_GAP_S = 1.0
 """Silence between packed clips, in seconds."""
+MAX_PACK_CLIPS = 4
+"""Most clips sharing one window.
+
+Measured with ``benchmarks/bench_packing.py`` on 40 noised 2-8 s clips of the
+benchmark corpus (six flite/espeak voices), against each clip transcribed
+alone (corpus WER 14.5 %, 63 s on 2 busy cores):
+
+- packs of up to 8 clips, 1 s gaps: 22 s; 23 clips differ, 14 by more than one
+  word (corpus WER 9.8 %). With a sentence's readings side by side, Whisper
+  also lost track of which clip said what (words of one clip given to its
+  neighbour), so callers keep clips of the same text apart;
+- up to 3 clips, 2 s gaps: 30 s; 15 differ, 10 by more than one word (8.6 %);
+- up to 2 clips, 2 s gaps: 40 s; 17 differ, 5 by more than one word (10.6 %);
+- faster-whisper's ``BatchedInferencePipeline`` (one padded window per clip,
+  batch of 8): 62 s, no faster on the CPU; 6 differ, 3 by more than one word.
+
+Smaller packs and longer gaps do not make packing agree: a clip after other
+speech in the window is decoded with their words as context, and Whisper
+hears it better than alone (the WER falls). So packed transcripts are not used
+for WER in evaluation; the batch uses them for the parallel-content check
+(a 50 % WER threshold, with a refusal confirmed on the clip alone), where 4
+clips a window halve that check's cost against 2 while keeping each pack short
+enough that a misplaced word is caught. On clean speech (the Piper voice's
+short sentences) packed and alone agree word for word."""
 
 
 @dataclass(frozen=True)
@@ -251,7 +275,7 @@ def _packs(durations: list[float]) -> list[list[int]]:
     packs: list[list[int]] = []
     used = WINDOW_S + 1.0
     for i, seconds in enumerate(durations):
-        if packs and used + PACK_GAP_S + seconds <= WINDOW_S:
+        if packs and len(packs[-1]) < MAX_PACK_CLIPS and used + PACK_GAP_S + seconds <= WINDOW_S:
             packs[-1].append(i)
             used += PACK_GAP_S + seconds
         else:
