@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.metrics import ALL, METRICS, MetricSettings
+from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import VoiceCloneError
 
 REQUIRED_COLUMNS = ("system", "utterance", "degraded")
@@ -260,6 +261,7 @@ def score_rows(
     decoded = decode_files(rows)
     if pack_transcripts or pack_wer_transcripts:
         prepare_transcripts(rows, decoded, metrics, pack_wer_transcripts)
+    prepare_embeddings(rows, decoded, metrics)
     return [score_row(row, metrics, settings, decoded) for row in rows]
 
 
@@ -284,6 +286,14 @@ def decode_files(rows: list[dict]) -> dict[str, np.ndarray]:
     return decoded
 
 
+CHECK_BEAM_SIZE = 1
+"""Beam width of the packed reference transcripts that only decide whether a
+pair is parallel. Measured on the references of 40 benchmark clips (packs of
+up to 4): beam 5 took 26.4 s (mean WER against the text 6.6 %, none over the
+check's 50 %), greedy 16.7 s (8.8 %, one over 50 %, which is then heard again
+alone with the full beam)."""
+
+
 def prepare_transcripts(
     rows: list[dict],
     decoded: Mapping[str, np.ndarray],
@@ -294,14 +304,16 @@ def prepare_transcripts(
     will need transcripts of, and remember them where scoring looks.
 
     References for the parallel-content check go in as check transcripts
-    (``evaluation.metrics.CHECK_TRANSCRIPT``): they can accept a pair, and the
-    check transcribes the reference alone before it refuses one.
+    (``evaluation.metrics.CHECK_TRANSCRIPT``), decoded greedily
+    (:data:`CHECK_BEAM_SIZE`): they can accept a pair, and the check
+    transcribes the reference alone, with the full beam, before it refuses one.
     With ``pack_wer_transcripts``, degraded clips go in as the transcripts WER
     is computed from. Clips of the same text never share a window (see
     :func:`distinct_text_groups`)."""
     from evaluation.metrics import CHECK_TRANSCRIPT, TRANSCRIPT, remember, remembered
     from evaluation.scoring import transcripts_needed
     from evaluation.text_norm import normalise
+    from voiceclone.transcribe import BEAM_SIZE
 
     for_wer: dict[str, str] = {}
     for_check: dict[str, str] = {}
@@ -318,11 +330,35 @@ def prepare_transcripts(
         for_wer = {}
     for path in for_wer:
         for_check.pop(path, None)  # its own transcript will serve the check
-    for kind, wanted in ((TRANSCRIPT, for_wer), (CHECK_TRANSCRIPT, for_check)):
+    plans = ((TRANSCRIPT, for_wer, BEAM_SIZE), (CHECK_TRANSCRIPT, for_check, CHECK_BEAM_SIZE))
+    for kind, wanted, beam in plans:
         for paths in distinct_text_groups(list(wanted), lambda p, w=wanted: normalise(w[p])):
-            heard = _transcriber().transcribe_many([decoded[p] for p in paths])
+            heard = _transcriber().transcribe_many([decoded[p] for p in paths], beam_size=beam)
             for path, transcript in zip(paths, heard, strict=True):
                 remember(kind, decoded[path], transcript.text)
+
+
+def prepare_embeddings(
+    rows: list[dict], decoded: Mapping[str, np.ndarray], metrics: tuple[str, ...]
+) -> None:
+    """Embed, in shared speaker-encoder passes, every clip that scoring
+    ``rows`` will embed for speaker similarity (each clip as it is embedded
+    alone; see ``SpeakerEncoder.embed_many``)."""
+    from evaluation.metrics import MIN_EMBED_S, embed_ahead
+
+    if "speaker_similarity" not in metrics:
+        return
+    clips = []
+    for row in rows:
+        target = decoded.get(row.get("speaker_reference") or "")
+        if target is None:
+            continue
+        clips.append(target)
+        for column in ("degraded", "reference", "source"):
+            clip = decoded.get(row.get(column) or "")
+            if clip is not None and len(clip) >= MIN_EMBED_S * SAMPLE_RATE:
+                clips.append(clip)
+    embed_ahead(clips)
 
 
 def _transcriber():

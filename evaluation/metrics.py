@@ -66,7 +66,7 @@ from evaluation.text_norm import normalise
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 
-METRICS_VERSION = 1
+METRICS_VERSION = 2
 """Version of the metric code: part of every persistent cache key
 (``evaluation.cache``). Bump it whenever a change makes any metric's value
 (or refusal) for the same inputs differ, so stored results are recomputed."""
@@ -500,11 +500,31 @@ def memo(kind: str, audio: np.ndarray, compute):
     return value
 
 
+EMBEDDING = "embedding"
+"""Memo kind of a clip's speaker embedding."""
+
+
 def embed(audio: np.ndarray) -> np.ndarray:
     """Speaker embedding (Resemblyzer), remembered by content."""
     from voiceclone.speaker import default_encoder
 
-    return memo("embedding", audio, default_encoder().embed)
+    return memo(EMBEDDING, audio, default_encoder().embed)
+
+
+def embed_ahead(clips: list[np.ndarray]) -> None:
+    """Embed, in shared encoder passes, the clips not yet remembered, and
+    remember them where :func:`embed` looks (a batch job embeds its clips
+    together, then scores each row)."""
+    from voiceclone.speaker import default_encoder
+
+    wanted, seen = [], set()
+    for clip in clips:
+        key = _memo_key(EMBEDDING, clip)
+        if key not in seen and remembered(EMBEDDING, clip) is None:
+            seen.add(key)
+            wanted.append(clip)
+    for clip, embedding in zip(wanted, default_encoder().embed_many(wanted), strict=True):
+        remember(EMBEDDING, clip, embedding)
 
 
 TRANSCRIPT = "transcript"

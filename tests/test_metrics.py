@@ -200,3 +200,19 @@ def test_unknown_metric_is_refused_early(sentence_speech):
 def test_settings_are_reported(sentence_speech):
     card = score(sentence_speech, sentence_speech, metrics=("mcd",))
     assert card.settings == MetricSettings().describe()
+
+
+def test_embeddings_in_one_pass_equal_each_clip_alone(flite_speech, sentence_speech):
+    """Clips embedded together (their partials sharing encoder passes) get the
+    embedding Resemblyzer's own ``embed_utterance`` gives each clip alone."""
+    from voiceclone.speaker import EMBED_LEVEL_DBFS, default_encoder, speech_at_level
+
+    encoder = default_encoder()
+    clips = [flite_speech, sentence_speech[: SAMPLE_RATE + 800], sentence_speech]
+    together = encoder.embed_many(clips)
+    assert encoder.embed_many([]) == []
+    for clip, embedding in zip(clips, together, strict=True):
+        alone = encoder._encoder.embed_utterance(encoder._prepared(clip))
+        assert np.abs(embedding - alone).max() < 1e-5
+        assert np.abs(encoder.embed(clip) - embedding).max() < 1e-5
+    assert speech_at_level(clips[0], EMBED_LEVEL_DBFS).dtype == np.float32

@@ -146,7 +146,7 @@ class Transcriber:
         self._lock = threading.Lock()
 
     def transcribe_many(
-        self, clips: list[np.ndarray], language: str = LANGUAGE
+        self, clips: list[np.ndarray], language: str = LANGUAGE, beam_size: int = BEAM_SIZE
     ) -> list[Transcript]:
         """Transcribe several short clips (mono float32, 16 kHz), one per result.
 
@@ -159,16 +159,16 @@ class Transcriber:
         results: list[Transcript | None] = [None] * len(clips)
         for pack in _packs([len(c) / SAMPLE_RATE for c in clips]):
             if len(pack) == 1:
-                results[pack[0]] = self.transcribe(clips[pack[0]], language)
+                results[pack[0]] = self.transcribe(clips[pack[0]], language, beam_size)
                 continue
-            placed = self._transcribe_pack([clips[i] for i in pack], language)
+            placed = self._transcribe_pack([clips[i] for i in pack], language, beam_size)
             if placed is None:
-                placed = [self.transcribe(clips[i], language) for i in pack]
+                placed = [self.transcribe(clips[i], language, beam_size) for i in pack]
             for i, transcript in zip(pack, placed, strict=True):
                 results[i] = transcript
         return results
 
-    def _transcribe_pack(self, clips: list[np.ndarray], language: str):
+    def _transcribe_pack(self, clips: list[np.ndarray], language: str, beam_size: int):
         gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE), dtype=np.float32)
         bounds, pieces, start = [], [], 0.0
         for clip in clips:
@@ -180,7 +180,7 @@ class Transcriber:
             segments, info = self._model.transcribe(
                 np.concatenate(pieces[:-1]),
                 language=language,
-                beam_size=BEAM_SIZE,
+                beam_size=beam_size,
                 vad_filter=False,
                 condition_on_previous_text=False,
                 word_timestamps=True,
@@ -201,7 +201,9 @@ class Transcriber:
             out.append(Transcript(text=text, segments=[(0.0, b - a, text)], language=info.language))
         return out
 
-    def transcribe(self, audio: np.ndarray, language: str = LANGUAGE) -> Transcript:
+    def transcribe(
+        self, audio: np.ndarray, language: str = LANGUAGE, beam_size: int = BEAM_SIZE
+    ) -> Transcript:
         """Transcribe mono float32 audio at 16 kHz.
 
         Parameters
@@ -210,12 +212,14 @@ class Transcriber:
             Shape ``(n,)``, float32, 16 kHz.
         language : str
             Whisper language code; ``"en"`` for the bundled voice.
+        beam_size : int
+            Beam search width; 1 decodes greedily (faster, a little less exact).
         """
         with self._lock:
             segments, info = self._model.transcribe(
                 np.asarray(audio, dtype=np.float32),
                 language=language,
-                beam_size=BEAM_SIZE,
+                beam_size=beam_size,
                 vad_filter=False,
                 condition_on_previous_text=False,
             )
