@@ -56,13 +56,24 @@ NOISE_LEVEL = 0.005
 MIN_CLIP_S, MAX_CLIP_S = 2.0, 8.0
 NOTE = (
     "Reading the figures: pool and dask wall times include spawning workers that import "
-    "torch and load every model (several seconds each), so on a small batch they gain little "
-    "over one worker. A cold full set is bounded by Whisper, whose encoder always processes "
-    "a 30 s window: each clip's own transcript (for WER) costs a full window whatever its "
-    "length. The references' transcripts for the parallel-content check share windows (up "
-    "to four clips each), and each job decodes its files once. A warm run reads every row "
-    "from the metric cache (keyed by the content of the row's files, its text, the metrics "
-    "and settings), so rescoring an unchanged manifest costs file hashing only."
+    "torch and load every model (several seconds each). A cold full set is bounded by "
+    "Whisper, whose encoder always processes a 30 s window: each clip's own transcript (for "
+    "WER) is taken alone, a full window and a five-wide beam whatever its length, because "
+    "packing clips into shared windows changes what Whisper hears (benchmarks/"
+    "bench_packing.py: 23 of 40 clips changed, WER 14.5 % alone against 9.8 % packed) and "
+    "faster-whisper's batched pipeline is no faster on a CPU (61.6 s against 63.3 s); "
+    "cutting the window to the clip's length runs the encoder 8 times faster but changes "
+    "16-25 of 40 transcripts. The references' transcripts for the parallel-content check "
+    "share windows (up to four clips of different texts each) and are decoded greedily; a "
+    "pair is refused only after its reference is heard alone with the full beam. Each job "
+    "of 16 rows decodes its files once and embeds its clips for speaker similarity in shared "
+    "encoder passes (40 clips in 0.9 s instead of 3.2 s). DNSMOS takes batches too, but a "
+    "batch of 20 windows costs what 20 single windows do (5.3 s against 5.4 s), so it runs "
+    "clip by clip. Dask's local workers start without the MALLOC_TRIM_THRESHOLD_ dask sets "
+    "for them by default, which made every row about 1.5 times slower (memory handed back "
+    "and faulted in again at every allocation). A warm run reads every row from the metric "
+    "cache (keyed by the content of the row's files, its text, the metrics and settings), so "
+    "rescoring an unchanged manifest costs file hashing only."
 )
 CHEAP_TARGET_X_PER_CORE = 20.0
 FULL_TARGET_X_ON_2_CORES = 2.0
