@@ -3,6 +3,7 @@ from the bundled Piper voice, a second voice from Debian's flite)."""
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -146,4 +147,15 @@ def write(path: Path, audio: np.ndarray, sr: int = SAMPLE_RATE, **kwargs) -> Pat
     import soundfile as sf
 
     sf.write(path, audio, sr, **kwargs)
+    return path
+
+
+def write_manifest(root: Path, rows: list[list[str]]) -> Path:
+    """A batch manifest at ``root/manifest.csv`` with the columns system,
+    utterance, reference, degraded and text."""
+    path = root / "manifest.csv"
+    with open(path, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["system", "utterance", "reference", "degraded", "text"])
+        writer.writerows(rows)
     return path

@@ -3,7 +3,6 @@ provenance with failures (never dropped), local pool and a dask cluster."""
 
 from __future__ import annotations
 
-import csv
 import json
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import pandas as pd
 import pytest
 
 from evaluation.batch import BatchSettings, ManifestError, read_manifest, run_batch
+from tests.conftest import write_manifest
 from voiceclone.audio import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 
@@ -41,12 +41,7 @@ def manifest(tmp_path_factory, voice):
             rows.append([system, f"u{i}", f"ref{i}.wav", f"{system}{i}.wav", text])
     (root / "broken.wav").write_bytes(b"not audio at all" * 100)
     rows.append(["heavy", "u9", "ref0.wav", "broken.wav", SENTENCES[0]])
-    path = root / "manifest.csv"
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["system", "utterance", "reference", "degraded", "text"])
-        writer.writerows(rows)
-    return path
+    return write_manifest(root, rows)
 
 
 @pytest.fixture(scope="module")

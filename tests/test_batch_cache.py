@@ -5,7 +5,6 @@ safely by processes, and survives a corrupt file."""
 
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 import sqlite3
@@ -21,6 +20,7 @@ import pytest
 from evaluation.batch import BatchSettings, read_manifest, run_batch, score_row, score_rows
 from evaluation.cache import MetricCache
 from evaluation.metrics import MetricSettings
+from tests.conftest import write_manifest
 from voiceclone.audio import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 
@@ -31,15 +31,6 @@ SENTENCES = (
 )
 CHEAP = ("pesq_wb", "stoi", "mcd")
 HIGH_RATE = 24_000
-
-
-def _write_manifest(root: Path, rows: list[list[str]]) -> Path:
-    path = root / "manifest.csv"
-    with open(path, "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["system", "utterance", "reference", "degraded", "text"])
-        writer.writerows(rows)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +63,7 @@ def _copy_manifest(audio_dir: Path, target: Path) -> Path:
         for system in ("light", "heavy")
         for i, text in enumerate(SENTENCES)
     ]
-    return _write_manifest(target, rows)
+    return write_manifest(target, rows)
 
 
 def test_jobs_score_like_row_by_row(audio_dir, tmp_path):
@@ -87,7 +78,7 @@ def test_jobs_score_like_row_by_row(audio_dir, tmp_path):
         ["light", "hi", "ref_hi.wav", "deg_hi.wav", SENTENCES[2]],
         ["light", "odd", "ref1.wav", "light0.wav", SENTENCES[0]],  # not a parallel pair
     ]
-    manifest = read_manifest(_write_manifest(tmp_path / "a", rows))
+    manifest = read_manifest(write_manifest(tmp_path / "a", rows))
     for row in manifest:
         row["speaker_reference"] = str(tmp_path / "a" / "ref2.wav")
     metrics = (*CHEAP, "si_sdr", "hf_lsd", "dnsmos_ovrl", "speaker_similarity", "wer", "cer")
