@@ -137,8 +137,9 @@ def _refuse_example(name: str, library: Path | None = None) -> None:
 
 def list_voices(library: Path | None = None) -> list[dict]:
     """Saved voices (of ``library``, see :func:`voices_dir`) and shipped examples:
-    name, creation time, reference seconds, whether it is an example (saved
-    voices first, each group by name)."""
+    name, creation time, reference seconds, base voice, the profile's ``fit``
+    entry (:func:`fit_saved_voice`; empty for a quick clone never fitted),
+    whether it is an example (saved voices first, each group by name)."""
     out, seen = [], set()
     folders = sorted(voices_dir(library).iterdir())
     if EXAMPLES_DIR.is_dir():
@@ -161,6 +162,7 @@ def list_voices(library: Path | None = None) -> list[dict]:
                 "reference_seconds": data.get("reference_seconds", 0.0),
                 "base": data.get("base", {}).get("name", DEFAULT_BASE),
                 "fitted": bool(data.get("base", {}).get("fitted")),
+                "fit": data.get("fit") or {},
                 "example": folder.parent == EXAMPLES_DIR,
                 "damaged": bool(data.get("damaged")),
             }
