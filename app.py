@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -44,6 +45,9 @@ CONVERT_METHODS = [
 ]
 """The Convert tab's methods, the default first (chosen by measurement:
 docs/BENCHMARKS.md, "Re-voicing: re-speaking against filtering")."""
+FIT_REFRESH_S = 3.0
+"""How often an open page refreshes the voices' fit states while a fit is
+queued or running (seconds)."""
 EXAMPLE_TEXT = (
     "Hello! This voice was cloned from a short recording. Type any text here, "
     "and it will be spoken sentence by sentence."
@@ -101,17 +105,19 @@ def save_voice(
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
-    fit_voice: bool = False,
+    fit_voice: bool = True,
     consent_recording: str | None = None,
     progress=gr.Progress(),
     texts: list[str] | None = None,
     request: gr.Request = None,
 ):
     """Enrol the clips (with their texts, if known) as a saved voice of this
-    visitor, from the chosen base voice or the nearest one (its style fitted to
-    the clips first with ``fit_voice``), once the uploader confirms ``consent``
-    (and, with ``consent_recording``, the speaker's reading of the consent
-    phrase passes). Returns the status (Markdown) and the voice's name."""
+    visitor, from the chosen base voice or the nearest one, once the uploader
+    confirms ``consent`` (and, with ``consent_recording``, the speaker's
+    reading of the consent phrase passes): the quick clone, ready at once.
+    With ``fit_voice`` the upgrade to the fitted voice is then queued to run
+    in the background (:mod:`voiceclone.jobs`). Returns the status (Markdown)
+    and the voice's name."""
     from voiceclone.consent import Consent, require_confirmed
     from voiceclone.voices import enroll
 
@@ -125,7 +131,6 @@ def save_voice(
         overwrite=overwrite,
         denoise=denoise,
         base=None if not base or base == NEAREST_BASE else base,
-        fit_voice=bool(fit_voice),
         progress=lambda fraction, message: progress(fraction, desc=message),
         library=app_session.library(request),
         consent=given,
@@ -136,19 +141,79 @@ def save_voice(
         "nearest": "nearest to the reference",
         "audition": "the closer clone of the two nearest",
     }.get(p["base"]["chosen_by"], "your choice")
-    if p["base"].get("fitted"):
-        how += "; its own voice fitted to the reference"
+    upgrade = _queue_fit(voice, app_session.library(request)) if fit_voice else ""
     status = (
-        f"Saved **{voice.name}** from base voice **{p['base']['name']}** ({how}): "
-        f"{p['reference_seconds']:.1f} s of reference, pitch "
+        f"Saved **{voice.name}**, the quick clone, from base voice **{p['base']['name']}** "
+        f"({how}): {p['reference_seconds']:.1f} s of reference, pitch "
         f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
-        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s. "
-        "Type text on the right and press **Speak**."
+        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s. It speaks now: "
+        "type text on the right and press **Speak**."
         + (" Spoken consent checked: it can be trained." if given.recording else "")
+        + (f"\n\n{upgrade}" if upgrade else "")
         + "\n\n"
         f"Transcripts:\n{transcripts}"
     )
     return status, voice.name
+
+
+def _queue_fit(voice, library: Path | None) -> str:
+    """Queue the upgrade of a just-saved quick clone to the fitted voice and
+    start a worker if needed; returns what the status says about it."""
+    from voiceclone import jobs
+    from voiceclone.neural import MIN_CLIPS
+
+    if not jobs.background_fit_enabled():
+        return (
+            "Background fitting is turned off on this server, so this stays the quick clone "
+            "(`python -m voiceclone enroll` fits a voice on the command line)."
+        )
+    if len(voice.profile["clips"]) < MIN_CLIPS:
+        return (
+            f"The fitted voice (a closer clone) needs at least {MIN_CLIPS} reference clips, one "
+            "held out to check it: add another clip of the same voice (or record over 20 s, "
+            "which is cut at pauses) and save it again to get it. This stays the quick clone."
+        )
+    try:
+        jobs.submit_fit(voice.name, library)
+        jobs.ensure_worker()
+        status = jobs.fit_status(voice.name, library)
+    except (OSError, sqlite3.Error) as exc:
+        return f"The fitted voice could not be queued ({exc}); this stays the quick clone."
+    return "The fitted voice (a closer clone, about a minute) is on its way: " + _fit_sentence(
+        status or {"state": "queued"}
+    )
+
+
+def _fit_sentence(fit: dict) -> str:
+    """One sentence on a voice's fit state (:func:`voiceclone.jobs.voice_fit`)."""
+    from voiceclone.jobs import ordinal
+
+    state = fit.get("state")
+    if state == "queued":
+        place = f", {ordinal(fit['position'])} in line" if fit.get("position") else ""
+        return (
+            f"queued{place}. It replaces the quick clone by itself when it is ready, if it is "
+            "closer; speak the quick clone meanwhile."
+        )
+    if state == "running":
+        step = f" ({fit['message']})" if fit.get("message") else ""
+        return (
+            f"fitting, {fit.get('progress', 0)} %{step}. It replaces the quick clone by itself "
+            "when it is ready, if it is closer; speak the quick clone meanwhile."
+        )
+    sim = fit.get("similarity") or {}
+    figures = (
+        f" (speaker similarity {sim['fitted']:.2f}; the quick clone's {sim['quick']:.2f})"
+        if "fitted" in sim and "quick" in sim
+        else ""
+    )
+    if state == "fitted":
+        return f"this is now the fitted voice{figures}."
+    if state == "kept-quick":
+        return f"the fitted voice was not closer, so the quick clone stays{figures}."
+    if state == "failed":
+        return f"fitting failed ({fit.get('error') or 'unknown reason'}); the quick clone stays."
+    return "this is the quick clone."
 
 
 def _default_name(reference: str | None) -> str:
@@ -168,13 +233,15 @@ def clone_voice(
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
-    fit_voice: bool = False,
+    fit_voice: bool = True,
     consent_recording: str | None = None,
     progress=gr.Progress(),
     request: gr.Request = None,
 ):
     """Clone tab: save the reference (and any more clips of the same voice) as
-    a voice; an empty name is taken from the reference's file name."""
+    a voice, the quick clone at once; with ``fit_voice`` its upgrade to the
+    fitted voice is queued in the background. An empty name is taken from the
+    reference's file name."""
     clips = [c for c in [reference, *(more_clips or [])] if c]
     name = (name or "").strip() or _default_name(reference)
     settings = (consent, overwrite, denoise, base, fit_voice, consent_recording)
@@ -234,7 +301,7 @@ def save_prompt_voice(
     overwrite: bool,
     denoise: bool,
     base: str | None = None,
-    fit_voice: bool = False,
+    fit_voice: bool = True,
     consent_recording: str | None = None,
     progress=gr.Progress(),
     request: gr.Request = None,
@@ -275,17 +342,34 @@ VOICE_PICKERS = ("speak", "convert", "dub", "train", "library", "listening")
 """The voice pickers :func:`_voice_choices` updates, in its output order."""
 
 
+def _voices(request: gr.Request | None) -> list[dict]:
+    """This visitor's voices and the shipped examples, each with its fit state."""
+    from voiceclone.jobs import voices_with_fit
+
+    return voices_with_fit(app_session.library(request))
+
+
+def _choices(voices: list[dict]) -> list[tuple[str, str]]:
+    """(label, name) pairs of the voice pickers: "anna — fitting, 40 %"."""
+    from voiceclone.jobs import describe_fit
+
+    tags = {"example": " (example)", "damaged": " (damaged: delete it)"}
+    return [
+        (
+            v["name"]
+            + "".join(tag for key, tag in tags.items() if v.get(key))
+            + ("" if v["example"] or v["damaged"] else f" — {describe_fit(v['fit'])}"),
+            v["name"],
+        )
+        for v in voices
+    ]
+
+
 def _voice_choices(selected: str | None = None, request: gr.Request = None):
     """Updates of every voice picker (:data:`VOICE_PICKERS`), then the library
     table: this visitor's saved voices first, then the shipped examples."""
-    from voiceclone.voices import list_voices
-
-    voices = list_voices(app_session.library(request))
-    tags = {"example": " (example)", "damaged": " (damaged: delete it)"}
-    choices = [
-        (v["name"] + "".join(tag for key, tag in tags.items() if v.get(key)), v["name"])
-        for v in voices
-    ]
+    voices = _voices(request)
+    choices = _choices(voices)
     names = [v["name"] for v in voices if not v.get("damaged")]
     value = selected if selected in names else (names[0] if names else None)
     # One update per output: Gradio pops "value" from an update dict as it applies it.
@@ -293,25 +377,57 @@ def _voice_choices(selected: str | None = None, request: gr.Request = None):
     return *single, gr.update(choices=choices), _library_rows(voices)
 
 
+LIBRARY_HEADERS = ["name", "kind", "reference s", "base voice", "fit", "created"]
+
+
 def _library_rows(voices: list[dict]):
+    from voiceclone.jobs import describe_fit
+
     return [
         [
             v["name"],
             "example (read-only)" if v["example"] else ("damaged" if v["damaged"] else "yours"),
             round(v["reference_seconds"], 1),
             v["base"] + (" (fitted)" if v["fitted"] else ""),
+            "" if v["example"] or v["damaged"] else describe_fit(v["fit"], error_chars=120),
             v["created"],
         ]
         for v in voices
     ]
 
 
+def _fit_panel(selected: str | None, request: gr.Request = None):
+    """Clone tab: the fit state of the chosen voice (Markdown), and the
+    refresh timer, running while any of this visitor's fits is queued or
+    running."""
+    voices = _voices(request)
+    active = any(v["fit"].get("state") in ("queued", "running") for v in voices)
+    chosen = next((v for v in voices if v["name"] == selected), None)
+    text = ""
+    if chosen is not None and not chosen["example"] and not chosen["damaged"]:
+        text = f"**{chosen['name']}**: {_fit_sentence(chosen['fit'])}"
+    return text, gr.Timer(active=active)
+
+
+def _fit_tick(selected: str | None, shown: list, request: gr.Request = None):
+    """Timer tick: new picker labels and library rows when a fit state
+    changed (else nothing is sent), the chosen voice's fit state, and whether
+    to keep ticking. The pickers' values are left as they are."""
+    voices = _voices(request)
+    choices = _choices(voices)
+    text, timer = _fit_panel(selected, request)
+    if [list(c) for c in choices] == shown:
+        pickers = [gr.skip() for _ in VOICE_PICKERS] + [gr.skip()]
+    else:
+        pickers = [gr.update(choices=choices) for _ in VOICE_PICKERS] + [_library_rows(voices)]
+    return *pickers, text, [list(c) for c in choices], timer
+
+
 @friendly_errors
 def list_voices_json(request: gr.Request = None) -> list[dict]:
-    """API: this visitor's saved voices and the shipped examples, as JSON."""
-    from voiceclone.voices import list_voices
-
-    return list_voices(app_session.library(request))
+    """API: this visitor's saved voices and the shipped examples, as JSON,
+    each with its ``fit`` state (:func:`voiceclone.jobs.voice_fit`)."""
+    return _voices(request)
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
@@ -701,7 +817,16 @@ def build_app() -> gr.Blocks:
         pickers.append(library.table)
         _wire_clone(clone, pickers)
         _wire_library(library, pickers)
-        demo.load(_voice_choices, inputs=None, outputs=pickers, api_visibility="private")
+        demo.load(_voice_choices, inputs=None, outputs=pickers, api_visibility="private").then(
+            **_fit_panel_event(clone)
+        )
+        clone.fit_timer.tick(
+            _fit_tick,
+            inputs=[clone.voice, clone.fit_shown],
+            outputs=[*pickers, clone.fit_status, clone.fit_shown, clone.fit_timer],
+            show_progress="hidden",
+            api_visibility="private",
+        )
         demo.load(
             app_listening.designer_refresh, inputs=None, outputs=[lt_voices, lt_sessions],
             api_visibility="private",
@@ -745,9 +870,8 @@ def _clone_tab() -> SimpleNamespace:
                     value=NEAREST_BASE, elem_id="clone-base",
                 )  # fmt: skip
                 c.fit_voice = gr.Checkbox(
-                    label="Fit the voice itself to the clips (closer clone; about 6 minutes on "
-                    "a 2-core CPU for 30 s of reference; starts from a Kokoro voice)",
-                    value=False, elem_id="clone-fit-voice",
+                    label="Upgrade to the fitted voice in the background (closer clone, about "
+                    "a minute)", value=True, elem_id="clone-fit-voice",
                 )  # fmt: skip
             c.consent = gr.Checkbox(label=STATEMENT, value=False, elem_id="clone-consent")
             with gr.Accordion("Spoken consent (needed to train the voice)", open=False):
@@ -760,6 +884,9 @@ def _clone_tab() -> SimpleNamespace:
                 )  # fmt: skip
             c.save = gr.Button("Clone this voice", variant="primary", elem_id="clone-save")
             c.status = gr.Markdown(label="status", elem_id="clone-status")
+            c.fit_status = gr.Markdown(label="fitted voice", elem_id="clone-fit-status")
+            c.fit_timer = gr.Timer(FIT_REFRESH_S, active=False)
+            c.fit_shown = gr.State([])
             with gr.Accordion("Reference details: processed audio, plot, report", open=False):
                 c.processed = gr.Audio(label="Processed reference", interactive=False)
                 c.plot = gr.Plot(label="Waveform and spectrogram")
@@ -824,7 +951,8 @@ def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
         inputs=[c.reference, c.clips, c.name, *options],
         outputs=[c.status, c.voice],
         api_name="clone",
-    ).success(**refresh, api_visibility="private")
+    ).success(**refresh, api_visibility="private").then(**_fit_panel_event(c))
+    c.voice.change(**_fit_panel_event(c))
     c.speak.click(
         speak_cloned,
         inputs=[c.voice, c.text, c.speed, c.pitch],
@@ -846,7 +974,19 @@ def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
         inputs=[c.name, p.kept, *options],
         outputs=[c.status, c.voice],
         api_name="clone_from_prompts",
-    ).success(**refresh, api_visibility="private")
+    ).success(**refresh, api_visibility="private").then(**_fit_panel_event(c))
+
+
+def _fit_panel_event(c: SimpleNamespace) -> dict:
+    """The event that shows the chosen voice's fit state and starts or stops
+    the refresh timer (:func:`_fit_panel`)."""
+    return {
+        "fn": _fit_panel,
+        "inputs": c.voice,
+        "outputs": [c.fit_status, c.fit_timer],
+        "show_progress": "hidden",
+        "api_visibility": "private",
+    }
 
 
 def _convert_tab():
@@ -916,10 +1056,7 @@ def _library_tab() -> SimpleNamespace:
         "Your saved voices, and the shipped examples (read-only). Nobody else sees your "
         "voices: they are kept under a private key stored in this browser."
     )
-    lib.table = gr.Dataframe(
-        headers=["name", "kind", "reference s", "base voice", "created"], interactive=False,
-        elem_id="library-table",
-    )  # fmt: skip
+    lib.table = gr.Dataframe(headers=LIBRARY_HEADERS, interactive=False, elem_id="library-table")
     with gr.Row():
         lib.voice = gr.Dropdown(label="Voice", elem_id="library-voice", **VOICE_PICKER)
         lib.new_name = gr.Textbox(label="New name", elem_id="library-new-name")
@@ -1057,6 +1194,20 @@ def warm_up() -> None:
         load()
 
 
+def _start_jobs() -> None:
+    """Put fits cut short by a restart back in the queue and start the worker
+    (or send them to the Dask cluster); the app serves even when this fails."""
+    from voiceclone import jobs
+
+    try:
+        requeued = jobs.start_background()
+    except (OSError, sqlite3.Error) as exc:
+        print(f"voiceclone: background jobs not started ({exc})", flush=True)
+        return
+    if requeued:
+        print(f"voiceclone: {len(requeued)} unfinished fit(s) queued again", flush=True)
+
+
 def main() -> None:
     demo = build_app().queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(
@@ -1069,6 +1220,7 @@ def main() -> None:
         prevent_thread_lock=True,
     )
     print("voiceclone: serving; warming up the models", flush=True)
+    _start_jobs()
     try:
         warm_up()
         print("voiceclone: warm", flush=True)

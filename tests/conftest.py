@@ -18,6 +18,9 @@ from voiceclone.consent import Consent, consent_phrase
 from voiceclone.constants import SAMPLE_RATE
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
+# Saved voices are not fitted in the background by the apps the tests start (a
+# fit is minutes of both cores); the tests of background fitting turn it on.
+os.environ["VOICECLONE_BACKGROUND_FIT"] = "0"
 
 
 @pytest.fixture()

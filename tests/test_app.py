@@ -81,9 +81,10 @@ def isolated_home(folder: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serve_app(home: Path):
-    """Run ``python app.py`` on a free localhost port with ``VOICECLONE_HOME=home``;
-    yield its URL once it answers 200; stop it afterwards."""
+def serve_app(home: Path, env: dict[str, str] | None = None):
+    """Run ``python app.py`` on a free localhost port with ``VOICECLONE_HOME=home``
+    (and ``env``, e.g. background fitting turned on: the suite runs the app
+    without it); yield its URL once it answers 200; stop it afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
     log_path = home / "app.log"
@@ -94,6 +95,7 @@ def serve_app(home: Path):
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

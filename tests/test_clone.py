@@ -262,10 +262,10 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
     refused = run("enroll", "--name", "cli", *audio_args)  # no --consent
     assert refused.returncode == 1 and "consent" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    proc = run("enroll", "--name", "cli", "--consent", *audio_args)
+    proc = run("enroll", "--name", "cli", "--consent", "--quick", *audio_args)
     assert proc.returncode == 0, proc.stderr
-    assert "saved voice 'cli'" in proc.stdout
-    again = run("enroll", "--name", "cli", "--consent", *audio_args)
+    assert "saved voice 'cli' (quick clone)" in proc.stdout and "fitted" not in proc.stdout
+    again = run("enroll", "--name", "cli", "--consent", "--quick", *audio_args)
     assert again.returncode == 1 and "exists" in again.stderr and "Traceback" not in again.stderr
     assert "cli" in run("voices").stdout
     out = tmp_path / "cloned.wav"

@@ -132,11 +132,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _base_choice(enroll)
     enroll.add_argument(
-        "--fit-voice",
+        "--quick",
         action="store_true",
-        help="fit the Kokoro base voice's own style to the clips first (closer clone; "
-        "about 6 minutes on a 2-core CPU for 30 s of reference)",
+        help="save the quick clone only (seconds); by default the voice is then fitted "
+        "(a Kokoro voice's own style fitted to the clips: a closer clone, a minute or more; "
+        "kept only when it is nearer the reference)",
     )
+    enroll.add_argument("--fit-voice", action="store_true", help=argparse.SUPPRESS)  # the default
     enroll.set_defaults(func=cmd_enroll)
 
     consent = sub.add_parser(
@@ -158,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     detect.add_argument("audio", type=Path, help="the clip to check")
     detect.add_argument("--json", action="store_true", help="print the result as JSON")
     detect.set_defaults(func=cmd_detect)
+
+    worker = sub.add_parser(
+        "worker", help="run queued background jobs (fitting saved voices) until stopped"
+    )
+    worker.add_argument("--once", action="store_true", help="run at most one job, then leave")
+    worker.add_argument(
+        "--idle-exit", type=float, metavar="SECONDS", help="leave after this long with no job"
+    )
+    worker.set_defaults(func=cmd_worker)
 
     voices = sub.add_parser("voices", help="list, rename or delete saved voices")
     voices.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"))
@@ -357,7 +368,8 @@ def _report_beside(path: Path) -> Path:
 
 def cmd_enroll(args: argparse.Namespace) -> int:
     from voiceclone.consent import Consent, require_confirmed
-    from voiceclone.voices import enroll
+    from voiceclone.neural import MIN_CLIPS
+    from voiceclone.voices import enroll, fit_saved_voice
 
     if args.text and len(args.text) != len(args.audio):
         raise VoiceCloneError("give one --text per --audio, or none")
@@ -372,19 +384,44 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             denoise=args.denoise,
             base=args.base,
-            fit_voice=args.fit_voice,
             progress=progress,
             consent=consent,
         )
     p = voice.profile
-    fitted = ", fitted" if p["base"].get("fitted") else ""
     print(
-        f"saved voice {voice.name!r}: {p['reference_seconds']:.1f} s of reference, "
-        f"base voice {p['base']['name']} ({p['base']['chosen_by']}{fitted}), "
+        f"saved voice {voice.name!r} (quick clone): {p['reference_seconds']:.1f} s of "
+        f"reference, base voice {p['base']['name']} ({p['base']['chosen_by']}), "
         f"pitch {p['model']['target_median_hz']:.0f} Hz, formant ratio "
-        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s"
+        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s",
+        flush=True,
     )
+    if args.quick:
+        return 0
+    if len(p["clips"]) < MIN_CLIPS:
+        print(
+            f"kept the quick clone: fitting needs at least {MIN_CLIPS} reference clips "
+            "(give more --audio, or a clip over 20 s, which is cut at pauses)"
+        )
+        return 0
+    with _percent_bar() as progress:
+        try:
+            fitted = fit_saved_voice(voice.name, progress=progress)
+        except VoiceCloneError as exc:
+            raise VoiceCloneError(f"{exc} (the quick clone {voice.name!r} is saved)") from exc
+    print(_fit_line(voice.name, fitted.profile.get("fit") or {}))
     return 0
+
+
+def _fit_line(name: str, fit: dict) -> str:
+    """Which clone a fit kept, with the speaker-similarity figures."""
+    sim = fit.get("similarity") or {}
+    figures = (
+        f"similarity to the held-out clip {sim.get('fitted', 0):.3f} fitted, "
+        f"{sim.get('quick', 0):.3f} quick"
+    )
+    if fit.get("state") == "fitted":
+        return f"saved the fitted voice {name!r} in {fit.get('seconds', 0):.0f} s: {figures}"
+    return f"kept the quick clone of {name!r}: the fitted voice was not closer ({figures})"
 
 
 def cmd_consent(args: argparse.Namespace) -> int:
@@ -446,8 +483,24 @@ def cmd_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import signal
+
+    from voiceclone.jobs import jobs_path, run_worker
+
+    def interrupt(signum, frame):  # SIGTERM: the job in hand goes back in the queue
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    print(f"worker {os.getpid()}: running jobs from {jobs_path()}", file=sys.stderr, flush=True)
+    ran = run_worker(once=args.once, idle_exit_s=args.idle_exit)
+    print(f"worker {os.getpid()}: ran {ran} job(s)", file=sys.stderr, flush=True)
+    return 0
+
+
 def cmd_voices(args: argparse.Namespace) -> int:
-    from voiceclone.voices import delete_voice, list_voices, rename_voice
+    from voiceclone.jobs import describe_fit, voices_with_fit
+    from voiceclone.voices import delete_voice, rename_voice
 
     if args.rename:
         rename_voice(*args.rename)
@@ -459,7 +512,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
         return 0
     if args.bases:
         return _print_bases(args.json)
-    voices = list_voices()
+    voices = voices_with_fit()
     if args.json:
         print(json.dumps(voices, indent=2))
     elif not voices:
@@ -470,7 +523,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
             kind = "\t(damaged: delete it)" if v["damaged"] else kind
             print(
                 f"{v['name']}\t{v['reference_seconds']:.1f} s\tbase {v['base']}\t"
-                f"{v['created']}{kind}"
+                f"{'-' if v['example'] else describe_fit(v['fit'])}\t{v['created']}{kind}"
             )
     return 0
 
