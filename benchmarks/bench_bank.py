@@ -63,7 +63,7 @@ def measure(name: str, asr, dnsmos, encoder) -> dict:
     heard = [asr.transcribe(c).text for c in clips]
     own = [resample(voice.speak(t), voice.sample_rate, SAMPLE_RATE) for t in BANK_SENTENCES]
     embedding = encoder.embed(np.concatenate(own))
-    logf0 = _logf0_stats(np.concatenate([pitch_track(c) for c in own]))
+    logf0 = own_logf0(name)
     return {
         "wer": corpus_wer(list(WER_SENTENCES), heard),
         "dnsmos_ovrl": float(np.mean([dnsmos.score(c).ovrl for c in clips])),
@@ -146,13 +146,39 @@ def speed_study(no_docs: bool) -> int:
     return 0
 
 
+def own_logf0(name: str) -> tuple[float, float]:
+    """Median and spread of a bank voice's log F0 reading :data:`BANK_SENTENCES`."""
+    voice = engine(name)
+    own = [resample(voice.speak(t), voice.sample_rate, SAMPLE_RATE) for t in BANK_SENTENCES]
+    return _logf0_stats(np.concatenate([pitch_track(c) for c in own]))
+
+
+def remeasure_pitch() -> int:
+    """Rewrite the ``logf0`` of every voice in the shipped table (the pitch
+    tracker or its statistics changed; nothing else is measured again)."""
+    table = json.loads(BANK_FILE.read_text(encoding="utf-8"))
+    for row in table["voices"]:
+        old = np.exp(row["logf0"][0])
+        row["logf0"] = [round(v, 5) for v in own_logf0(row["name"])]
+        print(f"{row['name']}: median F0 {old:.0f} -> {np.exp(row['logf0'][0]):.0f} Hz", flush=True)
+    BANK_FILE.write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-docs", action="store_true", help="do not update BENCHMARKS.md")
     parser.add_argument("--speed", action="store_true", help="time Kokoro's settings instead")
+    parser.add_argument(
+        "--pitch-only",
+        action="store_true",
+        help="measure each bank voice's pitch again and rewrite only that in the table",
+    )
     args = parser.parse_args()
     if args.speed:
         return speed_study(args.no_docs)
+    if args.pitch_only:
+        return remeasure_pitch()
 
     from voiceclone.quality import default_dnsmos
     from voiceclone.speaker import default_encoder

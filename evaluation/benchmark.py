@@ -20,7 +20,11 @@ sentence really spoken by the target voice:
   dB, at its own sample rate (the corpus itself is 16 kHz, so the band is
   compared with the base voice's, not the target's);
 - for systems that pick a base voice from the bank: the picked base and its
-  own floor (the picked base voice unconverted).
+  own floor (the picked base voice unconverted);
+- pitch: the clone's F0 distribution against the speaker's own utterances of
+  the same held-out sentences (voiced frames of all of a voice's held-out
+  sentences pooled, WORLD DIO + StoneMask): the error at the median and at
+  the 10th and 90th percentiles, in semitones (positive: the clone is higher).
 
 Timings are warm: one untimed enrolment and sentence run first, so model
 loading and lazy imports (several seconds, once per process) are not counted.
@@ -44,7 +48,7 @@ from typing import Protocol
 import numpy as np
 
 from evaluation.corpus import LATENCY_TEXT, Corpus, build_corpus, concat, take_seconds
-from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores
+from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores, f0_errors_st, voiced_f0
 from voiceclone.audio import load_audio, resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import DEFAULT_BASE
@@ -249,6 +253,7 @@ class BenchmarkResult:
 
         header = ["voice", "ref s", "base", "similarity", "ceiling", "floor", "base floor"]
         header += ["gap closed", "gap, all refs", "WER %", "DNSMOS OVRL", "MCD dB"]
+        header += ["F0 median st", "F0 p10 st", "F0 p90 st"]
         header += [">8 kHz dB", "RTF", "first audio s", "enrol s"]
         rows = []
         for r in self.voices.itertuples():
@@ -266,6 +271,7 @@ class BenchmarkResult:
                     f"{100 * r.wer:.1f}",
                     f"{r.dnsmos_ovrl:.2f}",
                     f"{r.mcd:.2f}",
+                    *_pitch_cells(r),
                     f"{r.hf_share_db:.0f}",
                     f"{r.rtf:.3f}",
                     f"{r.first_audio_s:.2f}",
@@ -287,6 +293,7 @@ class BenchmarkResult:
                 f"{100 * m.wer:.1f}",
                 f"{m.dnsmos_ovrl:.2f}",
                 f"{m.mcd:.2f}",
+                *_pitch_cells(m),
                 f"{m.hf_share_db:.0f}",
                 f"{m.rtf:.3f}",
                 f"{m.first_audio_s:.2f}",
@@ -332,7 +339,7 @@ def run_benchmark(
         start = time.perf_counter()
         next(iter(system.stream(state, LATENCY_TEXT)))
         first_audio_s = time.perf_counter() - start
-        voice_rows = []
+        voice_rows, clone_f0, real_f0 = [], [], []
         picked, rate = system.base(state), system.rate(state)
         for utt in corpus.select(voice, "held_out"):
             if progress:
@@ -353,6 +360,9 @@ def run_benchmark(
             mcd = dtw_scores(real, clone, settings, want_spectra=False, want_pitch=False)[
                 "mcd"
             ].value
+            clone_f0.append(voiced_f0(clone))
+            real_f0.append(voiced_f0(real))
+            one = f0_errors_st(clone_f0[-1], real_f0[-1])
             voice_rows.append(
                 {
                     "system": system.name,
@@ -371,12 +381,14 @@ def run_benchmark(
                     "floor_all": cosine(base_embedding, everything),
                     "dnsmos_ovrl": dnsmos.score(clone).ovrl,
                     "mcd": np.nan if mcd is None else mcd,
+                    "f0_median_st": one["median"],
                     "hf_share_db": high_band_share_db(native, rate),
                     "synth_s": synth_s,
                     "audio_s": len(clone) / SAMPLE_RATE,
                 }
             )
         frame = pd.DataFrame(voice_rows)
+        pitch = f0_errors_st(np.concatenate(clone_f0), np.concatenate(real_f0))
         sim, ceil, floor = (
             frame["similarity"].mean(),
             frame["ceiling"].mean(),
@@ -399,6 +411,7 @@ def run_benchmark(
                 "wer": corpus_wer(list(frame["text"]), list(frame["transcript"])),
                 "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
                 "mcd": frame["mcd"].mean(),
+                **{f"f0_{k}_st": v for k, v in pitch.items()},
                 "rtf": frame["synth_s"].sum() / frame["audio_s"].sum(),
                 "first_audio_s": first_audio_s,
                 "enroll_s": enroll_s,
@@ -408,6 +421,14 @@ def run_benchmark(
     return BenchmarkResult(
         system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
     )
+
+
+def _pitch_cells(row) -> list[str]:
+    """The F0 errors of a table row (signed semitones; blank in older results)."""
+    return [
+        f"{v:+.1f}" if np.isfinite(v := float(getattr(row, f"f0_{k}_st", np.nan))) else ""
+        for k in ("median", "p10", "p90")
+    ]
 
 
 def high_band_share_db(audio: np.ndarray, sr: int) -> float:

@@ -47,7 +47,7 @@ import numpy as np
 from voiceclone.audio import resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
-from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd
+from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd, pitch_track
 
 FORMAT_VERSION = 2
 FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
@@ -69,6 +69,8 @@ QUERY_STRIDE = 2
 between (the offsets are smoothed over 15 frames anyway): half the search time;
 the converted audio differs from searching every frame by -30 dB."""
 PITCH_FLOOR_HZ, PITCH_CEIL_HZ = 75.0, 600.0
+NORMAL_P10_P90 = 2.5631
+"""Width of a standard normal distribution from its 10th to its 90th percentile."""
 SPEECH_C0_RANGE = 6.0
 """Frames whose c0 (log energy) is within this of the loudest are speech."""
 FILTER_WINDOW = 512
@@ -97,7 +99,7 @@ class ConversionModel:
     Attributes
     ----------
     source_logf0, target_logf0 : tuple[float, float]
-        Mean and standard deviation of log F0 (Hz) over voiced frames.
+        Median and spread of log F0 (Hz) over voiced frames (:func:`_logf0_stats`).
     formant_ratio : float
         Formant scaling applied with the pitch change.
     keys : np.ndarray
@@ -250,9 +252,8 @@ def fit_conversion(targets, sources) -> ConversionModel:
         raise ValueError("fit_conversion needs one source clip per target clip")
     settings = FeatureSettings()
     target_feats = [analyse(t, settings) for t in targets]
-    source_feats = [analyse(s, settings) for s in sources]
-    target_logf0 = _logf0_stats(np.concatenate([f.f0 for f in target_feats]))
-    source_logf0 = _logf0_stats(np.concatenate([f.f0 for f in source_feats]))
+    target_logf0 = _logf0_stats(np.concatenate([pitch_track(t) for t in targets]))
+    source_logf0 = _logf0_stats(np.concatenate([pitch_track(s) for s in sources]))
     median = float(np.exp(target_logf0[0]))
     range_factor = target_logf0[1] / max(source_logf0[1], 1e-6)
 
@@ -452,11 +453,16 @@ def _pick_formant_ratio(
 
 
 def _logf0_stats(f0: np.ndarray) -> tuple[float, float]:
+    """Centre and spread of log F0 over voiced frames: the median, and the
+    10th-to-90th-percentile width over :data:`NORMAL_P10_P90` (the standard
+    deviation, were log F0 normal). A mean and a standard deviation let a few
+    octave errors or creaky frames move a voice's pitch and range: Piper's joe
+    had a spread of 0.36 by standard deviation against 0.16 by percentiles."""
     voiced = f0[f0 > 0]
     if len(voiced) < 50:
         raise TooShortError("too little voiced speech to measure pitch (need about 1 s)")
-    log = np.log(voiced)
-    return float(np.mean(log)), float(np.std(log))
+    p10, p50, p90 = np.percentile(np.log(voiced), [10.0, 50.0, 90.0])
+    return float(p50), float((p90 - p10) / NORMAL_P10_P90)
 
 
 def _speech_frames(mcep: np.ndarray, like: np.ndarray | None = None) -> np.ndarray:
