@@ -400,12 +400,15 @@ def _fit_panel(selected: str | None, request: gr.Request = None):
     """Clone tab: the fit state of the chosen voice (Markdown), and the
     refresh timer, running while any of this visitor's fits is queued or
     running."""
+    from voiceclone.jobs import ACTIVE
+
     voices = _voices(request)
-    active = any(v["fit"].get("state") in ("queued", "running") for v in voices)
+    active = any(v["fit"].get("state") in ACTIVE for v in voices)
     chosen = next((v for v in voices if v["name"] == selected), None)
     text = ""
     if chosen is not None and not chosen["example"] and not chosen["damaged"]:
-        text = f"**{chosen['name']}**: {_fit_sentence(chosen['fit'])}"
+        on = "the fitted voice is on its way, " if chosen["fit"].get("state") in ACTIVE else ""
+        text = f"**{chosen['name']}**: {on}{_fit_sentence(chosen['fit'])}"
     return text, gr.Timer(active=active)
 
 
@@ -884,9 +887,6 @@ def _clone_tab() -> SimpleNamespace:
                 )  # fmt: skip
             c.save = gr.Button("Clone this voice", variant="primary", elem_id="clone-save")
             c.status = gr.Markdown(label="status", elem_id="clone-status")
-            c.fit_status = gr.Markdown(label="fitted voice", elem_id="clone-fit-status")
-            c.fit_timer = gr.Timer(FIT_REFRESH_S, active=False)
-            c.fit_shown = gr.State([])
             with gr.Accordion("Reference details: processed audio, plot, report", open=False):
                 c.processed = gr.Audio(label="Processed reference", interactive=False)
                 c.plot = gr.Plot(label="Waveform and spectrogram")
@@ -896,6 +896,9 @@ def _clone_tab() -> SimpleNamespace:
         with gr.Column():
             gr.Markdown("### 2. Hear it")
             c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **VOICE_PICKER)
+            c.fit_status = gr.Markdown(label="fitted voice", elem_id="clone-fit-status")
+            c.fit_timer = gr.Timer(FIT_REFRESH_S, active=False)
+            c.fit_shown = gr.State([])
             c.text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
             with gr.Row():
                 c.speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
