@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import sqlite3
+import threading
 import warnings
 from pathlib import Path
 from types import SimpleNamespace
@@ -1199,16 +1200,22 @@ def warm_up() -> None:
 
 def _start_jobs() -> None:
     """Put fits cut short by a restart back in the queue and start the worker
-    (or send them to the Dask cluster); the app serves even when this fails."""
+    (or send them to the Dask cluster), then keep watching that queued fits
+    have a worker (:func:`voiceclone.jobs.supervise`); the app serves even
+    when this fails."""
     from voiceclone import jobs
 
     try:
         requeued = jobs.start_background()
     except (OSError, sqlite3.Error) as exc:
         print(f"voiceclone: background jobs not started ({exc})", flush=True)
-        return
-    if requeued:
-        print(f"voiceclone: {len(requeued)} unfinished fit(s) queued again", flush=True)
+    else:
+        if requeued:
+            print(f"voiceclone: {len(requeued)} unfinished fit(s) queued again", flush=True)
+    stop = threading.Event()  # the app runs until its process ends
+    threading.Thread(
+        target=jobs.supervise, args=(stop,), name="voiceclone-jobs", daemon=True
+    ).start()
 
 
 def main() -> None:

@@ -223,3 +223,29 @@ def test_an_unreachable_dask_scheduler_fails_the_job_with_the_reason(fresh_home,
     jobs.submit_fit("anna")
     status = jobs.fit_status("anna")
     assert status["state"] == "failed" and "could not reach the Dask scheduler" in status["error"]
+
+
+def test_the_apps_supervisor_requeues_a_lost_job_and_starts_a_worker(fresh_home, monkeypatch):
+    """A job whose worker died while the app serves is queued again and a
+    worker is started for it (here the job fails fast: the voice has no model)."""
+    import threading
+
+    monkeypatch.setenv(jobs.BACKGROUND_FIT_ENV, "1")
+    fake_voice(fresh_home, "lost")
+    job_id = jobs.submit_fit("lost")
+    jobs.claim_next(jobs.Worker("local", pid=dead_pid()))
+    stop = threading.Event()
+    supervisor = threading.Thread(target=jobs.supervise, args=(stop, 0.2))
+    supervisor.start()
+    try:
+        deadline = time.monotonic() + 120
+        while jobs.get_job(job_id).state != "failed" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        supervisor.join()
+        for worker in jobs.live_workers():
+            os.kill(worker["pid"], 9)
+    job = jobs.get_job(job_id)
+    assert job.state == "failed" and job.attempts == 2, job
+    assert "voice 'lost' is damaged" in job.error and job.worker.startswith("local:")

@@ -18,8 +18,9 @@ A worker claims the oldest queued job atomically, runs it, and writes its
 progress (at most once per :data:`PROGRESS_EVERY_S`) and a heartbeat (every
 :data:`HEARTBEAT_S`). A running job whose worker is gone (no heartbeat for
 :data:`STALE_AFTER_S`, or a worker process on this host that no longer
-exists) goes back in the queue when a worker or the app starts
-(:func:`requeue_stale`), so a fit cut short by a restart runs again.
+exists) goes back in the queue when a worker or the app starts, and every
+:data:`SUPERVISE_EVERY_S` while the app serves (:func:`requeue_stale`,
+:func:`supervise`), so a fit cut short by a crash or a restart runs again.
 
 Two engines run the jobs:
 
@@ -80,6 +81,8 @@ REQUEUE_EVERY_S = 15.0
 WORKER_IDLE_EXIT_S = 300.0
 """A worker that the app starts leaves after this long with nothing to do
 (seconds); the app starts another with the next job."""
+SUPERVISE_EVERY_S = 30.0
+"""How often the app checks that queued jobs have a worker (seconds)."""
 MAX_ATTEMPTS = 3
 """A job whose worker stopped this many times fails instead of going back in
 the queue (a fit that kills its worker, by memory say, is not retried forever)."""
@@ -590,7 +593,10 @@ def _execute(job: Job, worker: Worker, database) -> str:
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY_S or fraction >= 1.0:
             last[0] = now
-            report_progress(job.id, worker, fraction, message, database=database)
+            try:
+                report_progress(job.id, worker, fraction, message, database=database)
+            except sqlite3.Error as exc:  # a busy database: the fit goes on
+                print(f"voiceclone worker: progress not written ({exc})", file=sys.stderr)
 
     with _Heartbeat(job.id, worker, database):
         try:
@@ -635,14 +641,23 @@ def fit_outcome(fit: dict | None) -> str:
 
 def run_job(job_id: int, database: str | Path | None = None) -> str:
     """Run the queued job ``job_id`` in this process (the body of a Dask
-    task): claim it, run it, record how it ended. A job another worker took,
-    or that finished already, is left alone. Returns the job's state."""
+    task): claim it, run it, record how it ended. Returns the job's state.
+
+    A job that finished already is left alone. A job still running under
+    another worker is watched for up to :data:`STALE_AFTER_S`: when that
+    worker was lost (Dask runs a task again after its worker died), the job
+    is queued again and run here."""
     worker = Worker("task")
-    job = claim_next(worker, job_id=job_id, database=database)
-    if job is None:
+    deadline = time.monotonic() + STALE_AFTER_S + HEARTBEAT_S
+    while True:
+        requeue_stale(database=database)
+        job = claim_next(worker, job_id=job_id, database=database)
+        if job is not None:
+            return _execute(job, worker, database)
         current = get_job(job_id, database=database)
-        return current.state if current else "missing"
-    return _execute(job, worker, database)
+        if current is None or current.state != "running" or time.monotonic() > deadline:
+            return current.state if current else "missing"
+        time.sleep(HEARTBEAT_S)
 
 
 def _register(worker: Worker, database) -> None:
@@ -814,3 +829,22 @@ def start_background() -> list[int]:
     else:
         ensure_local_worker()
     return requeued
+
+
+def supervise(stop_event: threading.Event, every_s: float = SUPERVISE_EVERY_S) -> None:
+    """While the app serves (a thread of its own): every ``every_s`` put the
+    jobs of lost workers back in the queue and see that they run (sent to
+    the Dask cluster again, or a local worker started when jobs wait and
+    none runs). Errors are printed and tried again at the next round."""
+    while not stop_event.wait(every_s):
+        try:
+            requeued = requeue_stale()
+            if not background_fit_enabled():
+                continue
+            address = dask_address()
+            if address and requeued:
+                send_to_dask(address, requeued)
+            elif not address and queued_ids():
+                ensure_local_worker()
+        except (OSError, sqlite3.Error) as exc:
+            print(f"voiceclone: background jobs not checked ({exc})", file=sys.stderr)
