@@ -162,3 +162,21 @@ def write_manifest(root: Path, rows: list[list[str]]) -> Path:
         writer.writerow(["system", "utterance", "reference", "degraded", "text"])
         writer.writerows(rows)
     return path
+
+
+def _cuda_available() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` run only where torch sees a CUDA GPU."""
+    if _cuda_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU; none here")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -51,6 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.device import torch_device
 from voiceclone.errors import ModelError, TooShortError
 from voiceclone.lazy import loaded_once
 
@@ -114,26 +115,50 @@ class StyleSettings:
     Attributes
     ----------
     steps : int
-        Gradient steps on the decoder half (each one 1.6 s window).
+        Most gradient steps on the decoder half (each one window).
     learning_rate : float
-        Adam's step size, decayed to zero over the steps (cosine).
+        Adam's step size, decayed to zero over ``steps`` (cosine).
     window_frames : int
         Text-aligned frames per step (40 per second).
     check_every : int
         Steps between two held-out checks (the best checked offset is kept).
+    patience : int
+        Checks in a row without a better held-out loss that end the fit.
+    fit_seconds : float
+        Most reference audio (whole clips, the first ones) the decoder half
+        is fitted on; the held-out clip comes on top.
+    check_frames : int
+        Frames of the held-out clip a check reads (its beginning).
     pitch_steps : int
         Gradient steps on the predictor half (:data:`pitch_clips` clips each).
     pitch_clips : int
     seed : int
     """
 
-    steps: int = 100
-    learning_rate: float = 0.02
-    window_frames: int = 64
-    check_every: int = 10
-    pitch_steps: int = 40
+    steps: int = 40
+    learning_rate: float = 0.03
+    window_frames: int = 48
+    check_every: int = 5
+    patience: int = 3
+    fit_seconds: float = 16.0
+    check_frames: int = 160
+    pitch_steps: int = 30
     pitch_clips: int = 3
     seed: int = 0
+
+
+FULL_FIT = StyleSettings(
+    steps=100,
+    learning_rate=0.02,
+    window_frames=64,
+    check_every=10,
+    patience=100,
+    fit_seconds=float("inf"),
+    check_frames=100_000,
+    pitch_steps=40,
+)
+"""The first fitted voice's settings (every clip, 100 steps of 1.6 s windows,
+no early stop): kept to compare the fast fit against."""
 
 
 @dataclasses.dataclass
@@ -218,7 +243,7 @@ def torch_kokoro():
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return model
+    return model.to(torch_device())
 
 
 def _import_kokoro():
@@ -375,29 +400,43 @@ def tokens_for(text: str) -> list[int]:
     return _shared_model().tokens(text)[:MAX_PHONEMES]
 
 
-def text_side(model, tokens, style, durations=None) -> dict:
-    """Kokoro's text side for ``tokens`` (1, L): durations (as given, else
-    predicted and rounded), F0 and noise energy (2 per frame) and the text
-    features at the aligned frames."""
+def text_encoding(model, tokens) -> dict:
+    """The style-free part of Kokoro's text side for ``tokens`` (1, L): the
+    ALBERT encoding the prosody predictor reads, the lengths and the mask."""
     import torch
 
     length = tokens.shape[-1]
-    lengths = torch.full((1,), length, dtype=torch.long)
-    mask = torch.zeros(1, length, dtype=torch.bool)
+    lengths = torch.full((1,), length, dtype=torch.long, device=tokens.device)
+    mask = torch.zeros(1, length, dtype=torch.bool, device=tokens.device)
     bert = model.bert(tokens, attention_mask=(~mask).int())
+    return {
+        "tokens": tokens,
+        "bert": model.bert_encoder(bert).transpose(-1, -2),
+        "lengths": lengths,
+        "mask": mask,
+    }
+
+
+def text_side(model, tokens, style, durations=None, encoding: dict | None = None) -> dict:
+    """Kokoro's text side for ``tokens`` (1, L): durations (as given, else
+    predicted and rounded), F0 and noise energy (2 per frame) and the text
+    features at the aligned frames. ``encoding`` (:func:`text_encoding` of
+    the same tokens) saves the ALBERT pass when the style alone changes."""
+    import torch
+
+    enc = encoding or text_encoding(model, tokens)
+    length, device = tokens.shape[-1], tokens.device
     prosody_style = style[:, STYLE:]
-    d = model.predictor.text_encoder(
-        model.bert_encoder(bert).transpose(-1, -2), prosody_style, lengths, mask
-    )
+    d = model.predictor.text_encoder(enc["bert"], prosody_style, enc["lengths"], enc["mask"])
     if durations is None:
         x, _ = model.predictor.lstm(d)
         raw = torch.sigmoid(model.predictor.duration_proj(x)).sum(axis=-1)
         durations = torch.round(raw).clamp(min=1).long().squeeze(0)
-    index = torch.repeat_interleave(torch.arange(length), durations)
-    align = torch.zeros(length, len(index))
-    align[index, torch.arange(len(index))] = 1
+    index = torch.repeat_interleave(torch.arange(length, device=device), durations)
+    align = torch.zeros(length, len(index), device=device)
+    align[index, torch.arange(len(index), device=device)] = 1
     f0, noise = model.predictor.F0Ntrain(d.transpose(-1, -2) @ align, prosody_style)
-    asr = model.text_encoder(tokens, lengths, mask) @ align
+    asr = model.text_encoder(tokens, enc["lengths"], enc["mask"]) @ align
     return {"durations": durations, "asr": asr, "f0": f0, "noise": noise}
 
 
@@ -406,10 +445,11 @@ def speak(model, text: str, style_row: np.ndarray) -> tuple[np.ndarray, np.ndarr
     and the durations used (for comparisons with the ONNX model)."""
     import torch
 
-    tokens = torch.tensor([[0, *tokens_for(text), 0]])
-    style = torch.from_numpy(np.array(style_row, np.float32).reshape(1, -1))
+    device = torch_device()
+    tokens = torch.tensor([[0, *tokens_for(text), 0]], device=device)
+    style = torch.from_numpy(np.array(style_row, np.float32).reshape(1, -1)).to(device)
     audio, parts = _read(model, tokens, style)
-    return audio.numpy(), parts["durations"].numpy()
+    return audio.cpu().numpy(), parts["durations"].cpu().numpy()
 
 
 def _read(model, tokens, style) -> tuple[object, dict]:
@@ -418,9 +458,10 @@ def _read(model, tokens, style) -> tuple[object, dict]:
     import torch
 
     with torch.no_grad():
-        parts = text_side(model, tokens, style)
+        encoding = text_encoding(model, tokens)
+        parts = text_side(model, tokens, style, encoding=encoding)
         audio = GAIN * model.decoder(parts["asr"], parts["f0"], parts["noise"], style[:, :STYLE])
-    return audio.squeeze(), parts
+    return audio.squeeze(), {**parts, "encoding": encoding}
 
 
 # ---------------------------------------------------------------- spectra and alignment
@@ -428,9 +469,12 @@ def _read(model, tokens, style) -> tuple[object, dict]:
 
 class LogMel:
     """Log-mel spectra of any rate with 50 ms windows every 10 ms and the same
-    bands, so a 24 kHz reading and a 16 kHz reference compare frame for frame."""
+    bands, so a 24 kHz reading and a 16 kHz reference compare frame for frame.
+    Arrays go to ``device`` (the torch device by default); tensors stay where
+    they are."""
 
-    def __init__(self):
+    def __init__(self, device: str | None = None):
+        self.device = device or torch_device()
         self._banks = {}
 
     def __call__(self, audio, rate: int):
@@ -438,17 +482,22 @@ class LogMel:
         import torch
 
         n_fft, hop = int(MEL_WIN_S * rate), int(MEL_HOP_S * rate)
-        if rate not in self._banks:
+        if isinstance(audio, np.ndarray):
+            audio = np.asarray(audio, np.float32)
+        x = torch.as_tensor(audio, device=self.device)
+        key = (rate, str(x.device))
+        if key not in self._banks:
             fb = librosa.filters.mel(
                 sr=rate, n_fft=n_fft, n_mels=MEL_BANDS, fmin=MEL_FMIN, fmax=MEL_FMAX
             )
-            self._banks[rate] = torch.from_numpy(fb.astype(np.float32))
-        if isinstance(audio, np.ndarray):
-            audio = np.asarray(audio, np.float32)
-        x = torch.as_tensor(audio)
-        spec = torch.stft(x, n_fft, hop, window=torch.hann_window(n_fft), return_complex=True)
+            self._banks[key] = (
+                torch.from_numpy(fb.astype(np.float32)).to(x.device),
+                torch.hann_window(n_fft, device=x.device),
+            )
+        bank, window = self._banks[key]
+        spec = torch.stft(x, n_fft, hop, window=window, return_complex=True)
         power = spec.real**2 + spec.imag**2
-        return torch.log(self._banks[rate] @ power + 1e-6).T  # (frames, bands)
+        return torch.log(bank @ power + 1e-6).T  # (frames, bands)
 
 
 def level_free_l1(a, b):
@@ -462,7 +511,7 @@ def level_free_l1(a, b):
 
 @dataclasses.dataclass
 class Clip:
-    """A reference clip prepared for fitting (torch tensors)."""
+    """A reference clip prepared for fitting (torch tensors on the model's device)."""
 
     tokens: object  # (1, L) long
     durations: object  # (L,) long, fixed
@@ -472,6 +521,7 @@ class Clip:
     target: object  # (~2.5 T, bands) the reference's log-mel through the alignment
     ref_logf0: object  # (2T,) the reference's log-F0 through the alignment, NaN unvoiced
     start: np.ndarray  # (256,) the start pack's row for this token count
+    encoding: dict  # the style-free text encoding (:func:`text_encoding`)
 
 
 def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray) -> Clip:
@@ -484,13 +534,14 @@ def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray
     ids = tokens_for(text)
     if not ids:
         raise TooShortError(f"no speakable words in {text!r}")
-    tokens = torch.tensor([[0, *ids, 0]])
+    device = torch_device()
+    tokens = torch.tensor([[0, *ids, 0]], device=device)
     row = np.array(start_pack[len(ids) - 1], np.float32)
-    style = torch.from_numpy(row).reshape(1, -1)
+    style = torch.from_numpy(row).reshape(1, -1).to(device)
     mel = LogMel()
     audio, parts = _read(model, tokens, style)
     reading, real = mel(audio, KOKORO_RATE), mel(reference, SAMPLE_RATE)
-    path = dtw_path(_cepstra(reading.numpy()), _cepstra(real.numpy()))
+    path = dtw_path(_cepstra(reading.cpu().numpy()), _cepstra(real.cpu().numpy()))
     match = np.zeros(len(reading), dtype=int)
     match[path[:, 0]] = path[:, 1]  # the last reference frame matched to each reading frame
     frames = parts["asr"].shape[-1]
@@ -503,11 +554,12 @@ def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray
         tokens=tokens,
         durations=parts["durations"],
         asr=parts["asr"],
-        f0=torch.from_numpy(f0).reshape(1, -1),
+        f0=torch.from_numpy(f0).reshape(1, -1).to(device),
         noise=parts["noise"],
-        target=real[match][: frames * 5 // 2],
-        ref_logf0=torch.from_numpy(logf0),
+        target=real[torch.from_numpy(match).to(real.device)][: frames * 5 // 2],
+        ref_logf0=torch.from_numpy(logf0).to(device),
         start=row,
+        encoding=parts["encoding"],
     )
 
 
@@ -530,8 +582,10 @@ def fit_style(
     """Fit a style offset to 16 kHz ``references`` and their transcripts,
     starting from ``start_pack`` (a Kokoro voice's ``(510, 256)`` pack).
 
-    The last clip is held out (it picks the offset kept), so at least
-    :data:`MIN_CLIPS` are needed.
+    The last clip is held out (it picks the offset kept and ends the fit when
+    it stops improving), so at least :data:`MIN_CLIPS` are needed. The
+    decoder half is fitted on the first clips, up to ``settings.fit_seconds``
+    of them (:func:`fit_clips`).
     """
     import torch
 
@@ -543,14 +597,16 @@ def fit_style(
         )
     started = time.perf_counter()
     model = torch_kokoro()
+    device = torch_device()
+    used = fit_clips([len(r) / SAMPLE_RATE for r in references], settings.fit_seconds)
     clips = []
-    for i, (audio, text) in enumerate(zip(references, transcripts, strict=True)):
-        report(0.1 * i / len(references), f"reading clip {i + 1} of {len(references)}")
-        clips.append(prepare_clip(model, text, audio, start_pack))
+    for n, i in enumerate(used):
+        report(0.25 * n / len(used), f"reading clip {n + 1} of {len(used)}")
+        clips.append(prepare_clip(model, transcripts[i], references[i], start_pack))
     rng = np.random.default_rng(settings.seed)
     train, held = clips[:-1], clips[-1]
-    starts = [torch.from_numpy(c.start).reshape(1, -1) for c in clips]
-    offset = torch.zeros(1, 2 * STYLE, requires_grad=True)
+    starts = [torch.from_numpy(c.start).reshape(1, -1).to(device) for c in clips]
+    offset = torch.zeros(1, 2 * STYLE, requires_grad=True, device=device)
     optimiser = torch.optim.Adam([offset], lr=settings.learning_rate)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, max(settings.steps, 1))
     mel = LogMel()
@@ -566,11 +622,13 @@ def fit_style(
         n = min(len(out), len(target))
         return level_free_l1(out[:n], target[:n])
 
+    check_window = (0, min(held.asr.shape[-1], settings.check_frames))
+
     def held_out() -> float:
         with torch.no_grad():
-            return float(loss_of(len(clips) - 1, held, (0, held.asr.shape[-1])))
+            return float(loss_of(len(clips) - 1, held, check_window))
 
-    best = (held_out(), offset.detach().clone())
+    best = (held_out(), offset.detach().clone(), 0)
     curve = [{"step": 0, "held_out": best[0]}]
     for step in range(1, settings.steps + 1):
         i = int(rng.integers(len(train)))
@@ -583,26 +641,43 @@ def fit_style(
         optimiser.step()
         schedule.step()
         point = {"step": step, "train": float(loss.detach())}
+        stop = False
         if step % settings.check_every == 0 or step == settings.steps:
             point["held_out"] = held_out()
             if point["held_out"] < best[0]:
-                best = (point["held_out"], offset.detach().clone())
+                best = (point["held_out"], offset.detach().clone(), step)
+            stop = step - best[2] >= settings.patience * settings.check_every
         curve.append(point)
-        report(0.1 + 0.7 * step / settings.steps, f"fitting the voice: step {step}")
-    report(0.8, "fitting the voice's pitch")
+        report(0.25 + 0.6 * step / settings.steps, f"fitting the voice: step {step}")
+        if stop:
+            break
+    report(0.85, "fitting the voice's pitch")
     half, pitch_curve = _fit_pitch_half(model, clips, starts, best[1], settings)
     result = best[1].clone()
     result[:, STYLE:] = half
-    return StyleFit(result.numpy().ravel(), curve, pitch_curve, time.perf_counter() - started)
+    return StyleFit(result.cpu().numpy().ravel(), curve, pitch_curve, time.perf_counter() - started)
+
+
+def fit_clips(seconds: list[float], budget_s: float) -> list[int]:
+    """The clips a fit reads, by index: the first ones while they fit in
+    ``budget_s`` seconds (at least one), then the last clip (held out)."""
+    chosen, total = [], 0.0
+    for i, length in enumerate(seconds[:-1]):
+        if chosen and total + length > budget_s:
+            break
+        chosen.append(i)
+        total += length
+    return [*chosen, len(seconds) - 1]
 
 
 def _fit_pitch_half(model, clips, starts, decoder_offset, settings: StyleSettings):
     """The predictor half: predicted log-F0 toward the reference's, on frames
-    voiced in both; the last point scores every clip."""
+    voiced in both; the last point scores every clip. The clips' ALBERT
+    encodings are read once (the style does not reach them)."""
     import torch
 
     rng = np.random.default_rng(settings.seed + 1)
-    half = torch.zeros(1, STYLE, requires_grad=True)
+    half = torch.zeros(1, STYLE, requires_grad=True, device=decoder_offset.device)
     optimiser = torch.optim.Adam([half], lr=settings.learning_rate)
     curve = []
     for step in range(settings.pitch_steps + 1):
@@ -614,7 +689,8 @@ def _fit_pitch_half(model, clips, starts, decoder_offset, settings: StyleSetting
             clip = clips[i]
             style = starts[i] + torch.cat([decoder_offset[:, :STYLE], half], dim=1)
             with torch.set_grad_enabled(not last):
-                f0 = text_side(model, clip.tokens, style, clip.durations)["f0"].squeeze(0)
+                f0 = text_side(model, clip.tokens, style, clip.durations, clip.encoding)["f0"]
+            f0 = f0.squeeze(0)
             n = min(len(f0), len(clip.ref_logf0))
             voiced = (f0[:n] > VOICED_HZ) & ~torch.isnan(clip.ref_logf0[:n])
             if int(voiced.sum()) >= 10:
