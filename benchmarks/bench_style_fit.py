@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         result.utterances.to_csv(args.out / f"{system.name}.csv", index=False)
         if system.fits:
             print("\nfits (the first is the benchmark's untimed 5 s warm-up)")
-        for base, summary in system.fits:
-            print(f"- from {base}: {summary}")
+        for base, summary, outcome in system.fits:
+            print(f"- from {base}: {summary}; {outcome}")
         sys.stdout.flush()
     return 0
 

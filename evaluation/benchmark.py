@@ -172,22 +172,34 @@ class BankCloneSystem(InstantCloneSystem):
 
 
 class FittedVoiceSystem(InstantCloneSystem):
-    """The bank clone from the nearest Kokoro voice with its own style fitted
-    to the reference by gradient (:mod:`voiceclone.neural`). A reference of
-    one clip (possible in the benchmark's 5 s warm-up) is not fitted."""
+    """The clone a visitor ends with: the bank clone first, then the nearest
+    Kokoro voice with its own style fitted to the reference by gradient
+    (:mod:`voiceclone.neural`), kept only when it speaks the held-out clip
+    nearer the speaker than the bank clone (:func:`voiceclone.voices.upgrade`).
+    A reference of one clip (possible in the benchmark's 5 s warm-up) is not
+    fitted."""
 
     name = "fitted"
     start = None
     fit_voice = True
 
     def __init__(self) -> None:
-        self.fits: list[tuple[str, dict]] = []
-        """Each enrolment's base voice and style-fit summary, in order."""
+        self.fits: list[tuple[str, dict, dict]] = []
+        """Each enrolment's base voice, style-fit summary and upgrade outcome, in order."""
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        fit = self.fit(clips)
-        self.fits.append((fit.model.base, fit.style_fit))
-        return fit.model
+        from voiceclone.neural import MIN_CLIPS
+        from voiceclone.voices import fit_from_references, prepare_clips, upgrade
+
+        refs, transcripts = prepare_clips(clips)
+        audio = [r.audio for r in refs]
+        quick = fit_from_references(audio, transcripts, self.start)
+        if len(audio) < MIN_CLIPS:
+            return quick.model
+        fit, outcome = upgrade(audio, transcripts, quick.model, quick.base_scores)
+        chosen = fit or quick
+        self.fits.append((chosen.model.base, chosen.style_fit, outcome))
+        return chosen.model
 
 
 class TrainedCloneSystem(InstantCloneSystem):

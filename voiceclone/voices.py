@@ -385,6 +385,7 @@ def fit_from_references(
     base: str | None = None,
     progress: ProgressFn | None = None,
     fit_voice: bool = False,
+    style_settings=None,
 ) -> Fit:
     """Fit a conversion model from processed 16 kHz references and their words,
     starting from ``base``, or from the bank voice nearest the references.
@@ -392,7 +393,8 @@ def fit_from_references(
     ``fit_voice`` first fits the Kokoro base voice's own style to the
     references by gradient (:mod:`voiceclone.neural`; minutes on a CPU), then
     fits the conversion from that voice. The start is ``base`` (which must then
-    be a Kokoro voice) or the nearest Kokoro voice.
+    be a Kokoro voice) or the nearest Kokoro voice; ``style_settings`` (a
+    :class:`~voiceclone.neural.StyleSettings`) says how the style is fitted.
     """
     from voiceclone.bank import is_kokoro, pick_base
     from voiceclone.speaker import default_encoder
@@ -421,7 +423,7 @@ def fit_from_references(
                     f"fitting the voice itself needs a Kokoro base voice; {base} is not one"
                 )
             base = max((n for n in scores if is_kokoro(n)), key=scores.get)
-        style, style_fit = _fit_base_style(refs, transcripts, base, report)
+        style, style_fit = _fit_base_style(refs, transcripts, base, report, style_settings)
         known = {}
     report(0.86 if fit_voice else 0.65, f"the base voice ({base}) reads the transcripts")
     readings = base_readings(transcripts, base, known, style)
@@ -431,14 +433,20 @@ def fit_from_references(
 
 
 def _fit_base_style(
-    refs: list[np.ndarray], transcripts: list[str], base: str, report: ProgressFn
+    refs: list[np.ndarray], transcripts: list[str], base: str, report: ProgressFn, settings=None
 ) -> tuple[np.ndarray, dict]:
     """The Kokoro voice ``base`` with its style fitted to the references."""
     from voiceclone.kokoro import style_packs
-    from voiceclone.neural import fit_style, fitted_pack
+    from voiceclone.neural import StyleSettings, fit_style, fitted_pack
 
     start = style_packs()[base]
-    fit = fit_style(refs, transcripts, start, progress=lambda f, m: report(0.65 + 0.2 * f, m))
+    fit = fit_style(
+        refs,
+        transcripts,
+        start,
+        settings or StyleSettings(),
+        progress=lambda f, m: report(0.65 + 0.2 * f, m),
+    )
     return fitted_pack(start, fit.offset), fit.summary()
 
 
@@ -672,6 +680,143 @@ def _refit_outdated(voice: Voice) -> ConversionModel:
     return model
 
 
+def fit_saved_voice(
+    name: str, library: Path | None = None, progress: ProgressFn | None = None
+) -> Voice:
+    """Upgrade a saved quick clone to the fitted voice, in place.
+
+    The Kokoro base voice's style is fitted to the voice's stored reference
+    clips (:mod:`voiceclone.neural`; the start is the quick clone's base when
+    it is a Kokoro voice, else the Kokoro voice that scored nearest), the
+    conversion is fitted again from the fitted voice's readings, and then both
+    clones speak the held-out clip's words (:func:`audition_fit`): the fitted
+    voice replaces the quick clone only when the speaker encoder finds it at
+    least as near the reference, so the upgrade never makes a voice worse.
+    The profile's ``fit`` entry says what happened either way; model and
+    profile are replaced atomically (a trained mapping, built on the old
+    model, is removed).
+
+    Raises
+    ------
+    VoiceCloneError
+        When the voice cannot be fitted (fewer than two clips, a shipped
+        example); the quick clone is kept unchanged.
+    """
+    from voiceclone.neural import MIN_CLIPS
+
+    report = progress or (lambda fraction, message: None)
+    _refuse_example(name, library)
+    voice = load_voice(name, trained=False, library=library)
+    refs, transcripts = reference_clips(voice)
+    if len(refs) < MIN_CLIPS:
+        raise VoiceCloneError(
+            f"fitting {name!r} needs at least {MIN_CLIPS} reference clips (one is held out "
+            "to check the fit); the quick clone is kept"
+        )
+    scores = voice.profile.get("base", {}).get("scores") or {}
+    fit, outcome = upgrade(refs, transcripts, voice.model, scores, report)
+    profile = dict(voice.profile)
+    profile["fit"] = outcome
+    if fit is not None:
+        model = fit.model
+        profile["base"] = {**profile.get("base", {}), "name": model.base, "fitted": fit.style_fit}
+        profile["model"] = {
+            "formant_ratio": model.formant_ratio,
+            "target_median_hz": round(model.target_median_hz, 1),
+            "fit_mcd_db": round(model.fit_mcd, 2),
+        }
+        _replace_model(voice.folder, model, profile)
+    else:
+        _write_profile(voice.folder, profile)
+    report(1.0, "fitted" if fit else "the quick clone was nearer; kept it")
+    return load_voice(name, library=library)
+
+
+def upgrade(
+    refs: list[np.ndarray],
+    transcripts: list[str],
+    quick: ConversionModel,
+    scores: dict[str, float] | None = None,
+    progress: ProgressFn | None = None,
+    style_settings=None,
+) -> tuple[Fit | None, dict]:
+    """The fitted voice for references whose quick clone is ``quick``, if it
+    is at least as near the speaker.
+
+    The start is ``quick``'s base when it is a Kokoro voice, else the Kokoro
+    voice with the best nearness score (``scores``, as the bank's pick
+    saved them), else the nearest Kokoro voice; ``style_settings`` as for
+    :func:`fit_from_references`. Both clones speak the last
+    clip's words (:func:`audition_fit`; the style fit held that clip out).
+
+    Returns
+    -------
+    (Fit or None, dict)
+        The fit when it is kept (None: the quick clone stays), and what
+        happened: ``state`` (``"fitted"`` or ``"kept-quick"``), each clone's
+        ``similarity``, the ``seconds`` taken.
+    """
+    from voiceclone.bank import is_kokoro
+
+    report = progress or (lambda fraction, message: None)
+    started = time.perf_counter()
+    base = quick.base
+    if not is_kokoro(base):
+        kokoro = [n for n in (scores or {}) if is_kokoro(n)]
+        base = max(kokoro, key=scores.get) if kokoro else None
+    fit = fit_from_references(
+        refs, transcripts, base, progress=report, fit_voice=True, style_settings=style_settings
+    )
+    report(0.93, "comparing the fitted voice with the quick clone")
+    heard = audition_fit(transcripts[-1], fit.embedding, quick, fit.model)
+    kept = heard["fitted"] >= heard["quick"]
+    outcome = {
+        "state": "fitted" if kept else "kept-quick",
+        "similarity": {k: round(v, 4) for k, v in heard.items()},
+        "seconds": round(time.perf_counter() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    return (fit if kept else None), outcome
+
+
+def audition_fit(
+    transcript: str, embedding: np.ndarray, *models: ConversionModel
+) -> dict[str, float]:
+    """Each model (quick first, then fitted) speaking ``transcript`` (the
+    held-out clip's words; base readings without sampled noise, so the same
+    models always compare the same way), as speaker-encoder cosine to
+    ``embedding``."""
+    from voiceclone.bank import engine_for
+    from voiceclone.convert import convert
+    from voiceclone.engine import SpeechSettings
+    from voiceclone.speaker import cosine, default_encoder
+
+    out = {}
+    for label, model in zip(("quick", "fitted"), models, strict=True):
+        voice = engine_for(model.base, model.base_style)
+        reading = voice.speak(transcript, SpeechSettings(repeatable=True))
+        spoken = convert(model, reading, voice.sample_rate)
+        audio = load_audio(spoken, SAMPLE_RATE, source_sr=voice.sample_rate)
+        out[label] = float(cosine(default_encoder().embed(audio), embedding))
+    return out
+
+
+def _replace_model(folder: Path, model: ConversionModel, profile: dict) -> None:
+    """Write a new model and its profile into a saved voice's folder (model
+    first; a crash between the two leaves a profile that still loads)."""
+    from voiceclone.train import CHECKPOINT, SIDECAR
+
+    tmp = folder / f".model-{os.getpid()}-{threading.get_ident()}.npz"
+    try:
+        model.save(tmp)
+        os.replace(tmp, folder / "model.npz")
+    finally:
+        tmp.unlink(missing_ok=True)
+    for stale in (SIDECAR, CHECKPOINT):
+        (folder / stale).unlink(missing_ok=True)
+    _write_profile(folder, profile)
+
+
 def set_transcripts(name: str, transcripts: list[str], library: Path | None = None) -> Voice:
     """Replace a saved voice's clip transcripts (corrected by hand before
     training); the profile is rewritten atomically. A trained model made from
@@ -731,7 +876,7 @@ def _passed(spoken: SpokenCheck) -> SpokenCheck:
 
 
 def _write_profile(folder: Path, profile: dict) -> None:
-    tmp = folder / ".profile.json.tmp"
+    tmp = folder / f".profile.json.{os.getpid()}-{threading.get_ident()}.tmp"
     tmp.write_text(json.dumps(profile, indent=2), encoding="utf-8")
     os.replace(tmp, folder / "profile.json")
 
