@@ -17,7 +17,7 @@ from voiceclone.constants import SAMPLE_RATE
 from voiceclone.convert import ConversionModel
 from voiceclone.engine import join_sentences
 from voiceclone.errors import ModelError, TextError
-from voiceclone.features import analyse
+from voiceclone.features import pitch_track
 from voiceclone.paths import cache_dir
 
 # Two held-out sentences (about 23 words), so one misheard word cannot decide a WER bound:
@@ -96,8 +96,8 @@ def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
     from voiceclone.synth import CloneSettings
 
     _, voice = saved
-    plain = analyse(clone_16k(voice.model, HELD_OUT)).f0
-    higher = analyse(clone_16k(voice.model, HELD_OUT, CloneSettings(pitch_semitones=4.0))).f0
+    plain = pitch_track(clone_16k(voice.model, HELD_OUT))
+    higher = pitch_track(clone_16k(voice.model, HELD_OUT, CloneSettings(pitch_semitones=4.0)))
     median = np.median(plain[plain > 0])
     assert median == pytest.approx(voice.model.target_median_hz, rel=0.12)
     semitones = 12 * np.log2(np.median(higher[higher > 0]) / median)
