@@ -351,17 +351,18 @@ def _voices(request: gr.Request | None) -> list[dict]:
 
 
 def _choices(voices: list[dict]) -> list[tuple[str, str]]:
-    """(label, name) pairs of the voice pickers: "anna — fitting, 40 %"."""
+    """(label, name) pairs of the voice pickers: "anna — fitting, 40 %" (a
+    quick clone never fitted, an example: the name alone)."""
     from voiceclone.jobs import describe_fit
 
     tags = {"example": " (example)", "damaged": " (damaged: delete it)"}
+
+    def fit(v: dict) -> str:
+        plain = v["example"] or v["damaged"] or v["fit"].get("state", "quick") == "quick"
+        return "" if plain else f" — {describe_fit(v['fit'])}"
+
     return [
-        (
-            v["name"]
-            + "".join(tag for key, tag in tags.items() if v.get(key))
-            + ("" if v["example"] or v["damaged"] else f" — {describe_fit(v['fit'])}"),
-            v["name"],
-        )
+        (v["name"] + "".join(tag for key, tag in tags.items() if v.get(key)) + fit(v), v["name"])
         for v in voices
     ]
 

@@ -291,7 +291,8 @@ def submit_fit(name: str, library: str | Path | None = None, *, database=None) -
         The name is invalid or no such voice is saved.
     """
     name = check_name(name)
-    if not (voices_dir(library) / name / "profile.json").is_file():
+    folder = voices_dir(library) if library is not None else _shared_library(database)
+    if not (folder / name / "profile.json").is_file():
         raise VoiceNameError(f"no saved voice named {name!r} to fit")
     key = _library_key(library, database)
     with _writing(database) as db:
@@ -314,6 +315,7 @@ def submit_fit(name: str, library: str | Path | None = None, *, database=None) -
 
 
 def get_job(job_id: int, *, database=None) -> Job | None:
+    """The job ``job_id`` as it stands, or None when there is no such job."""
     with _reading(database) as db:
         row = db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
     return Job.from_row(row) if row is not None else None
