@@ -44,6 +44,13 @@ Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
   clip against the speaker reference) and, when a source is given, its floor
   (the unconverted source against the speaker reference) and the fraction of
   the floor-to-ceiling gap closed.
+- ``f0_median_error_st``, ``f0_p10_error_st``, ``f0_p90_error_st``: how far
+  the clip's F0 distribution (voiced frames, Praat's two-pass autocorrelation
+  pitch, :func:`voiceclone.features.pitch_track`) sits from the speaker's
+  (the speaker reference, else the reference) at its median and its 10th and
+  90th percentiles, in semitones, absolute (the signed error is in the
+  details: positive means higher than the speaker). The two clips need not
+  say the same words.
 - ``wer`` / ``cer``: Whisper base transcript of the degraded clip against the
   given text, after :func:`evaluation.text_norm.normalise`; per utterance.
 - ``duration_s``, ``speech_s``, ``speaking_rate_wpm``: length, detected
@@ -66,7 +73,7 @@ from evaluation.text_norm import normalise
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 
-METRICS_VERSION = 2
+METRICS_VERSION = 3
 """Version of the metric code: part of every persistent cache key
 (``evaluation.cache``). Bump it whenever a change makes any metric's value
 (or refusal) for the same inputs differ, so stored results are recomputed."""
@@ -160,6 +167,9 @@ METRICS: dict[str, tuple[str, bool]] = {
     "dnsmos_ovrl": ("MOS", True),
     "dnsmos_p808": ("MOS", True),
     "speaker_similarity": ("cosine", True),
+    "f0_median_error_st": ("semitones", False),
+    "f0_p10_error_st": ("semitones", False),
+    "f0_p90_error_st": ("semitones", False),
     "wer": ("", False),
     "cer": ("", False),
     "duration_s": ("s", False),
@@ -644,6 +654,25 @@ def f0_points(voiced: np.ndarray) -> np.ndarray | None:
     if len(voiced) < MIN_VOICED_FRAMES:
         return None
     return np.percentile(voiced, F0_PERCENTILES)
+
+
+PITCH_METRICS = {"median": "f0_median_error_st", "p10": "f0_p10_error_st", "p90": "f0_p90_error_st"}
+
+
+def pitch_scores(degraded: np.ndarray, speaker: np.ndarray | None) -> dict[str, MetricResult]:
+    """The F0 distribution errors of ``degraded`` against the speaker's own
+    speech ``speaker`` (16 kHz; any words)."""
+    names = tuple(PITCH_METRICS.values())
+    if speaker is None:
+        return refuse(names, "no speaker reference or reference given")
+    errors = f0_errors_st(voiced_f0(degraded), voiced_f0(speaker))
+    if not np.isfinite(errors["median"]):
+        return refuse(names, f"fewer than {MIN_VOICED_FRAMES} voiced frames in a clip")
+    info = {"tracker": "Praat autocorrelation, two passes", "unit": "semitones"}
+    return {
+        name: _result(name, abs(errors[point]), signed=round(errors[point], 3), **info)
+        for point, name in PITCH_METRICS.items()
+    }
 
 
 def f0_errors_st(clone_voiced: np.ndarray, speaker_voiced: np.ndarray) -> dict[str, float]:

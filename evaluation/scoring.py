@@ -16,6 +16,7 @@ import numpy as np
 from evaluation.metrics import (
     ALL,
     INTRUSIVE,
+    PITCH_METRICS,
     MetricResult,
     MetricSettings,
     aligned_scores,
@@ -24,6 +25,7 @@ from evaluation.metrics import (
     high_band_scores,
     intelligibility_scores,
     pesq_scores,
+    pitch_scores,
     refuse,
     speaker_scores,
     timing_scores,
@@ -173,6 +175,10 @@ def score(
             results.update(refuse(["speaker_similarity"], spk_problem))
         else:
             results.update(speaker_scores(deg, spk, ref, src))
+    if want(*PITCH_METRICS.values()):
+        speaker = spk if spk is not None else ref
+        wanted_pitch = pitch_scores(deg, speaker)
+        results.update({k: v for k, v in wanted_pitch.items() if k in wanted})
     if want("wer", "cer"):
         results.update(intelligibility_scores(deg, text))
     if want("duration_s", "speech_s", "speaking_rate_wpm"):

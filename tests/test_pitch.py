@@ -100,3 +100,22 @@ def test_clone_speaks_at_the_speakers_pitch(every_voice, voice, base):
     errors = f0_errors_st(clone, real)
     assert abs(errors["median"]) < 1.0, (model.base, errors)
     assert abs(errors["p10"]) < 2.5 and abs(errors["p90"]) < 2.5, (model.base, errors)
+
+
+def test_score_reports_the_pitch_errors_against_the_speaker(tmp_path):
+    """A clip a fifth above the speaker's reads 7 semitones off at all three
+    points; the speaker's own speech reads 0; silence is refused."""
+    from evaluation.scoring import score
+
+    speaker = _weak_fundamental(110.0, seconds=2.0)
+    higher = _weak_fundamental(110.0 * 2 ** (7 / 12), seconds=2.0)
+    names = ("f0_median_error_st", "f0_p10_error_st", "f0_p90_error_st")
+    card = score(higher, speaker_reference=speaker, metrics=names)
+    for name in names:
+        result = card.results[name]
+        assert result.value == pytest.approx(7.0, abs=0.5) and result.details["signed"] > 0
+    same = score(speaker, speaker_reference=speaker, metrics=names)
+    assert same.results["f0_median_error_st"].value < 0.2
+    quiet = np.random.default_rng(0).normal(0, 1e-3, 2 * SAMPLE_RATE).astype(np.float32)
+    refused = score(quiet, speaker_reference=speaker, metrics=names)
+    assert refused.results["f0_median_error_st"].refused
