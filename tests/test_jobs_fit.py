@@ -25,7 +25,8 @@ from voiceclone.paths import PROJECT_ROOT
 pytestmark = pytest.mark.slow
 
 FIT_TIMEOUT_S = 1200.0
-"""Longest a test waits for one fit (seconds; about 3 minutes measured on 2 busy cores)."""
+"""Longest a test waits for one fit (seconds; each of these tests took 1.8-2.3 minutes
+on 2 cores shared with other work, 3-8 minutes before the fit was made faster)."""
 REFERENCE_S = 12.0
 """Reference each test voice is enrolled from (seconds, whole corpus clips)."""
 TEXT = "The fitted voice is on its way, and the quick one speaks meanwhile."
