@@ -715,19 +715,34 @@ def fit_saved_voice(
         )
     scores = voice.profile.get("base", {}).get("scores") or {}
     fit, outcome = upgrade(refs, transcripts, voice.model, scores, report)
-    profile = dict(voice.profile)
-    profile["fit"] = outcome
-    if fit is not None:
-        model = fit.model
-        profile["base"] = {**profile.get("base", {}), "name": model.base, "fitted": fit.style_fit}
-        profile["model"] = {
-            "formant_ratio": model.formant_ratio,
-            "target_median_hz": round(model.target_median_hz, 1),
-            "fit_mcd_db": round(model.fit_mcd, 2),
-        }
-        _replace_model(voice.folder, model, profile)
-    else:
-        _write_profile(voice.folder, profile)
+    try:
+        # Read again: consent or transcripts may have been added during the fit.
+        profile = json.loads((voice.folder / "profile.json").read_text(encoding="utf-8"))
+        if profile.get("created") != voice.profile.get("created"):
+            raise VoiceCloneError(
+                f"voice {name!r} was saved again while it was being fitted; this fit is dropped"
+            )
+        profile["fit"] = outcome
+        if fit is not None:
+            model = fit.model
+            profile["base"] = {
+                **profile.get("base", {}),
+                "name": model.base,
+                "fitted": fit.style_fit,
+            }
+            profile["model"] = {
+                "formant_ratio": model.formant_ratio,
+                "target_median_hz": round(model.target_median_hz, 1),
+                "fit_mcd_db": round(model.fit_mcd, 2),
+            }
+            _replace_model(voice.folder, model, profile)
+        else:
+            _write_profile(voice.folder, profile)
+    except (OSError, ValueError) as exc:
+        raise VoiceCloneError(
+            f"voice {name!r} was renamed, deleted or damaged while it was being fitted "
+            f"({type(exc).__name__}); the fit is dropped"
+        ) from exc
     report(1.0, "fitted" if fit else "the quick clone was nearer; kept it")
     return load_voice(name, library=library)
 
@@ -802,18 +817,20 @@ def audition_fit(
 
 
 def _replace_model(folder: Path, model: ConversionModel, profile: dict) -> None:
-    """Write a new model and its profile into a saved voice's folder (model
-    first; a crash between the two leaves a profile that still loads)."""
+    """Write a new model and its profile into a saved voice's folder: a trained
+    mapping (built on the old model) goes first, then the model, then the
+    profile, so no load pairs the new model with the old mapping, and a crash
+    between two steps leaves a voice that still loads."""
     from voiceclone.train import CHECKPOINT, SIDECAR
 
     tmp = folder / f".model-{os.getpid()}-{threading.get_ident()}.npz"
+    for stale in (SIDECAR, CHECKPOINT):
+        (folder / stale).unlink(missing_ok=True)
     try:
         model.save(tmp)
         os.replace(tmp, folder / "model.npz")
     finally:
         tmp.unlink(missing_ok=True)
-    for stale in (SIDECAR, CHECKPOINT):
-        (folder / stale).unlink(missing_ok=True)
     _write_profile(folder, profile)
 
 
