@@ -60,6 +60,7 @@ from pathlib import Path
 import voiceclone.voices
 from voiceclone.errors import VoiceCloneError
 from voiceclone.paths import PROJECT_ROOT, data_home
+from voiceclone.sqlstore import immediate
 from voiceclone.voices import VoiceNameError, check_name, list_voices, voices_dir
 
 JOBS_FILE = "jobs.sqlite"
@@ -206,20 +207,9 @@ def _connect(database: str | Path | None) -> sqlite3.Connection:
     return conn
 
 
-@contextlib.contextmanager
 def _writing(database: str | Path | None = None):
     """A connection inside ``BEGIN IMMEDIATE`` ... ``COMMIT`` (rolled back on error)."""
-    conn = _connect(database)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+    return immediate(lambda: _connect(database))
 
 
 @contextlib.contextmanager

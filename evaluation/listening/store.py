@@ -50,6 +50,7 @@ from evaluation.listening.design import (
 from voiceclone.audio import load_audio, save_audio
 from voiceclone.errors import VoiceCloneError
 from voiceclone.paths import data_home
+from voiceclone.sqlstore import immediate
 
 DB_NAME = "listening.sqlite"
 STIMULUS_RATE = 48_000
@@ -176,20 +177,9 @@ class ListeningStore:
         conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
         return conn
 
-    @contextlib.contextmanager
     def _write(self):
         """A connection inside ``BEGIN IMMEDIATE`` … ``COMMIT`` (rolled back on error)."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+        return immediate(self._connect)
 
     @contextlib.contextmanager
     def _read(self):
