@@ -131,3 +131,26 @@ def test_fitting_refuses_a_piper_start_and_a_single_clip(corpus):
         fit_from_references(clips, texts, "joe", fit_voice=True)
     with pytest.raises(TooShortError, match="at least 2 reference clips"):
         fit_style(clips[:1], texts[:1], style_packs()[START])
+
+
+def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
+    """Whatever the fit gives, the clone kept speaks held-out sentences (not
+    the clip the audition heard) at least about as near the speaker as the
+    quick clone does; the outcome names the clone kept."""
+    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.voices import fit_from_references, upgrade
+
+    clips, texts = reference_of(corpus, "rms", seconds=14)
+    quick = fit_from_references(clips, texts)
+    fit, outcome = upgrade(clips, texts, quick.model, quick.base_scores)
+    assert outcome["state"] == ("fitted" if fit else "kept-quick")
+    assert (fit is None) == (outcome["similarity"]["fitted"] < outcome["similarity"]["quick"])
+    kept = (fit or quick).model
+    held = corpus.select("rms", "held_out")[:3]
+    encoder = default_encoder()
+
+    def nearness(model) -> float:
+        spoken = [clone_16k(model, u.text, repeatable=True) for u in held]
+        return float(np.mean([cosine(encoder.embed(c), quick.embedding) for c in spoken]))
+
+    assert nearness(kept) >= nearness(quick.model) - 0.02, outcome
