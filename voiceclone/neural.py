@@ -154,6 +154,19 @@ class StyleSettings:
     seed: int = 0
 
 
+THOROUGH_FIT = StyleSettings(
+    steps=60,
+    learning_rate=0.03,
+    window_frames=48,
+    check_every=5,
+    patience=3,
+    fit_seconds=16.0,
+    check_frames=160,
+    pitch_steps=30,
+)
+"""More and longer steps over more clips: a few minutes on two CPU cores,
+seconds on a GPU (``VOICECLONE_FIT=thorough``)."""
+
 FULL_FIT = StyleSettings(
     steps=100,
     learning_rate=0.02,
@@ -165,7 +178,26 @@ FULL_FIT = StyleSettings(
     pitch_steps=40,
 )
 """The first fitted voice's settings (every clip, 100 steps of 1.6 s windows,
-no early stop): kept to compare the fast fit against."""
+no early stop): kept to compare the fast fit against (``VOICECLONE_FIT=full``)."""
+
+PRESETS = {"fast": StyleSettings(), "thorough": THOROUGH_FIT, "full": FULL_FIT}
+"""How hard a voice is fitted, by name; ``VOICECLONE_FIT`` picks one."""
+
+
+def default_settings() -> StyleSettings:
+    """The preset ``VOICECLONE_FIT`` names (``fast`` when unset).
+
+    Raises
+    ------
+    ModelError
+        When it names no preset.
+    """
+    import os
+
+    name = os.environ.get("VOICECLONE_FIT", "fast").strip().lower() or "fast"
+    if name not in PRESETS:
+        raise ModelError(f"VOICECLONE_FIT={name!r}: choose one of {', '.join(PRESETS)}")
+    return PRESETS[name]
 
 
 @dataclasses.dataclass

@@ -437,14 +437,14 @@ def _fit_base_style(
 ) -> tuple[np.ndarray, dict]:
     """The Kokoro voice ``base`` with its style fitted to the references."""
     from voiceclone.kokoro import style_packs
-    from voiceclone.neural import StyleSettings, fit_style, fitted_pack
+    from voiceclone.neural import default_settings, fit_style, fitted_pack
 
     start = style_packs()[base]
     fit = fit_style(
         refs,
         transcripts,
         start,
-        settings or StyleSettings(),
+        settings or default_settings(),
         progress=lambda f, m: report(0.65 + 0.2 * f, m),
     )
     return fitted_pack(start, fit.offset), fit.summary()
