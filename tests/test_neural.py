@@ -154,3 +154,26 @@ def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
         return float(np.mean([cosine(encoder.embed(c), quick.embedding) for c in spoken]))
 
     assert nearness(kept) >= nearness(quick.model) - 0.02, outcome
+
+
+def test_a_fit_reads_the_first_clips_within_its_budget_and_holds_out_the_last():
+    from voiceclone.neural import fit_clips
+
+    assert fit_clips([4.0, 4.0, 4.0, 4.0, 3.0], 12.0) == [0, 1, 2, 4]
+    assert fit_clips([20.0, 4.0, 3.0], 12.0) == [0, 2]  # at least one clip to fit on
+    assert fit_clips([5.0, 3.0], float("inf")) == [0, 1]
+
+
+def test_the_fit_preset_comes_from_the_environment(monkeypatch):
+    from voiceclone.errors import ModelError
+    from voiceclone.neural import FULL_FIT, THOROUGH_FIT, StyleSettings, default_settings
+
+    monkeypatch.delenv("VOICECLONE_FIT", raising=False)
+    assert default_settings() == StyleSettings()
+    monkeypatch.setenv("VOICECLONE_FIT", "Thorough")
+    assert default_settings() == THOROUGH_FIT
+    monkeypatch.setenv("VOICECLONE_FIT", "full")
+    assert default_settings() == FULL_FIT and FULL_FIT.steps == 100
+    monkeypatch.setenv("VOICECLONE_FIT", "fastest")
+    with pytest.raises(ModelError, match="VOICECLONE_FIT"):
+        default_settings()
