@@ -169,9 +169,9 @@ def test_the_fit_preset_comes_from_the_environment(monkeypatch):
     from voiceclone.neural import FULL_FIT, THOROUGH_FIT, StyleSettings, default_settings
 
     monkeypatch.delenv("VOICECLONE_FIT", raising=False)
-    assert default_settings() == StyleSettings()
-    monkeypatch.setenv("VOICECLONE_FIT", "Thorough")
     assert default_settings() == THOROUGH_FIT
+    monkeypatch.setenv("VOICECLONE_FIT", "Fast")
+    assert default_settings() == StyleSettings()
     monkeypatch.setenv("VOICECLONE_FIT", "full")
     assert default_settings() == FULL_FIT and FULL_FIT.steps == 100
     monkeypatch.setenv("VOICECLONE_FIT", "fastest")
