@@ -180,7 +180,7 @@ def _queue_fit(voice, library: Path | None) -> str:
         status = jobs.fit_status(voice.name, library)
     except (OSError, sqlite3.Error) as exc:
         return f"The fitted voice could not be queued ({exc}); this stays the quick clone."
-    return "The fitted voice (a closer clone, about a minute) is on its way: " + _fit_sentence(
+    return "The fitted voice (a closer clone, a few minutes) is on its way: " + _fit_sentence(
         status or {"state": "queued"}
     )
 
@@ -875,8 +875,8 @@ def _clone_tab() -> SimpleNamespace:
                     value=NEAREST_BASE, elem_id="clone-base",
                 )  # fmt: skip
                 c.fit_voice = gr.Checkbox(
-                    label="Upgrade to the fitted voice in the background (closer clone, about "
-                    "a minute)", value=True, elem_id="clone-fit-voice",
+                    label="Upgrade to the fitted voice in the background (closer clone, a few "
+                    "minutes)", value=True, elem_id="clone-fit-voice",
                 )  # fmt: skip
             c.consent = gr.Checkbox(label=STATEMENT, value=False, elem_id="clone-consent")
             with gr.Accordion("Spoken consent (needed to train the voice)", open=False):

@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="save the quick clone only (seconds); by default the voice is then fitted "
-        "(a Kokoro voice's own style fitted to the clips: a closer clone, a minute or more; "
+        "(a Kokoro voice's own style fitted to the clips: a closer clone, a few minutes; "
         "kept only when it is nearer the reference)",
     )
     enroll.add_argument("--fit-voice", action="store_true", help=argparse.SUPPRESS)  # the default
