@@ -9,8 +9,9 @@ upgrade, the style fit's own seconds and steps (where the held-out check
 stopped it), the audition's similarities and which clone was kept; then the
 held-out sentences' similarity and F0 errors of the kept clone.
 
-``--settings full`` fits with the first fitted voice's settings (every clip,
-100 steps, no early stop) for a paired comparison of speed and similarity.
+``--settings fast|thorough|full`` picks the fit's preset (the product's
+default when not given); ``full`` is the first fitted voice's settings (every
+clip, 100 steps, no early stop).
 Runs on the torch device (the GPU when there is one; ``VOICECLONE_DEVICE=cpu``
 forces the CPU).
 
@@ -45,9 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--voices", default="slt,awb,rms,kal,espeak_us,espeak_rp")
     parser.add_argument("--reference-seconds", type=float, default=30.0)
     parser.add_argument("--held-out", type=int, default=4, help="held-out sentences scored")
-    parser.add_argument("--settings", choices=["fast", "full"], default="fast")
+    parser.add_argument("--settings", choices=sorted(neural.PRESETS), default=neural.DEFAULT_PRESET)
     args = parser.parse_args(argv)
-    settings = neural.FULL_FIT if args.settings == "full" else neural.StyleSettings()
+    settings = neural.PRESETS[args.settings]
 
     corpus = build_corpus()
     encoder = default_encoder()
