@@ -60,7 +60,10 @@ def fit_adapters(model, clips, pack, settings, decoder):
     mel = neural.LogMel()
     params = adapter_params(decoder)
     optimiser = torch.optim.Adam(params, lr=ADAPT_LR)
-    styles = [torch.from_numpy(pack[c.tokens.shape[-1] - 3]).reshape(1, -1) for c in clips]
+    device = clips[0].tokens.device
+    styles = [
+        torch.from_numpy(pack[c.tokens.shape[-1] - 3]).reshape(1, -1).to(device) for c in clips
+    ]
     train, held = clips[:-1], clips[-1]
     rng = np.random.default_rng(0)
 
@@ -107,16 +110,18 @@ def speak_with(model, decoder, text, pack):
     import torch
 
     from voiceclone import neural
+    from voiceclone.device import torch_device
 
     ids = neural.tokens_for(text)
-    tokens = torch.tensor([[0, *ids, 0]])
+    tokens = torch.tensor([[0, *ids, 0]], device=torch_device())
     style = torch.from_numpy(np.array(pack[len(ids) - 1], np.float32)).reshape(1, -1)
+    style = style.to(tokens.device)
     with torch.no_grad():
         parts = neural.text_side(model, tokens, style)
         audio = neural.GAIN * decoder(
             parts["asr"], parts["f0"], parts["noise"], style[:, : neural.STYLE]
         )
-    return audio.squeeze().numpy()
+    return audio.squeeze().cpu().numpy()
 
 
 def main(argv: list[str] | None = None) -> int:
