@@ -806,18 +806,20 @@ def ensure_worker() -> None:
 
 
 def start_background() -> list[int]:
-    """At the app's start: put jobs whose worker died back in the queue, then
-    send every queued job to the Dask cluster, or start a local worker.
+    """At the app's start: put jobs whose worker died back in the queue, then,
+    when jobs wait, send them to the Dask cluster, or start a local worker
+    (a fit submitted later starts one itself: :func:`ensure_worker`).
     Returns the ids queued again. Does nothing to run them when background
     fitting is off."""
     requeued = requeue_stale()
     if not background_fit_enabled():
         return requeued
+    waiting = queued_ids()
+    if not waiting:
+        return requeued
     address = dask_address()
     if address:
-        waiting = queued_ids()
-        if waiting:
-            send_to_dask(address, waiting)
+        send_to_dask(address, waiting)
     else:
         ensure_local_worker()
     return requeued
