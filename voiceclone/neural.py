@@ -454,7 +454,6 @@ def text_encoding(model, tokens) -> dict:
     mask = torch.zeros(1, length, dtype=torch.bool, device=tokens.device)
     bert = model.bert(tokens, attention_mask=(~mask).int())
     return {
-        "tokens": tokens,
         "bert": model.bert_encoder(bert).transpose(-1, -2),
         "lengths": lengths,
         "mask": mask,
@@ -528,7 +527,7 @@ class LogMel:
         n_fft, hop = int(MEL_WIN_S * rate), int(MEL_HOP_S * rate)
         if isinstance(audio, np.ndarray):
             audio = np.asarray(audio, np.float32)
-        x = torch.as_tensor(audio, device=self.device)
+        x = audio if torch.is_tensor(audio) else torch.as_tensor(audio, device=self.device)
         key = (rate, str(x.device))
         if key not in self._banks:
             fb = librosa.filters.mel(

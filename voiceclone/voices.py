@@ -664,19 +664,14 @@ def _refit_outdated(voice: Voice) -> ConversionModel:
     """Fit again, from the stored reference clips, a voice whose model an older
     version wrote (once, a few seconds). The new model replaces the old file;
     a trained mapping built on the old one is removed (train the voice again)."""
-    from voiceclone.train import CHECKPOINT, SIDECAR
 
     refs, transcripts = reference_clips(voice)
     base = voice.profile.get("base", {}).get("name", DEFAULT_BASE)
     model = fit_from_references(refs, transcripts, base).model
-    tmp = voice.folder / f".model-{os.getpid()}.npz"
     try:
-        model.save(tmp)
-        os.replace(tmp, voice.folder / "model.npz")
-        for stale in (SIDECAR, CHECKPOINT):
-            (voice.folder / stale).unlink(missing_ok=True)
+        _swap_model(voice.folder, model)
     except OSError:
-        tmp.unlink(missing_ok=True)  # a read-only library: use the new fit, keep the files
+        pass  # a read-only library: use the new fit, keep the files
     return model
 
 
@@ -821,17 +816,23 @@ def _replace_model(folder: Path, model: ConversionModel, profile: dict) -> None:
     mapping (built on the old model) goes first, then the model, then the
     profile, so no load pairs the new model with the old mapping, and a crash
     between two steps leaves a voice that still loads."""
+    _swap_model(folder, model)
+    _write_profile(folder, profile)
+
+
+def _swap_model(folder: Path, model: ConversionModel) -> None:
+    """Replace a saved voice's ``model.npz`` atomically, after removing a
+    trained mapping built on the old model."""
     from voiceclone.train import CHECKPOINT, SIDECAR
 
-    tmp = folder / f".model-{os.getpid()}-{threading.get_ident()}.npz"
     for stale in (SIDECAR, CHECKPOINT):
         (folder / stale).unlink(missing_ok=True)
+    tmp = folder / f".model-{os.getpid()}-{threading.get_ident()}.npz"
     try:
         model.save(tmp)
         os.replace(tmp, folder / "model.npz")
     finally:
         tmp.unlink(missing_ok=True)
-    _write_profile(folder, profile)
 
 
 def set_transcripts(name: str, transcripts: list[str], library: Path | None = None) -> Voice:
