@@ -3,14 +3,17 @@
 #   make test  - lint, then the whole test suite
 PY := .venv/bin/python
 
-.PHONY: setup run test lint bench
+.PHONY: setup setup-dev run test lint bench
 setup:
 	@bash scripts/setup.sh
+
+setup-dev:
+	@bash scripts/setup.sh --dev
 
 run: setup
 	$(PY) app.py
 
-lint: setup
+lint: setup-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 

@@ -22,7 +22,9 @@ import app_dub
 import app_listening
 import app_session
 from app_errors import friendly_errors
+from voiceclone import warmup
 from voiceclone.consent import STATEMENT
+from voiceclone.device import gpu_task, zero_gpu
 from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import MAX_UPLOAD_BYTES
 
@@ -46,6 +48,13 @@ CONVERT_METHODS = [
 ]
 """The Convert tab's methods, the default first (chosen by measurement:
 docs/BENCHMARKS.md, "Re-voicing: re-speaking against filtering")."""
+FIT_GPU_S = 120
+"""On a ZeroGPU Space, the GPU time asked for one fitted-voice upgrade
+(seconds): ZeroGPU counts it against the visitor's daily quota (2 minutes for
+a visitor not signed in), and stops the fit when it runs over; the quick clone
+then stays."""
+TRAIN_GPU_S = 120
+"""On a ZeroGPU Space, the GPU time asked for one training run (seconds)."""
 FIT_REFRESH_S = 3.0
 """How often an open page refreshes the voices' fit states while a fit is
 queued or running (seconds)."""
@@ -163,6 +172,11 @@ def _queue_fit(voice, library: Path | None) -> str:
     from voiceclone import jobs
     from voiceclone.neural import MIN_CLIPS
 
+    if zero_gpu():
+        return (
+            f"The fitted voice (a closer clone) is fitted next, on the GPU (at most {FIT_GPU_S} "
+            "s): it replaces the quick clone if it is closer. Speak the quick clone meanwhile."
+        )
     if not jobs.background_fit_enabled():
         return (
             "Background fitting is turned off on this server, so this stays the quick clone "
@@ -183,6 +197,64 @@ def _queue_fit(voice, library: Path | None) -> str:
     return "The fitted voice (a closer clone, a few minutes) is on its way: " + _fit_sentence(
         status or {"state": "queued"}
     )
+
+
+@friendly_errors
+@app_session.rate_limited
+def fit_voice(voice_name: str | None, request: gr.Request = None) -> str:
+    """Upgrade a saved quick clone to the fitted voice: queued for the
+    background worker (returns at once), or, on a ZeroGPU Space, fitted now
+    in a GPU task of :data:`FIT_GPU_S` seconds at most. Returns the fit state
+    as a sentence."""
+    from voiceclone import jobs
+    from voiceclone.neural import MIN_CLIPS
+    from voiceclone.voices import load_voice
+
+    if not voice_name:
+        raise VoiceCloneError("pick one of your saved voices")
+    library = app_session.library(request)
+    voice = load_voice(voice_name, library=library)
+    if len(voice.profile["clips"]) < MIN_CLIPS:
+        raise VoiceCloneError(
+            f"the fitted voice needs at least {MIN_CLIPS} reference clips, one held out to "
+            "check it: add another clip of the same voice and save it again"
+        )
+    if zero_gpu():
+        outcome = _fit_on_gpu(voice.name, library)
+        return f"**{voice.name}**: {outcome}."
+    if not jobs.background_fit_enabled():
+        raise VoiceCloneError("background fitting is turned off on this server")
+    jobs.submit_fit(voice.name, library)
+    jobs.ensure_worker()
+    state = jobs.fit_status(voice.name, library) or {"state": "queued"}
+    return f"**{voice.name}**: the fitted voice is on its way, " + _fit_sentence(state)
+
+
+@friendly_errors
+def _fit_after_save(voice_name: str | None, wanted: bool, request: gr.Request = None) -> str:
+    """On a ZeroGPU Space, after **Clone this voice**: the fit, in the
+    visitor's turn, when it was asked for and the voice has the clips for it
+    (the save's status already said why not otherwise)."""
+    from voiceclone.neural import MIN_CLIPS
+    from voiceclone.voices import load_voice
+
+    if not wanted or not voice_name:
+        return gr.skip()
+    voice = load_voice(voice_name, library=app_session.library(request))
+    if len(voice.profile["clips"]) < MIN_CLIPS:
+        return gr.skip()
+    return fit_voice(voice_name, request)
+
+
+@gpu_task(FIT_GPU_S)
+def _fit_on_gpu(voice_name: str, library: Path | None) -> str:
+    """The fitted-voice upgrade in this process (on ZeroGPU, a GPU task of
+    its own, where progress cannot be reported); returns how it ended."""
+    from voiceclone.jobs import fit_outcome
+    from voiceclone.voices import fit_saved_voice
+
+    voice = fit_saved_voice(voice_name, library=library)
+    return fit_outcome(voice.profile.get("fit"))
 
 
 def _fit_sentence(fit: dict) -> str:
@@ -591,18 +663,18 @@ def train_voice_ui(
     from voiceclone.quality import default_dnsmos
     from voiceclone.speaker import cosine, default_encoder
     from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.train import TrainSettings
-    from voiceclone.voices import load_voice, train_voice
+    from voiceclone.voices import load_voice
 
     if not voice_name:
         raise VoiceCloneError("clone a voice in the Clone tab first, then pick it here")
     library = app_session.library(request)
-    timbre = train_voice(
-        voice_name,
-        TrainSettings(gan=bool(gan)),
-        progress=lambda fraction, message: progress(fraction, desc=message),
-        library=library,
-    )
+    if zero_gpu():
+        progress(0.05, desc=f"training on the GPU (at most {TRAIN_GPU_S} s)")
+        meta = _train_on_gpu(voice_name, bool(gan), library)
+    else:
+        meta = _train_on_gpu(
+            voice_name, bool(gan), library, lambda f, message: progress(f, desc=message)
+        )
     progress(1.0, desc="speaking the sentence before and after")
     sentence = (sentence or "").strip() or TRAIN_EXAMPLE
     before = speak_in_voice(load_voice(voice_name, trained=False, library=library).model, sentence)
@@ -616,7 +688,7 @@ def train_voice_ui(
         at_16k = resample(audio, rate, SAMPLE_RATE)
         similarity, ovrl = cosine(encoder.embed(at_16k), reference), dnsmos.score(at_16k).ovrl
         rows.append(f"| {label} | {similarity:.3f} | {ovrl:.2f} |")
-    m = timbre.meta["metrics"]
+    m = meta["metrics"]
     status = (
         f"Trained **{voice_name}** in {m['train_seconds']:.1f} s on {m['frames']} frames "
         f"({m['held_out_clips']} clip(s) held out). Held-out MCD {m['val_mcd_db']:.2f} dB "
@@ -626,10 +698,21 @@ def train_voice_ui(
     )
     return (
         status,
-        training_figure(timbre.meta["curve"]),
+        training_figure(meta["curve"]),
         (rate, _pcm16(before)),
         (rate, _pcm16(after)),
     )
+
+
+@gpu_task(TRAIN_GPU_S)
+def _train_on_gpu(voice_name: str, gan: bool, library: Path | None, progress=None) -> dict:
+    """Train the voice (on a ZeroGPU Space, in a GPU task of its own, where
+    progress cannot be reported); returns the trained model's metadata."""
+    from voiceclone.train import TrainSettings
+    from voiceclone.voices import train_voice
+
+    timbre = train_voice(voice_name, TrainSettings(gan=gan), progress=progress, library=library)
+    return timbre.meta
 
 
 def _transcript_rows(voice_name: str | None, request: gr.Request = None):
@@ -899,6 +982,9 @@ def _clone_tab() -> SimpleNamespace:
             gr.Markdown("### 2. Hear it")
             c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **VOICE_PICKER)
             c.fit_status = gr.Markdown(label="fitted voice", elem_id="clone-fit-status")
+            c.fit_now = gr.Button(
+                "Fit this voice (a closer clone)", size="sm", elem_id="clone-fit-now"
+            )
             c.fit_timer = gr.Timer(FIT_REFRESH_S, active=False)
             c.fit_shown = gr.State([])
             c.text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
@@ -951,12 +1037,21 @@ def _wire_clone(c: SimpleNamespace, pickers: list) -> None:
     ).then(**analysis, api_visibility="private")
     options = [c.consent, c.overwrite, c.denoise, c.base, c.fit_voice, c.consent_recording]
     refresh = {"fn": _voice_choices, "inputs": c.voice, "outputs": pickers}
-    c.save.click(
+    saved = c.save.click(
         clone_voice,
         inputs=[c.reference, c.clips, c.name, *options],
         outputs=[c.status, c.voice],
         api_name="clone",
-    ).success(**refresh, api_visibility="private").then(**_fit_panel_event(c))
+    ).success(**refresh, api_visibility="private")
+    if zero_gpu():  # no background worker gets a GPU there: the fit runs in the visitor's turn
+        saved = saved.then(
+            _fit_after_save, inputs=[c.voice, c.fit_voice], outputs=c.fit_status,
+            api_visibility="private",
+        )  # fmt: skip
+    saved.then(**_fit_panel_event(c))
+    c.fit_now.click(fit_voice, inputs=c.voice, outputs=c.fit_status, api_name="fit").then(
+        **_fit_panel_event(c)
+    )
     c.voice.change(**_fit_panel_event(c))
     c.speak.click(
         speak_cloned,
@@ -1185,20 +1280,6 @@ def _evaluate_tab() -> None:
         )
 
 
-def warm_up() -> None:
-    """Load the shared models and speak one word in the example voice, so the
-    first click is quick. Runs once the page is served."""
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import default_encoder
-    from voiceclone.synth import speak_in_voice
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import load_voice
-
-    speak_in_voice(load_voice(EXAMPLE_VOICE).model, "Hello.")
-    for load in (default_transcriber, default_dnsmos, default_encoder):
-        load()
-
-
 def _start_jobs() -> None:
     """Put fits cut short by a restart back in the queue and start the worker
     (or send them to the Dask cluster), then keep watching that queued fits
@@ -1220,6 +1301,10 @@ def _start_jobs() -> None:
 
 
 def main() -> None:
+    # The model files are joined before the port opens, so no visitor's
+    # request waits on them; the models load once the page is served.
+    seconds = warmup.assemble_models(log)
+    log(f"voiceclone: model files ready in {seconds:.1f} s")
     demo = build_app().queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
@@ -1232,12 +1317,14 @@ def main() -> None:
     )
     print("voiceclone: serving; warming up the models", flush=True)
     _start_jobs()
-    try:
-        warm_up()
-        print("voiceclone: warm", flush=True)
-    except Exception as exc:  # noqa: BLE001 - the app still serves; models load on first use
-        print(f"voiceclone: warm-up failed ({type(exc).__name__}: {exc})", flush=True)
+    seconds = warmup.load_models(EXAMPLE_VOICE, log)
+    log(f"voiceclone: warm in {seconds:.1f} s")
     demo.block_thread()
+
+
+def log(line: str) -> None:
+    """A line of the app's log (a Space shows it under *Logs*)."""
+    print(line, flush=True)
 
 
 if __name__ == "__main__":

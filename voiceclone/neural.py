@@ -254,18 +254,23 @@ def fitted_pack(start: np.ndarray, offset: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the torch model
 
 
-@loaded_once
 def torch_kokoro():
-    """Kokoro's torch ``KModel`` with the project's ONNX weights: eval mode,
-    parameters frozen, no random phases or noise (shared; built once, about
-    15 s the first time, 5 s from the cached state)."""
+    """Kokoro's torch ``KModel`` with the project's ONNX weights on the torch
+    device: eval mode, parameters frozen, no random phases or noise (shared;
+    built once per device, about 15 s the first time, 5 s from the cached
+    state)."""
+    return _torch_kokoro_on(torch_device())
+
+
+@loaded_once
+def _torch_kokoro_on(device: str):
     import torch
 
     from voiceclone.kokoro import _data_file
 
     kmodel, istftnet = _import_kokoro()
     istftnet.torch = _NoiseFree(torch)
-    state = _cached_state()
+    state = prepare_weights()
     empty = state.parent / "empty-state.pth"
     if not empty.is_file():
         torch.save({}, empty)
@@ -287,7 +292,7 @@ def torch_kokoro():
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
-    return model.to(torch_device())
+    return model.to(device)
 
 
 def _import_kokoro():
@@ -297,7 +302,7 @@ def _import_kokoro():
 
     spec = importlib.util.find_spec("kokoro")
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError("the kokoro package is not installed (run scripts/setup.sh)")
+        raise ModelError("the kokoro package is not installed (pip install -r requirements.txt)")
     if "kokoro" not in sys.modules:
         stub = types.ModuleType("kokoro")
         stub.__path__ = list(spec.submodule_search_locations)
@@ -327,7 +332,7 @@ class _NoiseFree:
         return self._torch.zeros_like(x)
 
 
-def _cached_state() -> Path:
+def prepare_weights() -> Path:
     """The dequantised float32 state, written once beside the ONNX file and
     rebuilt when the ONNX file's SHA-256 stamp changes."""
     import os

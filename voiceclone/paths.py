@@ -1,4 +1,5 @@
-"""Where voiceclone keeps its data: ``$VOICECLONE_HOME`` or ``<project>/data``."""
+"""Where voiceclone keeps its data: ``$VOICECLONE_HOME``; on a Hugging Face
+Space with persistent storage, ``/data/voiceclone``; else ``<project>/data``."""
 
 from __future__ import annotations
 
@@ -6,12 +7,22 @@ import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SPACE_STORAGE = Path("/data")
+"""A Space's persistent storage, when the Space has it (kept across restarts)."""
 
 
 def data_home() -> Path:
-    """Root of saved voices and caches (``$VOICECLONE_HOME``, else ``<project>/data``)."""
+    """Root of saved voices and caches: ``$VOICECLONE_HOME``; on a Space
+    (``SPACE_ID`` set) whose persistent storage is mounted and writable,
+    ``/data/voiceclone``, so that voices and the assembled models survive a
+    restart; else ``<project>/data`` (a Space's app folder is writable too,
+    but emptied at every restart)."""
     home = os.environ.get("VOICECLONE_HOME")
-    return Path(home).expanduser() if home else PROJECT_ROOT / "data"
+    if home:
+        return Path(home).expanduser()
+    if os.environ.get("SPACE_ID") and os.access(SPACE_STORAGE, os.W_OK):
+        return SPACE_STORAGE / "voiceclone"
+    return PROJECT_ROOT / "data"
 
 
 def cache_dir() -> Path:
