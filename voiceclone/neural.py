@@ -405,7 +405,7 @@ def _dequantised_state(path: Path) -> dict:
             continue
         if re.match(r"^(encoder|decoder)\.", name):
             state[_param_name(name)] = w
-    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state.items()}
+    return {k: torch.from_numpy(np.array(v, copy=True)) for k, v in state.items()}
 
 
 def _lstm_state(node, inits: dict, state: dict) -> None:
