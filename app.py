@@ -174,8 +174,9 @@ def _queue_fit(voice, library: Path | None) -> str:
 
     if zero_gpu():
         return (
-            f"The fitted voice (a closer clone) is fitted next, on the GPU (at most {FIT_GPU_S} "
-            "s): it replaces the quick clone if it is closer. Speak the quick clone meanwhile."
+            f"The fitted voice (a closer clone) is fitted on the GPU (at most {FIT_GPU_S} s): "
+            "this page starts it now (an API client calls /fit); it replaces the quick clone "
+            "if it is closer. Speak the quick clone meanwhile."
         )
     if not jobs.background_fit_enabled():
         return (
