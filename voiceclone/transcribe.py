@@ -10,8 +10,6 @@ only check the size.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import shutil
 import threading
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.assemble import joined
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.device import cpu_threads
 from voiceclone.errors import ModelError
@@ -291,33 +290,12 @@ def _packs(durations: list[float]) -> list[list[int]]:
 def whisper_model_dir() -> Path:
     """Folder holding the assembled Whisper base model, assembling it if needed."""
     target = cache_dir() / "whisper-base"
-    model_bin = target / "model.bin"
-    if model_bin.is_file() and model_bin.stat().st_size == WHISPER_MODEL_BYTES:
-        return target
     part1_dir, part2_dir = _wheel_data_dirs()
     parts = [part1_dir / "model.bin.part1", part2_dir / "model.bin.part2"]
-    for part in parts:
-        if not part.is_file() or part.stat().st_size != WHISPER_PART_BYTES:
-            raise ModelError(f"Whisper model part {part} is missing or has the wrong size")
-    target.mkdir(parents=True, exist_ok=True)
+    joined(parts, target / "model.bin", WHISPER_MODEL_SHA256, "the Whisper model")
     for name in WHISPER_SIDE_FILES:
-        shutil.copyfile(part1_dir / name, target / name)
-    tmp = target / f".model.bin.{os.getpid()}.{threading.get_ident()}.tmp"
-    digest = hashlib.sha256()
-    try:
-        with open(tmp, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as src:
-                    while block := src.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-        if tmp.stat().st_size != WHISPER_MODEL_BYTES:
-            raise ModelError("assembled Whisper model has the wrong size")
-        if digest.hexdigest() != WHISPER_MODEL_SHA256:
-            raise ModelError("assembled Whisper model has the wrong checksum; reinstall the wheels")
-        os.replace(tmp, model_bin)
-    finally:
-        tmp.unlink(missing_ok=True)
+        if not (target / name).is_file():
+            shutil.copyfile(part1_dir / name, target / name)
     return target
 
 
