@@ -22,7 +22,6 @@ Outputs, next to ``--out results.csv``:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -161,23 +160,14 @@ def read_manifest(path: Path, confine_to: Path | None = None) -> list[dict]:
         Unreadable file, missing columns, empty manifest, duplicate
         (system, utterance) pairs, or missing audio files (all listed).
     """
+    from evaluation.manifest import read_file, resolve_path
+
     path = Path(path)
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip() for h in (reader.fieldnames or [])]
-            raw = [{k.strip(): (v or "").strip() for k, v in r.items() if k} for r in reader]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ManifestError(f"cannot read manifest {path.name}: {exc}") from exc
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ManifestError(f"manifest {path.name} lacks column(s): {', '.join(missing)}")
-    if not raw:
-        raise ManifestError(f"manifest {path.name} has no rows")
-    if len(raw) > MAX_MANIFEST_ROWS:
-        raise ManifestError(f"manifest has {len(raw)} rows; the limit is {MAX_MANIFEST_ROWS}")
+    _, raw = read_file(
+        path, required=REQUIRED_COLUMNS, max_rows=MAX_MANIFEST_ROWS, error=ManifestError
+    )
     rows, seen, problems = [], set(), []
-    for line, r in enumerate(raw, start=2):
+    for line, r in raw:
         key = (r.get("system", ""), r.get("utterance", ""))
         if not all(key) or not r.get("degraded"):
             problems.append(f"line {line}: system, utterance and degraded must not be empty")
@@ -188,12 +178,9 @@ def read_manifest(path: Path, confine_to: Path | None = None) -> list[dict]:
         row = {c: r.get(c, "") for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)}
         for c in PATH_COLUMNS:
             if row[c]:
-                p = Path(row[c])
-                resolved = (p if p.is_absolute() else path.parent / p).resolve()
-                if confine_to is not None and not resolved.is_relative_to(confine_to.resolve()):
-                    problems.append(f"line {line}: {c} points outside the uploaded bundle")
-                elif not resolved.is_file():
-                    problems.append(f"line {line}: {c} file not found: {row[c]}")
+                resolved, problem = resolve_path(row[c], path.parent, confine_to)
+                if problem:
+                    problems.append(f"line {line}: {c} {problem}")
                 row[c] = str(resolved)
         rows.append(row)
     if problems:

@@ -25,8 +25,6 @@ chance would bias the very result the test measures).
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import zipfile
 from dataclasses import asdict, dataclass, field
@@ -309,12 +307,16 @@ def read_manifest(source: str | Path) -> tuple[list[StimulusSpec], Path | None]:
 
 def parse_manifest(text: str) -> list[StimulusSpec]:
     """Parse manifest CSV text (see :func:`read_manifest`)."""
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "path" not in [f.strip() for f in reader.fieldnames]:
+    from evaluation.manifest import read_rows
+
+    header, rows = read_rows(
+        text, "the manifest", required=(), max_rows=MAX_STIMULI, error=DesignError,
+        allow_empty=True,
+    )  # fmt: skip
+    if "path" not in header:
         raise DesignError("the manifest needs a header row with at least a 'path' column")
     specs = []
-    for line, row in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
+    for line, row in rows:
         if not row.get("path"):
             raise DesignError(f"manifest line {line}: empty path")
         kind = row.get("kind") or "test"
