@@ -23,10 +23,10 @@ import app_listening
 import app_session
 from app_errors import friendly_errors
 from voiceclone import warmup
-from voiceclone.consent import STATEMENT
-from voiceclone.device import gpu_task, zero_gpu
 from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import MAX_UPLOAD_BYTES
+from voiceclone.runtime.device import gpu_task, zero_gpu
+from voiceclone.safety.consent import STATEMENT
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 
@@ -72,8 +72,8 @@ def analyse_reference(
     """Clone tab: intake of an uploaded or recorded reference, run as it arrives.
     Returns the report (Markdown), the transcript, the processed audio, the
     plot and the report as JSON."""
-    from voiceclone.intake import IntakeSettings, prepare_reference
     from voiceclone.plots import reference_figure
+    from voiceclone.voices.intake import IntakeSettings, prepare_reference
 
     if not path:
         raise VoiceCloneError("upload or record a reference first")
@@ -128,8 +128,8 @@ def save_voice(
     With ``fit_voice`` the upgrade to the fitted voice is then queued to run
     in the background (:mod:`voiceclone.jobs`). Returns the status (Markdown)
     and the voice's name."""
-    from voiceclone.consent import Consent, require_confirmed
-    from voiceclone.voices import enroll
+    from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.store import enroll
 
     given = require_confirmed(Consent(bool(consent), "web app", consent_recording or None))
     if not clips:
@@ -170,7 +170,7 @@ def _queue_fit(voice, library: Path | None) -> str:
     """Queue the upgrade of a just-saved quick clone to the fitted voice and
     start a worker if needed; returns what the status says about it."""
     from voiceclone import jobs
-    from voiceclone.neural import MIN_CLIPS
+    from voiceclone.cloning.style import MIN_CLIPS
 
     if zero_gpu():
         return (
@@ -208,8 +208,8 @@ def fit_voice(voice_name: str | None, request: gr.Request = None) -> str:
     in a GPU task of :data:`FIT_GPU_S` seconds at most. Returns the fit state
     as a sentence."""
     from voiceclone import jobs
-    from voiceclone.neural import MIN_CLIPS
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.style import MIN_CLIPS
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         raise VoiceCloneError("pick one of your saved voices")
@@ -236,8 +236,8 @@ def _fit_after_save(voice_name: str | None, wanted: bool, request: gr.Request = 
     """On a ZeroGPU Space, after **Clone this voice**: the fit, in the
     visitor's turn, when it was asked for and the voice has the clips for it
     (the save's status already said why not otherwise)."""
-    from voiceclone.neural import MIN_CLIPS
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.style import MIN_CLIPS
+    from voiceclone.voices.store import load_voice
 
     if not wanted or not voice_name:
         return gr.skip()
@@ -252,7 +252,7 @@ def _fit_on_gpu(voice_name: str, library: Path | None) -> str:
     """The fitted-voice upgrade in this process (on ZeroGPU, a GPU task of
     its own, where progress cannot be reported); returns how it ended."""
     from voiceclone.jobs import fit_outcome
-    from voiceclone.voices import fit_saved_voice
+    from voiceclone.voices.store import fit_saved_voice
 
     voice = fit_saved_voice(voice_name, library=library)
     return fit_outcome(voice.profile.get("fit"))
@@ -292,7 +292,7 @@ def _fit_sentence(fit: dict) -> str:
 
 def _default_name(reference: str | None) -> str:
     """A voice name from the reference's file name (recordings: "my voice")."""
-    from voiceclone.voices import NAME_PATTERN
+    from voiceclone.voices.store import NAME_PATTERN
 
     stem = re.sub(r"[^A-Za-z0-9 _.-]+", " ", Path(reference or "").stem).strip(" ._-")[:64]
     return stem if stem and NAME_PATTERN.match(stem) and stem != "audio" else "my voice"
@@ -324,7 +324,7 @@ def clone_voice(
 
 def _prompt_view(index: int, kept: list[dict]) -> str:
     """The prompt to read now, and what has been kept so far."""
-    from voiceclone.prompts import PROMPTS
+    from voiceclone.cloning.prompts import PROMPTS
 
     seconds = sum(k["seconds"] for k in kept)
     if index >= len(PROMPTS):
@@ -342,9 +342,9 @@ def keep_prompt_recording(
     recording: str | None, index: int, kept: list[dict], request: gr.Request = None
 ):
     """Clone tab, prompts: check that the recording says its prompt, keep it, move on."""
-    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.audio.clips import load_audio, save_audio
+    from voiceclone.cloning.prompts import PROMPTS, check_reading
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.prompts import PROMPTS, check_reading
 
     if index >= len(PROMPTS):
         raise VoiceCloneError("every prompt is done: save the voice")
@@ -391,7 +391,7 @@ def save_prompt_voice(
 
 def consent_phrase_view(name: str | None, reference: str | None) -> str:
     """The consent phrase for the voice about to be saved (Markdown)."""
-    from voiceclone.consent import consent_phrase
+    from voiceclone.safety.consent import consent_phrase
 
     name = (name or "").strip() or _default_name(reference)
     return (
@@ -404,7 +404,7 @@ NEAREST_BASE = "nearest (automatic)"
 
 
 def _base_choices() -> list[str]:
-    from voiceclone.bank import bank
+    from voiceclone.cloning.bank import bank
 
     return [NEAREST_BASE] + [v.name for v in bank()]
 
@@ -511,7 +511,7 @@ def list_voices_json(request: gr.Request = None) -> list[dict]:
 def _pcm16(audio: np.ndarray) -> np.ndarray:
     """Float samples as 16-bit PCM (Gradio would peak-normalise float arrays,
     each streamed chunk on its own)."""
-    from voiceclone.audio import pcm16
+    from voiceclone.audio.clips import pcm16
 
     return pcm16(audio)
 
@@ -523,10 +523,10 @@ def speak_cloned(
 ):
     """Clone tab: text in the chosen voice, streamed sentence by sentence; the
     whole clip is offered for download (a WAV file) at the end."""
-    from voiceclone.audio import save_audio
-    from voiceclone.engine import join_sentences
-    from voiceclone.synth import CloneSettings, output_rate, sentences_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
+    from voiceclone.engines.base import join_sentences
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         raise VoiceCloneError("clone a voice first, or pick one from the list")
@@ -558,10 +558,10 @@ def convert_speech(
 ):
     """Convert tab: re-voice uploaded or recorded speech into a voice, by
     re-speaking its words at its timing or by filtering its own sound."""
-    from voiceclone.audio import load_audio
-    from voiceclone.dub import respeak
-    from voiceclone.synth import CloneSettings, output_rate, revoice
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.clips import load_audio
+    from voiceclone.cloning.synth import CloneSettings, output_rate, revoice
+    from voiceclone.dubbing.dub import respeak
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         raise VoiceCloneError("pick a voice")
@@ -589,7 +589,7 @@ def convert_speech(
 @friendly_errors
 def rename_voice(name: str | None, new_name: str, request: gr.Request = None):
     """Voice library: rename one of this visitor's voices."""
-    from voiceclone.voices import rename_voice as rename
+    from voiceclone.voices.store import rename_voice as rename
 
     if not name:
         raise VoiceCloneError("pick a voice")
@@ -601,7 +601,7 @@ def rename_voice(name: str | None, new_name: str, request: gr.Request = None):
 @friendly_errors
 def delete_voice(name: str | None, request: gr.Request = None):
     """Voice library: delete one of this visitor's voices."""
-    from voiceclone.voices import delete_voice as delete
+    from voiceclone.voices.store import delete_voice as delete
 
     if not name:
         raise VoiceCloneError("pick a voice")
@@ -616,8 +616,8 @@ TRAIN_EXAMPLE = "The quick brown fox jumps over the lazy dog near the river bank
 @friendly_errors
 def consent_status(voice_name: str | None, request: gr.Request = None) -> str:
     """Train tab: whether the voice holds a passed spoken consent, else the phrase."""
-    from voiceclone.consent import consent_phrase
-    from voiceclone.voices import load_voice
+    from voiceclone.safety.consent import consent_phrase
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         return ""
@@ -634,7 +634,7 @@ def consent_status(voice_name: str | None, request: gr.Request = None) -> str:
 @app_session.rate_limited
 def check_consent(voice_name: str | None, recording: str | None, request: gr.Request = None) -> str:
     """Train tab: check the speaker's reading of the consent phrase and keep it."""
-    from voiceclone.voices import add_spoken_consent
+    from voiceclone.voices.store import add_spoken_consent
 
     if not voice_name:
         raise VoiceCloneError("pick a voice")
@@ -658,13 +658,13 @@ def train_voice_ui(
 ):
     """Train tab: train the chosen voice, then play a sentence before and after
     with the speaker similarity to the voice's reference and DNSMOS OVRL."""
-    from voiceclone.audio import resample
+    from voiceclone.audio.clips import resample
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.plots import training_figure
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         raise VoiceCloneError("clone a voice in the Clone tab first, then pick it here")
@@ -709,8 +709,8 @@ def train_voice_ui(
 def _train_on_gpu(voice_name: str, gan: bool, library: Path | None, progress=None) -> dict:
     """Train the voice (on a ZeroGPU Space, in a GPU task of its own, where
     progress cannot be reported); returns the trained model's metadata."""
-    from voiceclone.train import TrainSettings
-    from voiceclone.voices import train_voice
+    from voiceclone.cloning.train import TrainSettings
+    from voiceclone.voices.store import train_voice
 
     timbre = train_voice(voice_name, TrainSettings(gan=gan), progress=progress, library=library)
     return timbre.meta
@@ -719,7 +719,7 @@ def _train_on_gpu(voice_name: str, gan: bool, library: Path | None, progress=Non
 def _transcript_rows(voice_name: str | None, request: gr.Request = None):
     """Train tab: the chosen voice's clips and transcripts, for editing."""
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     if not voice_name:
         return []
@@ -736,7 +736,7 @@ def _transcript_rows(voice_name: str | None, request: gr.Request = None):
 @friendly_errors
 def save_transcripts(voice_name: str | None, rows, request: gr.Request = None):
     """Train tab: store hand-corrected transcripts before training."""
-    from voiceclone.voices import set_transcripts
+    from voiceclone.voices.store import set_transcripts
 
     if not voice_name:
         raise VoiceCloneError("pick a voice")
@@ -764,7 +764,7 @@ def evaluate_clips(
     from evaluation.cli import METRIC_SETS
     from evaluation.plots import compare_clips
     from evaluation.scoring import score, scorecards_frame, scorecards_long
-    from voiceclone.audio import load_audio
+    from voiceclone.audio.clips import load_audio
 
     if not candidates:
         raise VoiceCloneError("add at least one candidate clip to evaluate")
@@ -865,9 +865,9 @@ EXAMPLE_REFERENCE_S = 20.0
 def _example_reference(request: gr.Request = None) -> str:
     """The first :data:`EXAMPLE_REFERENCE_S` of the example voice's own reference
     recording, to try the clone flow without a recording of one's own."""
-    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.audio.clips import load_audio, save_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.voices import EXAMPLES_DIR
+    from voiceclone.voices.store import EXAMPLES_DIR
 
     audio = load_audio(EXAMPLES_DIR / EXAMPLE_VOICE / "reference.wav", SAMPLE_RATE)
     out = app_session.scratch(request, "example-") / "example_speaker.wav"
@@ -1143,7 +1143,7 @@ def _detect_tab() -> None:
 def detect_watermark(clip: str | None, request: gr.Request = None):
     """Detect tab: whether ``clip`` carries voiceclone's watermark (Markdown
     verdict, and the detector's score as JSON)."""
-    from voiceclone.watermark import detect_file
+    from voiceclone.safety.watermark import detect_file
 
     if not clip:
         raise VoiceCloneError("upload or record a clip to check")

@@ -1,6 +1,7 @@
 """The Dub tab: subtitles, or speech in another language, spoken as a timed
 track (and a video) in a voice. Wiring only: the work is in
-:mod:`voiceclone.dub`, :mod:`voiceclone.subtitles` and :mod:`voiceclone.video`.
+:mod:`voiceclone.dubbing.dub`, :mod:`voiceclone.dubbing.subtitles` and
+:mod:`voiceclone.dubbing.video`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import numpy as np
 
 import app_session
 from app_errors import friendly_errors
-from voiceclone.consent import STATEMENT
 from voiceclone.errors import VoiceCloneError
+from voiceclone.safety.consent import STATEMENT
 
 CUE_HEADERS = ["cue", "start (s)", "end (s)", "text"]
 TIMING_HEADERS = ["cue", "start (s)", "placed at (s)", "slot (s)", "spoken (s)", "speed"]
@@ -103,10 +104,10 @@ def read_cues(
 ):
     """The cues to dub: the subtitles' cues, or the English translation of the
     uploaded speech (with what Whisper heard in its own language)."""
-    from voiceclone.audio import load_audio
+    from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dub import translate_source
-    from voiceclone.subtitles import read_subtitles
+    from voiceclone.dubbing.dub import translate_source
+    from voiceclone.dubbing.subtitles import read_subtitles
 
     if subtitles:
         cues = read_subtitles(subtitles)
@@ -131,7 +132,7 @@ def _cue_rows(cues) -> list[list]:
 def cues_from_rows(rows) -> list:
     """The table's rows as cues, checked as subtitles are (times, order,
     overlap, empty text), each error naming its cue."""
-    from voiceclone.subtitles import Cue, format_srt, parse_subtitles
+    from voiceclone.dubbing.subtitles import Cue, format_srt, parse_subtitles
 
     values = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
     cues = []
@@ -152,11 +153,11 @@ def cues_from_rows(rows) -> list:
 
 def _model(voice_name, from_source, consent, media, request, report):
     """The voice to dub in: a saved one, or one cloned from the uploaded speaker."""
-    from voiceclone.audio import load_audio
-    from voiceclone.consent import Consent, require_confirmed
+    from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dub import voice_of_source
-    from voiceclone.voices import load_voice
+    from voiceclone.dubbing.dub import voice_of_source
+    from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.store import load_voice
 
     if from_source:
         require_confirmed(Consent(bool(consent), via="web app"))
@@ -172,10 +173,10 @@ def _model(voice_name, from_source, consent, media, request, report):
 @app_session.rate_limited
 def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None):
     """One cue in the voice, fitted to its slot as the track would have it."""
-    from voiceclone.audio import pcm16
-    from voiceclone.dub import DubSettings, fit_to_slot
-    from voiceclone.synth import output_rate
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.clips import pcm16
+    from voiceclone.cloning.synth import output_rate
+    from voiceclone.dubbing.dub import DubSettings, fit_to_slot
+    from voiceclone.voices.store import load_voice
 
     cues = cues_from_rows(rows)
     chosen = [c for c in cues if c.index == int(number or 0)]
@@ -207,9 +208,9 @@ def dub_track(
 ):
     """Speak the table's cues in the voice: the track, the video (when a video
     was uploaded), the timing report (CSV and JSON) and a summary."""
-    from voiceclone.audio import save_audio
-    from voiceclone.dub import DubSettings, dub_cues, write_report
-    from voiceclone.video import VIDEO_SUFFIXES, probe, put_audio
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.dubbing.dub import DubSettings, dub_cues, write_report
+    from voiceclone.dubbing.video import VIDEO_SUFFIXES, probe, put_audio
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)

@@ -204,7 +204,7 @@ def _session_rows(request: gr.Request | None):
 
 
 def _voice_names(request: gr.Request | None):
-    from voiceclone.voices import list_voices
+    from voiceclone.voices.store import list_voices
 
     return [v["name"] for v in list_voices(app_session.library(request))]
 

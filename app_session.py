@@ -31,7 +31,7 @@ import gradio as gr
 
 from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import RATE_LIMIT, RATE_WINDOW_S
-from voiceclone.paths import data_home
+from voiceclone.runtime.paths import data_home
 
 VISITOR_COOKIE = "voiceclone_visitor"
 _VISITOR = re.compile(r"^[0-9a-f]{32}$")

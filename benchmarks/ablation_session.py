@@ -27,7 +27,7 @@ from evaluation.benchmark import SYSTEMS
 from evaluation.corpus import build_corpus, take_seconds
 from evaluation.listening.design import SessionDesign, extract_zip, read_manifest
 from evaluation.listening.store import ListeningStore
-from voiceclone.audio import save_audio
+from voiceclone.audio.clips import save_audio
 from voiceclone.constants import SAMPLE_RATE
 
 ABLATION = {"instant": "instant", "mse": "MSE", "trained": "MSE+GAN"}

@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
-from voiceclone.paths import cache_dir  # noqa: E402
-from voiceclone.voices import EXAMPLES_DIR  # noqa: E402
+from voiceclone.runtime.paths import cache_dir  # noqa: E402
+from voiceclone.voices.store import EXAMPLES_DIR  # noqa: E402
 
 SENTENCE = "The birch canoe slid on the smooth planks."
 REFERENCE_S = 10.0

@@ -34,11 +34,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evaluation.corpus import HELD_OUT_SENTENCES, LATENCY_TEXT, REFERENCE_SENTENCES
 from evaluation.metrics import corpus_wer
 from evaluation.report import machine_line, markdown_table, write_section
-from voiceclone.audio import resample
-from voiceclone.bank import BANK_FILE, BANK_SENTENCES, CANDIDATES, MAX_WER_OVER_JOE, engine
+from voiceclone.audio.clips import resample
+from voiceclone.audio.features import pitch_track
+from voiceclone.cloning.bank import BANK_FILE, BANK_SENTENCES, CANDIDATES, MAX_WER_OVER_JOE, engine
+from voiceclone.cloning.convert import _logf0_stats
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import _logf0_stats
-from voiceclone.features import pitch_track
 
 WER_SENTENCES = HELD_OUT_SENTENCES + REFERENCE_SENTENCES[:12]
 
@@ -83,7 +83,7 @@ def speed_study(no_docs: bool) -> int:
     """Kokoro's RTF and first audio under each onnxruntime setting (best of 3)."""
     import onnxruntime as ort
 
-    import voiceclone.kokoro as kokoro
+    import voiceclone.engines.kokoro as kokoro
 
     voice = kokoro.kokoro_voice(SPEED_VOICE)
     model = voice._model
@@ -180,9 +180,9 @@ def main() -> int:
     if args.pitch_only:
         return remeasure_pitch()
 
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import default_encoder
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
 
     asr, dnsmos, encoder = default_transcriber(), default_dnsmos(), default_encoder()
     measured = {}

@@ -41,15 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evaluation.benchmark import SYSTEMS, base_voice_16k
 from evaluation.corpus import build_corpus, concat, take_seconds
 from evaluation.report import machine_line, markdown_table, write_section
-from voiceclone.constants import HOP_MS, SAMPLE_RATE
-from voiceclone.convert import (
+from voiceclone.audio.features import analyse
+from voiceclone.cloning.convert import (
     align_frames,
     aligned_mean,
     convert,
     differential_filter,
     shift_voice,
 )
-from voiceclone.features import analyse
+from voiceclone.constants import HOP_MS, SAMPLE_RATE
 
 CONDITIONS = (
     "instant",
@@ -126,8 +126,8 @@ def at_level_of(out: np.ndarray, level: np.ndarray) -> np.ndarray:
 def main() -> int:
     from tqdm import tqdm
 
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference-seconds", type=float, default=30.0)

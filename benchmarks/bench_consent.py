@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from evaluation.corpus import REFERENCE_SENTENCES, VOICES, build_corpus, take_seconds  # noqa: E402
 from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
-from voiceclone.audio import load_audio, resample  # noqa: E402
+from voiceclone.audio.clips import load_audio, resample  # noqa: E402
 from voiceclone.constants import SAMPLE_RATE  # noqa: E402
 
 REFERENCE_S = 20.0
@@ -63,8 +63,8 @@ def _noise(audio: np.ndarray, snr_db: float) -> np.ndarray:
 
 def speakers(work: Path) -> dict[str, dict]:
     """Each speaker's reference and its readings of today's and another day's phrase."""
-    from voiceclone.bank import bank, engine
-    from voiceclone.consent import consent_phrase
+    from voiceclone.cloning.bank import bank, engine
+    from voiceclone.safety.consent import consent_phrase
 
     today, other_day = dt.date.today(), dt.date.today() - dt.timedelta(days=40)
     names = iter(NAMES)
@@ -110,9 +110,9 @@ def speakers(work: Path) -> dict[str, dict]:
 
 def score(people: dict[str, dict]) -> dict:
     """Similarities and phrase WERs of every trial, per channel."""
-    from voiceclone.consent import MAX_MISSING_KEYS, MAX_PHRASE_WER, phrase_heard
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.safety.consent import MAX_MISSING_KEYS, MAX_PHRASE_WER, phrase_heard
 
     encoder, whisper = default_encoder(), default_transcriber()
     refs = {name: encoder.embed(p["reference"]) for name, p in people.items()}
@@ -151,7 +151,7 @@ def _rate(hits: np.ndarray) -> str:
 
 
 def main() -> None:
-    from voiceclone.consent import MAX_PHRASE_WER, MIN_SAME_SPEAKER
+    from voiceclone.safety.consent import MAX_PHRASE_WER, MIN_SAME_SPEAKER
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-docs", action="store_true")

@@ -55,7 +55,7 @@ def fit_adapters(model, clips, pack, settings, decoder):
     """Fit ``decoder``'s adapters (a copy of the model's) on ``clips``; the last is held out."""
     import torch
 
-    from voiceclone import neural
+    from voiceclone.cloning import style as neural
 
     mel = neural.LogMel()
     params = adapter_params(decoder)
@@ -109,8 +109,8 @@ def fit_adapters(model, clips, pack, settings, decoder):
 def speak_with(model, decoder, text, pack):
     import torch
 
-    from voiceclone import neural
-    from voiceclone.device import torch_device
+    from voiceclone.cloning import style as neural
+    from voiceclone.runtime.device import torch_device
 
     ids = neural.tokens_for(text)
     tokens = torch.tensor([[0, *ids, 0]], device=torch_device())
@@ -128,14 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     from evaluation.corpus import build_corpus, concat, take_seconds
     from evaluation.metrics import corpus_wer
     from evaluation.stats import paired_comparison
-    from voiceclone import neural
-    from voiceclone.audio import resample
-    from voiceclone.bank import is_kokoro, pick_base
+    from voiceclone.audio.clips import resample
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning import style as neural
+    from voiceclone.cloning.bank import is_kokoro, pick_base
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.kokoro import style_packs
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.engines.kokoro import style_packs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voices", default="slt,awb,rms,kal,espeak_us,espeak_rp")

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from evaluation.corpus import VOICES  # noqa: E402
 from evaluation.metrics import corpus_wer  # noqa: E402
 from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
-from voiceclone.audio import load_audio, resample  # noqa: E402
+from voiceclone.audio.clips import load_audio, resample  # noqa: E402
 from voiceclone.constants import SAMPLE_RATE  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data"
@@ -95,13 +95,13 @@ def _espeak(voice: str, text: str, folder: Path, name: str) -> np.ndarray:
 
 
 def _embed(audio16: np.ndarray) -> np.ndarray:
-    from voiceclone.speaker import default_encoder
+    from voiceclone.audio.speaker import default_encoder
 
     return default_encoder().embed(audio16)
 
 
 def _cos(a: np.ndarray, b: np.ndarray) -> float:
-    from voiceclone.speaker import cosine
+    from voiceclone.audio.speaker import cosine
 
     return float(cosine(a, b))
 
@@ -109,7 +109,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 def _onsets(track16: np.ndarray, timings) -> list[float]:
     """Where speech really starts for each cue, in s: the first speech edge
     silero VAD finds (its padding taken off) near where the cue was placed."""
-    from voiceclone.dub import speech_edges
+    from voiceclone.dubbing.dub import speech_edges
 
     before, after = ONSET_SEARCH_S
     out = []
@@ -124,11 +124,11 @@ def _onsets(track16: np.ndarray, timings) -> list[float]:
 
 
 def bench_subtitles(folder: Path) -> tuple[str, dict]:
-    from voiceclone.bank import engine_for
-    from voiceclone.dub import dub_cues
-    from voiceclone.subtitles import read_subtitles
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.dubbing.dub import dub_cues
+    from voiceclone.dubbing.subtitles import read_subtitles
+    from voiceclone.voices.store import load_voice
 
     voice = load_voice(EXAMPLE_VOICE)
     cues = read_subtitles(SUBTITLES)
@@ -194,9 +194,9 @@ def bench_subtitles(folder: Path) -> tuple[str, dict]:
 def bench_translation(folder: Path) -> tuple[list[list], dict]:
     import sacrebleu
 
-    from voiceclone.bank import engine_for
-    from voiceclone.dub import dub_cues, translate_source, voice_of_source
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.dubbing.dub import dub_cues, translate_source, voice_of_source
 
     spec = json.loads(SENTENCES.read_text(encoding="utf-8"))
     rows, figures = [], {}
@@ -252,11 +252,11 @@ def bench_translation(folder: Path) -> tuple[list[list], dict]:
 
 
 def bench_respeak(folder: Path) -> tuple[list[list], dict]:
-    from voiceclone.dub import phrases, respeak
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.synth import output_rate, revoice
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning.synth import output_rate, revoice
+    from voiceclone.dubbing.dub import phrases, respeak
+    from voiceclone.voices.store import load_voice
 
     voice = load_voice(EXAMPLE_VOICE)
     target = np.load(voice.folder / "embedding.npy")

@@ -2,7 +2,7 @@
 
 For each benchmark voice: the product's enrolment from ``--reference-seconds``
 of its reference sentences (intake, Whisper transcripts, the bank clone),
-then the upgrade to the fitted voice (:func:`voiceclone.voices.upgrade`: the
+then the upgrade to the fitted voice (:func:`voiceclone.voices.store.upgrade`: the
 style fit, the fitted voice's readings, the conversion, the audition against
 the bank clone). Printed per voice: seconds of the quick enrolment and of the
 upgrade, the style fit's own seconds and steps (where the held-out check
@@ -34,13 +34,13 @@ sys.path.insert(0, str(ROOT))
 def main(argv: list[str] | None = None) -> int:
     from evaluation.corpus import build_corpus, concat, take_seconds
     from evaluation.metrics import f0_errors_st, voiced_f0
-    from voiceclone import neural
-    from voiceclone.audio import resample
+    from voiceclone.audio.clips import resample
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning import style as neural
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.device import torch_device
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.voices import fit_from_references, prepare_clips, upgrade
+    from voiceclone.runtime.device import torch_device
+    from voiceclone.voices.store import fit_from_references, prepare_clips, upgrade
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voices", default="slt,awb,rms,kal,espeak_us,espeak_rp")

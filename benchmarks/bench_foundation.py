@@ -5,10 +5,10 @@ What it measures, on the machine it runs on:
 1. Base voice (Piper "joe"): cold load time; real-time factor (RTF, synthesis
    seconds / audio seconds) for a ~300- and a ~2000-character English text at
    speed 1.0; time to the first sentence's audio from
-   :meth:`voiceclone.base_voice.BaseVoice.sentences` for the 300-character text.
+   :meth:`voiceclone.engines.piper.BaseVoice.sentences` for the 300-character text.
 2. Intake of a 10 s reference made with the base voice (16 kHz, a little
    silence on both sides): RTF of the full
-   :func:`voiceclone.intake.prepare_reference` (VAD, loudness, DNSMOS, speaker
+   :func:`voiceclone.voices.intake.prepare_reference` (VAD, loudness, DNSMOS, speaker
    consistency, Whisper transcript) and of each part alone (VAD, DNSMOS,
    speaker consistency, transcript). Models are warmed up first (their cold
    load is reported apart), then the median of ``--runs`` runs is taken.
@@ -51,11 +51,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the voiceclone package
 
 from evaluation.corpus import LATENCY_TEXT as SHORT_TEXT
-from voiceclone.audio import load_audio, load_clip, save_audio
-from voiceclone.base_voice import default_voice
+from voiceclone.audio.clips import load_audio, load_clip, save_audio
+from voiceclone.audio.quality import estimate_snr
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.engine import SENTENCE_PAUSE_S, SpeechSettings
-from voiceclone.intake import (
+from voiceclone.engines.base import SENTENCE_PAUSE_S, SpeechSettings
+from voiceclone.engines.piper import default_voice
+from voiceclone.voices.intake import (
     IntakeSettings,
     detect_speech,
     measure_loudness,
@@ -63,7 +64,6 @@ from voiceclone.intake import (
     prepare_reference,
     trim_silence,
 )
-from voiceclone.quality import estimate_snr
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -359,20 +359,20 @@ def part_functions(
 ) -> tuple[Callable[[], object], Callable[[], object], np.ndarray]:
     """The model loader, the timed call and its input for one intake part."""
     if name == "vad":
-        from voiceclone.intake import _vad_model  # the loader detect_speech uses
+        from voiceclone.voices.intake import _vad_model  # the loader detect_speech uses
 
         return _vad_model, lambda: detect_speech(raw), raw
     if name == "dnsmos":
-        from voiceclone.quality import default_dnsmos
+        from voiceclone.audio.quality import default_dnsmos
 
         return default_dnsmos, lambda: default_dnsmos().score(audio), audio
     if name == "speaker":
-        from voiceclone.intake import speaker_consistency
-        from voiceclone.speaker import default_encoder
+        from voiceclone.audio.speaker import default_encoder
+        from voiceclone.voices.intake import speaker_consistency
 
         return default_encoder, lambda: speaker_consistency(audio, segments), audio
     if name == "transcript":
-        from voiceclone.transcribe import default_transcriber
+        from voiceclone.audio.transcribe import default_transcriber
 
         return default_transcriber, lambda: default_transcriber().transcribe(audio), audio
     raise ValueError(f"unknown intake part {name!r}")

@@ -48,7 +48,7 @@ from evaluation.batch import BatchSettings, run_batch
 from evaluation.corpus import build_corpus, concat
 from evaluation.metrics import ALL, CHEAP
 from evaluation.report import machine_line, markdown_table, write_section
-from voiceclone.audio import save_audio
+from voiceclone.audio.clips import save_audio
 from voiceclone.constants import SAMPLE_RATE
 
 NOISE_LEVEL = 0.005

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evaluation.corpus import build_corpus
 from evaluation.metrics import wer
 from evaluation.text_norm import normalise
+from voiceclone.audio.transcribe import BEAM_SIZE, LANGUAGE, default_transcriber
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.transcribe import BEAM_SIZE, LANGUAGE, default_transcriber
 
 NOISE_LEVEL = 0.003
 MIN_S, MAX_S = 2.0, 8.0
@@ -114,7 +114,7 @@ def main() -> int:
     parser.add_argument("--max-clips", type=int, help="most clips in one pack")
     parser.add_argument("--window", type=float, help="longest pack, s")
     args = parser.parse_args()
-    from voiceclone import transcribe
+    from voiceclone.audio import transcribe
 
     transcribe.PACK_GAP_S = args.gap or transcribe.PACK_GAP_S
     transcribe.MAX_PACK_CLIPS = args.max_clips or transcribe.MAX_PACK_CLIPS

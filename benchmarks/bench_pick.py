@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from evaluation.corpus import SyntheticVoice, build_corpus, concat, take_seconds
 from evaluation.metrics import corpus_wer
 from evaluation.report import machine_line, markdown_table, write_section
-from voiceclone.audio import resample
-from voiceclone.bank import bank, base_scores, pick_base
+from voiceclone.audio.clips import resample
+from voiceclone.cloning.bank import bank, base_scores, pick_base
 from voiceclone.constants import SAMPLE_RATE
 
 OTHER_VOICES = (
@@ -52,10 +52,10 @@ def main() -> int:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args()
 
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import fit_from_references, prepare_clips
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
+    from voiceclone.voices.store import fit_from_references, prepare_clips
 
     encoder, asr = default_encoder(), default_transcriber()
     corpora = [build_corpus(), build_corpus(OTHER_VOICES)]

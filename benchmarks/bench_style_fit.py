@@ -2,7 +2,7 @@
 than the bank clone? (30 s references, 8 held-out sentences per voice, paired.)
 
 Two systems, both through the product's enrolment path (intake, Whisper
-transcripts, the bank's pick; :mod:`voiceclone.neural` for the fit):
+transcripts, the bank's pick; :mod:`voiceclone.cloning.style` for the fit):
 
 - ``fitted-style``: the nearest Kokoro voice with its style fitted, spoken by
   the ONNX model as it is, with no conversion afterwards (the neural voice
@@ -52,12 +52,12 @@ class FittedStyleOnly(Fitted):
     name = "fitted-style"
 
     def speak(self, state, text: str):
-        from voiceclone.bank import engine_for
+        from voiceclone.cloning.bank import engine_for
 
         return engine_for(state.base, state.base_style).speak(text)
 
     def stream(self, state, text: str):
-        from voiceclone.bank import engine_for
+        from voiceclone.cloning.bank import engine_for
 
         for _, audio in engine_for(state.base, state.base_style).sentences(text):
             yield audio

@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from evaluation.corpus import VOICES, build_corpus, take_seconds  # noqa: E402
 from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
 from evaluation.stats import mean_ci, paired_comparison  # noqa: E402
-from voiceclone.audio import resample  # noqa: E402
+from voiceclone.audio.clips import resample  # noqa: E402
 from voiceclone.constants import SAMPLE_RATE  # noqa: E402
 
 REFERENCE_S = 20.0
@@ -91,10 +91,10 @@ TRANSFORMS = {
 
 
 def _unmarked_clone(model, text: str) -> tuple[np.ndarray, int]:
-    """What :func:`voiceclone.synth.speak_in_voice` makes, before the watermark."""
-    from voiceclone.bank import engine_for
-    from voiceclone.convert import convert
-    from voiceclone.engine import join_sentences
+    """What :func:`voiceclone.cloning.synth.speak_in_voice` makes, before the watermark."""
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.cloning.convert import convert
+    from voiceclone.engines.base import join_sentences
 
     voice = engine_for(model.base, model.base_style)
     parts = [convert(model, audio, voice.sample_rate) for _, audio in voice.sentences(text)]
@@ -104,9 +104,9 @@ def _unmarked_clone(model, text: str) -> tuple[np.ndarray, int]:
 def clone_sets(per_voice: int) -> tuple[list[dict], list[dict], dict]:
     """The marked set (clones, each with its unmarked twin) and the unmarked set."""
     from evaluation.benchmark import BankCloneSystem
-    from voiceclone.bank import bank, engine
-    from voiceclone.voices import load_voice
-    from voiceclone.watermark import mark
+    from voiceclone.cloning.bank import bank, engine
+    from voiceclone.safety.watermark import mark
+    from voiceclone.voices.store import load_voice
 
     corpus = build_corpus()
     models = {}
@@ -145,7 +145,7 @@ def clone_sets(per_voice: int) -> tuple[list[dict], list[dict], dict]:
 def detection_rates(clips: list[dict]) -> tuple[dict[str, float], float]:
     """Share of ``clips`` found marked after each transformation; detect time
     per second of audio (clean clips)."""
-    from voiceclone.watermark import detect
+    from voiceclone.safety.watermark import detect
 
     rates, detect_s, audio_s = {}, 0.0, 0.0
     for name, transform in TRANSFORMS.items():
@@ -164,8 +164,8 @@ def detection_rates(clips: list[dict]) -> tuple[dict[str, float], float]:
 def quality_cost(clips: list[dict]) -> dict:
     """WER and DNSMOS of each clone unmarked and marked, paired."""
     from evaluation.metrics import wer
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.transcribe import default_transcriber
 
     whisper, dnsmos = default_transcriber(), default_dnsmos()
     cols = {k: [] for k in ("wer_a", "wer_b", "ovrl_a", "ovrl_b", "sig_a", "sig_b", "level")}
@@ -193,7 +193,8 @@ def quality_cost(clips: list[dict]) -> dict:
 def cold_load_s() -> float:
     """Seconds to import and load the watermarker in a fresh process."""
     code = (
-        "import time; t = time.perf_counter(); from voiceclone.watermark import _watermarker; "
+        "import time; t = time.perf_counter(); "
+        "from voiceclone.safety.watermark import _watermarker; "
         "_watermarker(); print(time.perf_counter() - t)"
     )
     out = subprocess.run(

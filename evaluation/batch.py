@@ -96,7 +96,7 @@ class BatchSettings:
         windows. Off by default: on the benchmark corpus it changed the WER
         of a third of short clips by more than one word (neighbouring clips
         prime Whisper's decoder; corpus WER fell from 14.5 % to 9-11 %),
-        see ``voiceclone.transcribe.MAX_PACK_CLIPS``.
+        see ``voiceclone.audio.transcribe.MAX_PACK_CLIPS``.
     cache : bool
         Reuse results stored by earlier runs for rows whose files, text,
         metrics and settings are unchanged, and store new ones
@@ -300,7 +300,7 @@ def prepare_transcripts(
     from evaluation.metrics import CHECK_TRANSCRIPT, TRANSCRIPT, remember, remembered
     from evaluation.scoring import transcripts_needed
     from evaluation.text_norm import normalise
-    from voiceclone.transcribe import BEAM_SIZE
+    from voiceclone.audio.transcribe import BEAM_SIZE
 
     for_wer: dict[str, str] = {}
     for_check: dict[str, str] = {}
@@ -349,7 +349,7 @@ def prepare_embeddings(
 
 
 def _transcriber():
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     return default_transcriber()
 
@@ -435,7 +435,7 @@ def _row_id(row: dict) -> tuple[str, str]:
 
 def cache_context(settings: BatchSettings) -> dict:
     """What every cached row of a run depends on besides its own files and text."""
-    from voiceclone.transcribe import WHISPER_MODEL_SHA256
+    from voiceclone.audio.transcribe import WHISPER_MODEL_SHA256
 
     return {
         "metrics": list(settings.metrics),
@@ -664,7 +664,7 @@ def model_provenance() -> dict[str, dict]:
     import silero_vad
     import speechmos
 
-    from voiceclone.transcribe import WHISPER_MODEL_BYTES, WHISPER_MODEL_SHA256
+    from voiceclone.audio.transcribe import WHISPER_MODEL_BYTES, WHISPER_MODEL_SHA256
 
     dnsmos = Path(speechmos.__file__).parent / "dnsmos_models"
     files = {

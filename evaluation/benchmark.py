@@ -49,9 +49,9 @@ import numpy as np
 
 from evaluation.corpus import LATENCY_TEXT, Corpus, build_corpus, concat, take_seconds
 from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores, f0_errors_st, voiced_f0
-from voiceclone.audio import load_audio, resample
+from voiceclone.audio.clips import load_audio, resample
+from voiceclone.cloning.convert import DEFAULT_BASE
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import DEFAULT_BASE
 from voiceclone.errors import VoiceCloneError
 
 DEFAULT_REFERENCE_S = 30.0
@@ -82,7 +82,7 @@ class BaseVoiceSystem:
         return None
 
     def rate(self, state: object) -> int:
-        from voiceclone.bank import engine
+        from voiceclone.cloning.bank import engine
 
         return engine(DEFAULT_BASE).sample_rate
 
@@ -90,12 +90,12 @@ class BaseVoiceSystem:
         return DEFAULT_BASE
 
     def speak(self, state: object, text: str) -> np.ndarray:
-        from voiceclone.bank import engine
+        from voiceclone.cloning.bank import engine
 
         return engine(DEFAULT_BASE).speak(text)
 
     def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.bank import engine
+        from voiceclone.cloning.bank import engine
 
         for _, audio in engine(DEFAULT_BASE).sentences(text):
             yield audio
@@ -103,7 +103,7 @@ class BaseVoiceSystem:
 
 def synthesise_base(text: str, base: str = DEFAULT_BASE) -> np.ndarray:
     """The bank voice ``base`` saying ``text``, mono float32 at 16 kHz."""
-    from voiceclone.bank import engine
+    from voiceclone.cloning.bank import engine
 
     voice = engine(base)
     return load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
@@ -135,9 +135,9 @@ class InstantCloneSystem:
         return self.fit(clips).model
 
     def fit(self, clips: list[np.ndarray]):
-        """The :class:`~voiceclone.voices.Fit` of an enrolment from ``clips``."""
-        from voiceclone.neural import MIN_CLIPS
-        from voiceclone.voices import fit_from_references, prepare_clips
+        """The :class:`~voiceclone.voices.store.Fit` of an enrolment from ``clips``."""
+        from voiceclone.cloning.style import MIN_CLIPS
+        from voiceclone.voices.store import fit_from_references, prepare_clips
 
         refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
         audio = [r.audio for r in refs]
@@ -145,7 +145,7 @@ class InstantCloneSystem:
         return fit_from_references(audio, transcripts, self.start, fit_voice=fit_voice)
 
     def rate(self, state: object) -> int:
-        from voiceclone.synth import output_rate
+        from voiceclone.cloning.synth import output_rate
 
         return output_rate(state)
 
@@ -153,12 +153,12 @@ class InstantCloneSystem:
         return state.base
 
     def speak(self, state: object, text: str) -> np.ndarray:
-        from voiceclone.synth import speak_in_voice
+        from voiceclone.cloning.synth import speak_in_voice
 
         return speak_in_voice(state, text)
 
     def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.synth import sentences_in_voice
+        from voiceclone.cloning.synth import sentences_in_voice
 
         for _, audio in sentences_in_voice(state, text):
             yield audio
@@ -174,8 +174,8 @@ class BankCloneSystem(InstantCloneSystem):
 class FittedVoiceSystem(InstantCloneSystem):
     """The clone a visitor ends with: the bank clone first, then the nearest
     Kokoro voice with its own style fitted to the reference by gradient
-    (:mod:`voiceclone.neural`), kept only when it speaks the held-out clip
-    nearer the speaker than the bank clone (:func:`voiceclone.voices.upgrade`).
+    (:mod:`voiceclone.cloning.style`), kept only when it speaks the held-out clip
+    nearer the speaker than the bank clone (:func:`voiceclone.voices.store.upgrade`).
     A reference of one clip (possible in the benchmark's 5 s warm-up) is not
     fitted."""
 
@@ -188,8 +188,8 @@ class FittedVoiceSystem(InstantCloneSystem):
         """Each enrolment's base voice, style-fit summary and upgrade outcome, in order."""
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        from voiceclone.neural import MIN_CLIPS
-        from voiceclone.voices import fit_from_references, prepare_clips, upgrade
+        from voiceclone.cloning.style import MIN_CLIPS
+        from voiceclone.voices.store import fit_from_references, prepare_clips, upgrade
 
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]
@@ -213,8 +213,8 @@ class TrainedCloneSystem(InstantCloneSystem):
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
         import dataclasses
 
-        from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
-        from voiceclone.voices import base_readings, fit_from_references, prepare_clips
+        from voiceclone.cloning.train import TrainSettings, data_hash, parallel_pairs, train
+        from voiceclone.voices.store import base_readings, fit_from_references, prepare_clips
 
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]
@@ -325,9 +325,9 @@ def run_benchmark(
     """Clone every benchmark voice with ``system`` and score the held-out clips."""
     import pandas as pd
 
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
 
     corpus = corpus or build_corpus()
     names = voices or corpus.voices()

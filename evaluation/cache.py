@@ -35,7 +35,7 @@ SCHEMA = "CREATE TABLE IF NOT EXISTS rows (key TEXT PRIMARY KEY, value TEXT NOT 
 
 
 def default_path() -> Path:
-    from voiceclone.paths import cache_dir
+    from voiceclone.runtime.paths import cache_dir
 
     return cache_dir() / CACHE_FILE
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import join_clips, load_audio, save_audio
+from voiceclone.audio.clips import join_clips, load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError
-from voiceclone.paths import cache_dir
+from voiceclone.runtime.paths import cache_dir
 
 REFERENCE_SENTENCES = (
     "The old lighthouse keeper climbed the stairs every evening to light the lamp.",

@@ -46,7 +46,7 @@ Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
   the floor-to-ceiling gap closed.
 - ``f0_median_error_st``, ``f0_p10_error_st``, ``f0_p90_error_st``: how far
   the clip's F0 distribution (voiced frames, Praat's two-pass autocorrelation
-  pitch, :func:`voiceclone.features.pitch_track`) sits from the speaker's
+  pitch, :func:`voiceclone.audio.features.pitch_track`) sits from the speaker's
   (the speaker reference, else the reference) at its median and its 10th and
   90th percentiles, in semitones, absolute (the signed error is in the
   details: positive means higher than the speaker). The two clips need not
@@ -70,8 +70,8 @@ import jiwer
 import numpy as np
 
 from evaluation.text_norm import normalise
+from voiceclone.audio.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 
 METRICS_VERSION = 3
 """Version of the metric code: part of every persistent cache key
@@ -516,7 +516,7 @@ EMBEDDING = "embedding"
 
 def embed(audio: np.ndarray) -> np.ndarray:
     """Speaker embedding (Resemblyzer), remembered by content."""
-    from voiceclone.speaker import default_encoder
+    from voiceclone.audio.speaker import default_encoder
 
     return memo(EMBEDDING, audio, default_encoder().embed)
 
@@ -525,7 +525,7 @@ def embed_ahead(clips: list[np.ndarray]) -> None:
     """Embed, in shared encoder passes, the clips not yet remembered, and
     remember them where :func:`embed` looks (a batch job embeds its clips
     together, then scores each row)."""
-    from voiceclone.speaker import default_encoder
+    from voiceclone.audio.speaker import default_encoder
 
     wanted, seen = [], set()
     for clip in clips:
@@ -548,14 +548,14 @@ shared with other clips (see ``evaluation.batch.prepare_transcripts``)."""
 
 def transcribe(audio: np.ndarray) -> str:
     """Whisper base transcript, remembered by content."""
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     return memo(TRANSCRIPT, audio, lambda a: default_transcriber().transcribe(a).text)
 
 
 def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:
     """DNSMOS P.835 and P.808 (16 kHz)."""
-    from voiceclone.quality import default_dnsmos
+    from voiceclone.audio.quality import default_dnsmos
 
     s = default_dnsmos().score(degraded)
     info = {"model": "DNSMOS P.835 sig_bak_ovr.onnx + P.808 model_v8.onnx (speechmos)"}
@@ -574,7 +574,7 @@ def speaker_scores(
     source: np.ndarray | None = None,
 ) -> dict[str, MetricResult]:
     """Speaker similarity with its calibration (ceiling, floor, gap closed)."""
-    from voiceclone.speaker import cosine
+    from voiceclone.audio.speaker import cosine
 
     if speaker_reference is None:
         return refuse(["speaker_similarity"], "no speaker reference given")
@@ -612,7 +612,7 @@ def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, 
 
 def timing_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
     """Duration, detected speech, and speaking rate (words per minute of speech)."""
-    from voiceclone.intake import detect_speech
+    from voiceclone.voices.intake import detect_speech
 
     speech_s = sum(e - s for s, e in detect_speech(degraded)) / SAMPLE_RATE
     out = {
@@ -641,7 +641,7 @@ median and 90th percentile over voiced frames."""
 def voiced_f0(audio: np.ndarray, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
     """F0 of 16 kHz speech over its voiced frames (WORLD DIO + StoneMask,
     50-700 Hz, 5 ms frames), in Hz; shape ``(K,)``."""
-    from voiceclone.features import pitch_track
+    from voiceclone.audio.features import pitch_track
 
     f0 = pitch_track(np.asarray(audio, dtype=np.float32), settings)
     return f0[f0 > 0]

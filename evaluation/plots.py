@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from voiceclone.audio.features import analyse
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.features import analyse
 from voiceclone.plots import log_spectrogram
 
 PANEL_COLUMNS = 3

@@ -11,7 +11,7 @@ import platform
 import time
 from pathlib import Path
 
-from voiceclone.paths import PROJECT_ROOT
+from voiceclone.runtime.paths import PROJECT_ROOT
 
 BENCHMARKS_MD = PROJECT_ROOT / "docs" / "BENCHMARKS.md"
 HEADER = "# Benchmarks — measured figures, regenerate with the commands shown\n"

@@ -31,7 +31,7 @@ from evaluation.metrics import (
     timing_scores,
 )
 from evaluation.text_norm import normalise
-from voiceclone.audio import AudioSource, load_audio
+from voiceclone.audio.clips import AudioSource, load_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import SilentAudioError
 

@@ -28,8 +28,8 @@ NAME = "example-slt"
 
 def main() -> int:
     from evaluation.corpus import VOICES, build_corpus, take_seconds
-    from voiceclone.paths import cache_dir
-    from voiceclone.voices import EXAMPLES_DIR
+    from voiceclone.runtime.paths import cache_dir
+    from voiceclone.voices.store import EXAMPLES_DIR
 
     shared_cache = cache_dir()
     slt = next(v for v in VOICES if v.name == "slt")
@@ -40,9 +40,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["VOICECLONE_HOME"] = tmp
         os.symlink(shared_cache, Path(tmp) / "cache")
-        from voiceclone.consent import Consent, consent_phrase
-        from voiceclone.train import TrainSettings
-        from voiceclone.voices import enroll, train_voice, voices_dir
+        from voiceclone.cloning.train import TrainSettings
+        from voiceclone.safety.consent import Consent, consent_phrase
+        from voiceclone.voices.store import enroll, train_voice, voices_dir
 
         # flite's slt is a synthetic voice; it "consents" by reading the phrase itself.
         reading = Path(tmp) / "consent.wav"

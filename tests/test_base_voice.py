@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import PARAGRAPH, SENTENCE
-from voiceclone.engine import SpeechSettings
+from voiceclone.engines.base import SpeechSettings
 from voiceclone.errors import TextError
 
 # English read speech runs at roughly 2-3.5 words per second; allow a wide band.

@@ -13,7 +13,7 @@ import pytest
 
 from evaluation.batch import BatchSettings, ManifestError, read_manifest, run_batch
 from tests.conftest import write_manifest
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio.clips import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 
 SENTENCES = (

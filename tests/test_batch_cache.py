@@ -21,7 +21,7 @@ from evaluation.batch import BatchSettings, read_manifest, run_batch, score_row,
 from evaluation.cache import MetricCache
 from evaluation.metrics import MetricSettings
 from tests.conftest import write_manifest
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio.clips import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 
 SENTENCES = (
@@ -37,7 +37,7 @@ HIGH_RATE = 24_000
 def audio_dir(tmp_path_factory, voice):
     """References, lightly and heavily noised copies (16 kHz), and one pair at
     24 kHz (so the band above 8 kHz is scored too)."""
-    from voiceclone.engine import SpeechSettings
+    from voiceclone.engines.base import SpeechSettings
 
     root = tmp_path_factory.mktemp("speed")
     rng = np.random.default_rng(3)

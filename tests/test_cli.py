@@ -11,7 +11,7 @@ import pytest
 
 from evaluation.metrics import wer
 from tests.conftest import PARAGRAPH, write
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio.clips import load_audio, save_audio
 
 TTS_TEXT = "Please call Stella and ask her to bring these things with her from the store."
 

@@ -13,12 +13,12 @@ import pytest
 
 from evaluation.metrics import wer
 from tests.conftest import CONSENTED, clone_16k
+from voiceclone.audio.features import pitch_track
+from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import ConversionModel
-from voiceclone.engine import join_sentences
+from voiceclone.engines.base import join_sentences
 from voiceclone.errors import ModelError, TextError
-from voiceclone.features import pitch_track
-from voiceclone.paths import cache_dir
+from voiceclone.runtime.paths import cache_dir
 
 # Two held-out sentences (about 23 words), so one misheard word cannot decide a WER bound:
 # the base voice (Piper) is not deterministic from run to run.
@@ -63,7 +63,7 @@ def saved(target_voice, tmp_path_factory):
     old = os.environ.get("VOICECLONE_HOME")
     os.environ["VOICECLONE_HOME"] = str(home)
     try:
-        from voiceclone.voices import enroll
+        from voiceclone.voices.store import enroll
 
         voice = enroll("Slt Test", target_voice[0], consent=CONSENTED)
     finally:
@@ -75,7 +75,7 @@ def saved(target_voice, tmp_path_factory):
 
 
 def _similarity(a: np.ndarray, b: np.ndarray) -> float:
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     encoder = default_encoder()
     return cosine(encoder.embed(a), encoder.embed(b))
@@ -93,7 +93,7 @@ def test_clone_is_closer_to_the_target_and_intelligible(saved, target_voice, tra
 
 
 def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
-    from voiceclone.synth import CloneSettings
+    from voiceclone.cloning.synth import CloneSettings
 
     _, voice = saved
     plain = pitch_track(clone_16k(voice.model, HELD_OUT))
@@ -105,8 +105,8 @@ def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
 
 
 def test_speech_to_speech_keeps_words_and_timing(saved, target_voice, transcriber):
-    from voiceclone.synth import revoice
-    from voiceclone.voices import base_readings
+    from voiceclone.cloning.synth import revoice
+    from voiceclone.voices.store import base_readings
 
     _, voice = saved
     # The source is joe without its sampled noise: with it, the similarity gain
@@ -139,7 +139,7 @@ def test_saved_voice_profile_and_model_file(saved):
 def test_library_rename_delete_and_name_checks(voice_home, saved):
     import shutil
 
-    from voiceclone.voices import (
+    from voiceclone.voices.store import (
         VoiceNameError,
         delete_voice,
         enroll,
@@ -167,7 +167,7 @@ def test_library_rename_delete_and_name_checks(voice_home, saved):
 def test_damaged_model_is_refused(voice_home, saved):
     import shutil
 
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     home, _ = saved
     shutil.copytree(home / "voices", voice_home / "voices")
@@ -183,8 +183,8 @@ def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, targ
     import shutil
 
     from evaluation.benchmark import synthesise_base
-    from voiceclone.synth import revoice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import revoice
+    from voiceclone.voices.store import load_voice
 
     home, _ = saved
     shutil.copytree(home / "voices", voice_home / "voices")
@@ -213,9 +213,9 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
     """A long reference keeps at most MAX_PAIRS aligned pairs, taken across all
     clips (not just the first ones), and the thinned model still moves the base
     voice toward the target."""
-    import voiceclone.convert as conversion
+    import voiceclone.cloning.convert as conversion
     from evaluation.benchmark import synthesise_base
-    from voiceclone.voices import base_readings, reference_clips
+    from voiceclone.voices.store import base_readings, reference_clips
 
     _, voice = saved
     refs, transcripts = reference_clips(voice)
@@ -239,7 +239,7 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
 
 
 def test_bad_clone_settings_are_refused():
-    from voiceclone.synth import CloneSettings
+    from voiceclone.cloning.synth import CloneSettings
 
     with pytest.raises(TextError, match="semitones"):
         CloneSettings(pitch_semitones=30)
@@ -271,7 +271,7 @@ def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, tra
     out = tmp_path / "cloned.wav"
     proc = run("synth", "--voice", "cli", "--text", HELD_OUT, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    from voiceclone.audio import load_audio
+    from voiceclone.audio.clips import load_audio
 
     assert wer(HELD_OUT, transcriber.transcribe(load_audio(out)).text) <= MAX_CLONE_WER
     marked = json.loads(run("detect", str(out), "--json").stdout)

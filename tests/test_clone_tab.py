@@ -85,9 +85,9 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     from gradio.processing_utils import convert_to_16_bit_audio
 
     import app
-    from voiceclone.engine import SENTENCE_PAUSE_S
-    from voiceclone.synth import output_rate
-    from voiceclone.voices import enroll
+    from voiceclone.cloning.synth import output_rate
+    from voiceclone.engines.base import SENTENCE_PAUSE_S
+    from voiceclone.voices.store import enroll
 
     texts = [u.text for u in references]
     voice = enroll("level", [u.path for u in references], texts, consent=CONSENTED)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import CONSENTED, reference_of, spoken_consent
-from voiceclone.consent import (
+from voiceclone.safety.consent import (
     MAX_PHRASE_WER,
     MIN_SAME_SPEAKER,
     Consent,
@@ -36,7 +36,7 @@ def test_the_phrase_names_the_voice_and_the_day_and_changes_with_them():
 
 
 def test_saving_without_consent_is_refused_before_any_work():
-    from voiceclone.voices import enroll
+    from voiceclone.voices.store import enroll
 
     clip = np.zeros(16_000, dtype=np.float32)  # never read: the refusal comes first
     for consent in (None, Consent(False)):
@@ -79,7 +79,7 @@ def test_another_speaker_or_another_days_phrase_fails(readings):
 
 
 def test_training_needs_the_spoken_consent_and_the_profile_keeps_it(fresh_home, corpus, readings):
-    from voiceclone.voices import add_spoken_consent, enroll, load_voice, train_voice
+    from voiceclone.voices.store import add_spoken_consent, enroll, load_voice, train_voice
 
     clips, texts = reference_of(corpus, "slt", 10.0)
     enroll("slt", clips, texts, consent=CONSENTED)

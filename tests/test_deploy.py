@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from voiceclone import device, paths, warmup
+from voiceclone import warmup
+from voiceclone.runtime import device, paths
 
 
 def test_data_home_order(tmp_path, monkeypatch):

@@ -15,9 +15,9 @@ import soundfile as sf
 
 from evaluation.metrics import wer
 from tests.test_cli import assert_one_line_error, run_cli
-from voiceclone.audio import load_audio, resample
+from voiceclone.audio.clips import load_audio, resample
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.subtitles import Cue
+from voiceclone.dubbing.subtitles import Cue
 
 EXAMPLE = "example-slt"
 ONSET_TOLERANCE_S = 0.15
@@ -40,21 +40,21 @@ We will be back by six.
 
 @pytest.fixture(scope="module")
 def example():
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     return load_voice(EXAMPLE)
 
 
 def _speech_onsets(track: np.ndarray, rate: int) -> list[float]:
-    from voiceclone.intake import detect_speech
+    from voiceclone.voices.intake import detect_speech
 
     audio = resample(track, rate, SAMPLE_RATE)
     return [start / SAMPLE_RATE for start, _ in detect_speech(audio)]
 
 
 def test_cues_start_where_the_subtitles_put_them(example):
-    from voiceclone.dub import dub_cues
-    from voiceclone.subtitles import parse_subtitles
+    from voiceclone.dubbing.dub import dub_cues
+    from voiceclone.dubbing.subtitles import parse_subtitles
 
     cues = parse_subtitles(SRT)
     track = dub_cues(example.model, cues)
@@ -66,7 +66,7 @@ def test_cues_start_where_the_subtitles_put_them(example):
 
 
 def test_a_cue_too_long_for_its_slot_is_sped_up_then_reported_never_cut(example, transcriber):
-    from voiceclone.dub import DubSettings, dub_cues
+    from voiceclone.dubbing.dub import DubSettings, dub_cues
 
     long_text = "This sentence has far too many words to be spoken in one short second."
     cues = [Cue(1, 0.2, 1.2, long_text), Cue(2, 1.7, 3.5, "Then a short one.")]
@@ -85,7 +85,7 @@ def test_a_cue_too_long_for_its_slot_is_sped_up_then_reported_never_cut(example,
 
 
 def test_sound_descriptions_are_not_spoken_and_the_cue_is_reported(example):
-    from voiceclone.dub import dub_cues
+    from voiceclone.dubbing.dub import dub_cues
     from voiceclone.errors import TextError
 
     cues = [Cue(1, 0.0, 1.0, "[door slams]"), Cue(2, 1.5, 3.0, "ANNA: (whispers) Who is it?")]
@@ -118,7 +118,7 @@ def _video(path, seconds: float = 10.0):
 
 
 def test_dubbed_video_keeps_its_picture_bit_for_bit_and_its_length(tmp_path):
-    from voiceclone.video import probe, video_stream_md5
+    from voiceclone.dubbing.video import probe, video_stream_md5
 
     video = _video(tmp_path / "in.mp4")
     subs = tmp_path / "cues.srt"
@@ -159,9 +159,9 @@ def _spanish_talk(folder) -> np.ndarray:
 def test_spanish_speech_comes_back_in_english_in_the_speakers_own_voice(tmp_path):
     import sacrebleu
 
-    from voiceclone.bank import engine_for
-    from voiceclone.dub import dub_cues, translate_source, voice_of_source
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.dubbing.dub import dub_cues, translate_source, voice_of_source
 
     talk = _spanish_talk(tmp_path)
     source = translate_source(talk)
@@ -182,7 +182,7 @@ def test_spanish_speech_comes_back_in_english_in_the_speakers_own_voice(tmp_path
 
 
 def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
-    from voiceclone.subtitles import read_subtitles
+    from voiceclone.dubbing.subtitles import read_subtitles
 
     path = tmp_path / "es.wav"
     sf.write(path, _spanish_talk(tmp_path), SAMPLE_RATE)
@@ -209,9 +209,9 @@ def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
 
 
 def test_respeaking_moves_the_voice_keeps_words_and_timing(example, tmp_path, transcriber):
-    from voiceclone.dub import respeak
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.synth import revoice
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.synth import revoice
+    from voiceclone.dubbing.dub import respeak
 
     text = "The ferry leaves at half past seven, so pack the tent tonight."
     path = tmp_path / "awb.wav"

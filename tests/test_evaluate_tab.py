@@ -44,7 +44,7 @@ CHEAP = ("pesq_wb", "pesq_nb", "stoi", "estoi", "mcd")
 
 
 def _speech(voice, text: str) -> np.ndarray:
-    from voiceclone.audio import load_audio
+    from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
 
     return load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
@@ -53,7 +53,7 @@ def _speech(voice, text: str) -> np.ndarray:
 @pytest.fixture(scope="module")
 def clips(tmp_path_factory, voice) -> dict[str, Path]:
     """A reference (the base voice at 16 kHz) and two noisier copies of it."""
-    from voiceclone.audio import save_audio
+    from voiceclone.audio.clips import save_audio
     from voiceclone.constants import SAMPLE_RATE
 
     root = tmp_path_factory.mktemp("clips")
@@ -143,7 +143,7 @@ def test_clips_handler_needs_candidates(clips):
 def bundle(tmp_path_factory, voice) -> tuple[Path, Path]:
     """A zip of 2 systems x 3 utterances with references, and its manifest
     (paths relative to the manifest); ``with_manifest.zip`` also holds it."""
-    from voiceclone.audio import save_audio
+    from voiceclone.audio.clips import save_audio
     from voiceclone.constants import SAMPLE_RATE
 
     root = tmp_path_factory.mktemp("bundle")

@@ -11,9 +11,9 @@ import subprocess
 import pytest
 
 from tests.conftest import clone_16k
-from voiceclone.audio import load_audio
-from voiceclone.train import FORMAT_VERSION
-from voiceclone.voices import EXAMPLES_DIR
+from voiceclone.audio.clips import load_audio
+from voiceclone.cloning.train import FORMAT_VERSION
+from voiceclone.voices.store import EXAMPLES_DIR
 
 NAME = "example-slt"
 SENTENCE = "Every spring the swallows return to nest under the barn roof."
@@ -37,9 +37,9 @@ def test_example_ships_with_a_sidecar():
 
 def test_example_loads_trained_and_sounds_like_its_speaker(empty_home, tmp_path):
     from evaluation.benchmark import synthesise_base
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.train import TrainedTimbre
-    from voiceclone.voices import list_voices, load_voice
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.train import TrainedTimbre
+    from voiceclone.voices.store import list_voices, load_voice
 
     if shutil.which("flite") is None:
         pytest.skip("flite is not installed")
@@ -57,7 +57,7 @@ def test_example_loads_trained_and_sounds_like_its_speaker(empty_home, tmp_path)
 
 
 def test_example_is_read_only(empty_home):
-    from voiceclone.voices import (
+    from voiceclone.voices.store import (
         VoiceNameError,
         delete_voice,
         rename_voice,

@@ -19,7 +19,7 @@ from evaluation.listening.store import ListeningStore
 from tests.conftest import CONSENTED, reference_of
 from tests.test_listening_store import _clips
 from voiceclone.errors import ModelError, VoiceCloneError
-from voiceclone.paths import PROJECT_ROOT
+from voiceclone.runtime.paths import PROJECT_ROOT
 
 RATER = textwrap.dedent(
     """
@@ -89,7 +89,7 @@ def slt(corpus):
 @pytest.mark.parametrize("failure", [errno.ENOSPC, errno.EACCES])
 def test_a_failed_save_says_why_and_leaves_nothing(fresh_home, slt, monkeypatch, failure):
     """The disk fills (or permission is refused) while the voice is written."""
-    from voiceclone import voices
+    from voiceclone.voices import store as voices
 
     def fail(*args, **kwargs):
         raise OSError(failure, os.strerror(failure))
@@ -113,7 +113,7 @@ def test_a_failed_save_says_why_and_leaves_nothing(fresh_home, slt, monkeypatch,
     ],
 )
 def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, part, damage):
-    from voiceclone.voices import delete_voice, enroll, list_voices, load_voice
+    from voiceclone.voices.store import delete_voice, enroll, list_voices, load_voice
 
     enroll("good", *slt, consent=CONSENTED)
     enroll("broken", *slt, consent=CONSENTED)
@@ -133,7 +133,7 @@ def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, pa
 
 
 def test_the_cli_shows_a_damaged_voice_in_one_line(fresh_home, slt):
-    from voiceclone.voices import enroll
+    from voiceclone.voices.store import enroll
 
     enroll("broken", *slt, consent=CONSENTED)
     (fresh_home / "voices" / "broken" / "model.npz").write_bytes(b"garbage")

@@ -15,7 +15,7 @@ import pytest
 from tests import test_app
 from tests.test_app import UI_TIMEOUT_MS
 from voiceclone import jobs
-from voiceclone.voices import EXAMPLES_DIR
+from voiceclone.voices.store import EXAMPLES_DIR
 
 browser = test_app.browser
 

@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from voiceclone.audio import load_clip
+from voiceclone.audio.clips import load_clip
 from voiceclone.errors import TextError, VoiceCloneError
 from voiceclone.limits import MAX_AUDIO_SECONDS, MAX_TEXT_CHARS
-from voiceclone.paths import PROJECT_ROOT
-from voiceclone.text import clean_text
-from voiceclone.voices import VoiceNameError, check_name, voices_dir
+from voiceclone.runtime.paths import PROJECT_ROOT
+from voiceclone.text.clean import clean_text
+from voiceclone.voices.store import VoiceNameError, check_name, voices_dir
 
 FUZZ = settings(
     max_examples=150,
@@ -233,8 +233,8 @@ CRAFTED_TEXT = {
 
 @pytest.mark.parametrize("case", list(CRAFTED_TEXT))
 def test_crafted_text_is_spoken_or_refused_in_one_line(case):
-    from voiceclone.synth import speak_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import speak_in_voice
+    from voiceclone.voices.store import load_voice
 
     text, expect = CRAFTED_TEXT[case]
     model = load_voice("example-slt").model

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import reference_of
-from voiceclone.audio import resample
+from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
 
 pytestmark = pytest.mark.gpu
@@ -16,10 +16,10 @@ TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home.
 
 
 def test_torch_kokoro_lives_on_the_gpu_and_sounds_like_the_onnx_model():
-    from voiceclone.device import torch_device
-    from voiceclone.kokoro import _shared_model, style_packs
-    from voiceclone.neural import speak, tokens_for, torch_kokoro
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.style import speak, tokens_for, torch_kokoro
+    from voiceclone.engines.kokoro import _shared_model, style_packs
+    from voiceclone.runtime.device import torch_device
 
     assert torch_device() == "cuda"
     model = torch_kokoro()
@@ -33,8 +33,8 @@ def test_torch_kokoro_lives_on_the_gpu_and_sounds_like_the_onnx_model():
 
 
 def test_style_fit_on_the_gpu_lowers_the_held_out_loss(corpus):
-    from voiceclone.kokoro import style_packs
-    from voiceclone.neural import fit_style
+    from voiceclone.cloning.style import fit_style
+    from voiceclone.engines.kokoro import style_packs
 
     clips, texts = reference_of(corpus, "rms", seconds=12)
     fit = fit_style(clips, texts, style_packs()["jm_kumo"])
@@ -45,7 +45,7 @@ def test_style_fit_on_the_gpu_lowers_the_held_out_loss(corpus):
 
 
 def test_speaker_encoder_on_the_gpu_agrees_with_itself(corpus):
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     clips, _ = reference_of(corpus, "slt", seconds=8)
     encoder = default_encoder()

@@ -7,15 +7,15 @@ import pytest
 
 from evaluation.metrics import wer
 from tests.conftest import PARAGRAPH
+from voiceclone.audio.quality import estimate_snr
 from voiceclone.constants import SAMPLE_RATE, TARGET_LUFS
 from voiceclone.errors import SilentAudioError, TooShortError
-from voiceclone.intake import (
+from voiceclone.voices.intake import (
     IntakeSettings,
     detect_speech,
     measure_loudness,
     prepare_reference,
 )
-from voiceclone.quality import estimate_snr
 
 FAST = IntakeSettings(transcribe=False, assess=False)
 

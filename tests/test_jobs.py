@@ -15,7 +15,7 @@ import time
 import pytest
 
 from voiceclone import jobs
-from voiceclone.paths import PROJECT_ROOT
+from voiceclone.runtime.paths import PROJECT_ROOT
 
 
 def fake_voice(home, name: str) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from tests.conftest import CONSENTED, reference_of
 from voiceclone import jobs
-from voiceclone.paths import PROJECT_ROOT
+from voiceclone.runtime.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ TEXT = "The fitted voice is on its way, and the quick one speaks meanwhile."
 
 def quick_clone(corpus, name: str, speaker: str, base: str):
     """A quick clone of a corpus speaker, saved in the current VOICECLONE_HOME."""
-    from voiceclone.voices import enroll
+    from voiceclone.voices.store import enroll
 
     clips, texts = reference_of(corpus, speaker, seconds=REFERENCE_S)
     return enroll(name, clips, texts, base=base, consent=CONSENTED)
@@ -42,8 +42,8 @@ def quick_clone(corpus, name: str, speaker: str, base: str):
 
 def speaks(name: str) -> np.ndarray:
     """The saved voice ``name`` (read from disk now) speaking :data:`TEXT`."""
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
+    from voiceclone.voices.store import load_voice
 
     model = load_voice(name).model
     audio = speak_in_voice(model, TEXT)
@@ -65,7 +65,7 @@ def wait_for(name: str, done, timeout_s: float = FIT_TIMEOUT_S) -> dict:
 
 def assert_upgraded(name: str) -> dict:
     """The job is done and the profile says which clone it kept; the voice speaks."""
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     status = jobs.fit_status(name)
     assert status["state"] == "done" and status["progress"] == 100, status

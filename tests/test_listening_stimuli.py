@@ -12,8 +12,8 @@ from evaluation.listening.design import ACR_LABELS, DesignError, SessionDesign
 from evaluation.listening.stimuli import BASE_SYSTEM, library_stimuli, split_sentences, trap_clips
 from evaluation.listening.store import ListeningStore
 from tests.conftest import CONSENTED
-from voiceclone.audio import load_audio
-from voiceclone.paths import cache_dir
+from voiceclone.audio.clips import load_audio
+from voiceclone.runtime.paths import cache_dir
 
 SHARED_CACHE = cache_dir()
 """The assembled-model cache, shared by the test homes."""
@@ -57,14 +57,14 @@ def enrolled(tmp_path, monkeypatch):
         path = tmp_path / f"slt{i}.wav"
         subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
         clips.append(path)
-    from voiceclone.voices import enroll
+    from voiceclone.voices.store import enroll
 
     enroll("Slt", clips, consent=CONSENTED)
     return tmp_path
 
 
 def test_library_stimuli_make_a_similarity_test(enrolled):
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     specs = library_stimuli(["Slt"], SENTENCES, enrolled / "stimuli")
     assert sorted({s.system for s in specs}) == sorted([BASE_SYSTEM, "Slt"])

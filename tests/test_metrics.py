@@ -171,7 +171,7 @@ def test_speaker_similarity_does_not_depend_on_level(flite_speech):
     """The same clip played louder or quieter, or with silence around it, is the
     same speaker (Resemblyzer alone scores a loud clip against its quieter self
     as low as 0.88)."""
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     encoder = default_encoder()
     loud = flite_speech * (0.5 / np.max(np.abs(flite_speech)))
@@ -205,7 +205,7 @@ def test_settings_are_reported(sentence_speech):
 def test_embeddings_in_one_pass_equal_each_clip_alone(flite_speech, sentence_speech):
     """Clips embedded together (their partials sharing encoder passes) get the
     embedding Resemblyzer's own ``embed_utterance`` gives each clip alone."""
-    from voiceclone.speaker import EMBED_LEVEL_DBFS, default_encoder, speech_at_level
+    from voiceclone.audio.speaker import EMBED_LEVEL_DBFS, default_encoder, speech_at_level
 
     encoder = default_encoder()
     clips = [flite_speech, sentence_speech[: SAMPLE_RATE + 800], sentence_speech]

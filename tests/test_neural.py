@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import clone_16k, reference_of
-from voiceclone.audio import resample
+from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
 
 START = "jf_gongitsune"
@@ -18,8 +18,8 @@ START = "jf_gongitsune"
 
 
 def _similarity_of_readings(voice, texts, embedding) -> float:
-    from voiceclone.engine import SpeechSettings
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.engines.base import SpeechSettings
 
     audio = np.concatenate([voice.speak(t, SpeechSettings(repeatable=True)) for t in texts])
     return float(cosine(default_encoder().embed(resample(audio, 24_000, SAMPLE_RATE)), embedding))
@@ -29,9 +29,9 @@ def test_torch_copy_sounds_like_the_onnx_model():
     """Same tokens and style: the speaker encoder hears one voice and the
     long-term spectra agree (not the samples: the ONNX model quantises its
     activations as it runs, and the oscillator's phase drifts with F0)."""
-    from voiceclone.kokoro import _shared_model, style_packs
-    from voiceclone.neural import LogMel, speak, tokens_for, torch_kokoro
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.style import LogMel, speak, tokens_for, torch_kokoro
+    from voiceclone.engines.kokoro import _shared_model, style_packs
 
     text = "The quick brown fox jumps over the lazy dog, and then it runs back home."
     model, encoder, mel = torch_kokoro(), default_encoder(), LogMel()
@@ -51,7 +51,7 @@ def test_torch_copy_sounds_like_the_onnx_model():
 @pytest.fixture(scope="module")
 def slt_fitted(corpus):
     """slt's clone from jf_gongitsune, with and without its style fitted (20 s)."""
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices.store import fit_from_references
 
     clips, texts = reference_of(corpus, "slt", seconds=20)
     return (
@@ -63,8 +63,8 @@ def slt_fitted(corpus):
 def test_fitted_style_moves_the_voice_itself_toward_the_reference(corpus, slt_fitted):
     """Unconverted, the fitted Kokoro voice reading held-out sentences is
     closer to slt than the shipped voice, and speaks nearer her pitch."""
-    from voiceclone.bank import engine, engine_for
-    from voiceclone.bank import median_pitch_hz as median
+    from voiceclone.cloning.bank import engine, engine_for
+    from voiceclone.cloning.bank import median_pitch_hz as median
 
     fitted = slt_fitted[0]
     summary = fitted.style_fit
@@ -83,7 +83,7 @@ def test_fitted_style_moves_the_voice_itself_toward_the_reference(corpus, slt_fi
 def test_clone_from_the_fitted_voice_is_closer_than_from_the_shipped_one(corpus, slt_fitted):
     """The same conversion, fitted from the fitted voice's readings, clones
     held-out sentences closer to slt (the benchmark's gate, on one voice)."""
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     held = corpus.select("slt", "held_out")[:3]
     encoder = default_encoder()
@@ -95,9 +95,9 @@ def test_clone_from_the_fitted_voice_is_closer_than_from_the_shipped_one(corpus,
 
 
 def test_fitted_style_is_saved_with_the_model_and_checked(tmp_path, slt_fitted):
-    from voiceclone.convert import ConversionModel
+    from voiceclone.cloning.convert import ConversionModel
+    from voiceclone.cloning.synth import output_rate
     from voiceclone.errors import ModelError
-    from voiceclone.synth import output_rate
 
     model = slt_fitted[0].model
     assert model.base == START and model.base_style.shape == (510, 256)
@@ -121,10 +121,10 @@ def _saved(folder, model):
 
 
 def test_fitting_refuses_a_piper_start_and_a_single_clip(corpus):
+    from voiceclone.cloning.style import fit_style
+    from voiceclone.engines.kokoro import style_packs
     from voiceclone.errors import TooShortError, VoiceCloneError
-    from voiceclone.kokoro import style_packs
-    from voiceclone.neural import fit_style
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices.store import fit_from_references
 
     clips, texts = reference_of(corpus, "slt", seconds=10)
     with pytest.raises(VoiceCloneError, match="needs a Kokoro base voice"):
@@ -137,8 +137,8 @@ def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
     """Whatever the fit gives, the clone kept speaks held-out sentences (not
     the clip the audition heard) at least about as near the speaker as the
     quick clone does; the outcome names the clone kept."""
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.voices import fit_from_references, upgrade
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.voices.store import fit_from_references, upgrade
 
     clips, texts = reference_of(corpus, "rms", seconds=14)
     quick = fit_from_references(clips, texts)
@@ -157,7 +157,7 @@ def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
 
 
 def test_a_fit_reads_the_first_clips_within_its_budget_and_holds_out_the_last():
-    from voiceclone.neural import fit_clips
+    from voiceclone.cloning.style import fit_clips
 
     assert fit_clips([4.0, 4.0, 4.0, 4.0, 3.0], 12.0) == [0, 1, 2, 4]
     assert fit_clips([20.0, 4.0, 3.0], 12.0) == [0, 2]  # at least one clip to fit on
@@ -165,8 +165,8 @@ def test_a_fit_reads_the_first_clips_within_its_budget_and_holds_out_the_last():
 
 
 def test_the_fit_preset_comes_from_the_environment(monkeypatch):
+    from voiceclone.cloning.style import FULL_FIT, THOROUGH_FIT, StyleSettings, default_settings
     from voiceclone.errors import ModelError
-    from voiceclone.neural import FULL_FIT, THOROUGH_FIT, StyleSettings, default_settings
 
     monkeypatch.delenv("VOICECLONE_FIT", raising=False)
     assert default_settings() == THOROUGH_FIT

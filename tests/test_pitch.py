@@ -25,7 +25,7 @@ def _weak_fundamental(f0: float, seconds: float = 1.5) -> np.ndarray:
 
 
 def test_a_weak_fundamental_is_read_at_its_own_period():
-    from voiceclone.features import pitch_track
+    from voiceclone.audio.features import pitch_track
 
     for f0 in (85.0, 110.0, 220.0):
         track = pitch_track(_weak_fundamental(f0))
@@ -35,7 +35,7 @@ def test_a_weak_fundamental_is_read_at_its_own_period():
 
 
 def test_pitch_track_keeps_the_analysis_grid_and_refuses_nothing():
-    from voiceclone.features import FeatureSettings, analyse, pitch_track
+    from voiceclone.audio.features import FeatureSettings, analyse, pitch_track
 
     audio = _weak_fundamental(120.0, seconds=1.0)
     assert len(pitch_track(audio)) == len(analyse(audio).f0)
@@ -62,8 +62,8 @@ def test_bank_pitch_agrees_with_pyin_on_the_piper_voice():
     octave-up reading (166 Hz)."""
     import librosa
 
-    from voiceclone.audio import resample
-    from voiceclone.bank import bank, engine
+    from voiceclone.audio.clips import resample
+    from voiceclone.cloning.bank import bank, engine
 
     joe = next(v for v in bank() if v.name == "joe")
     voice = engine("joe")
@@ -90,7 +90,7 @@ def every_voice(tmp_path_factory):
 @pytest.mark.parametrize(("voice", "base"), CASES)
 def test_clone_speaks_at_the_speakers_pitch(every_voice, voice, base):
     from evaluation.metrics import f0_errors_st, voiced_f0
-    from voiceclone.voices import fit_from_references
+    from voiceclone.voices.store import fit_from_references
 
     clips, texts = reference_of(every_voice, voice, seconds=10)
     model = fit_from_references(clips, texts, base).model

@@ -448,7 +448,7 @@ def test_dub_tab_puts_a_voice_on_a_video_at_the_cue_times(browser, app_url, tmp_
     from playwright.sync_api import expect
 
     from tests.test_dub import _video
-    from voiceclone.video import probe, video_stream_md5
+    from voiceclone.dubbing.video import probe, video_stream_md5
 
     video = _video(tmp_path / "clip.mp4", seconds=7.0)
     subtitles = tmp_path / "cues.srt"
@@ -480,7 +480,7 @@ def test_dub_tab_turns_a_spanish_video_into_english_in_the_speakers_voice(
 
     from tests.test_dub import _spanish_talk
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.video import extract_audio, probe, video_stream_md5
+    from voiceclone.dubbing.video import extract_audio, probe, video_stream_md5
 
     speech = tmp_path / "es.wav"
     sf.write(speech, _spanish_talk(tmp_path), SAMPLE_RATE)
@@ -510,7 +510,7 @@ def test_dub_tab_turns_a_spanish_video_into_english_in_the_speakers_voice(
         out.write_bytes(page.request.get(link.get_attribute("href")).body())
     assert video_stream_md5(out) == video_stream_md5(video)
     assert probe(out).duration == pytest.approx(probe(video).duration, abs=0.05)
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     english = default_transcriber().transcribe(extract_audio(out, SAMPLE_RATE)).text
     assert "beach" in english.lower(), english

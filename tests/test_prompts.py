@@ -12,9 +12,15 @@ import pytest
 from tests import test_app
 from tests.conftest import CONSENTED
 from tests.test_app import UI_TIMEOUT_MS
-from voiceclone.audio import load_audio
+from voiceclone.audio.clips import load_audio
+from voiceclone.cloning.prompts import (
+    MIN_PER_PHONEME,
+    PHONEMES,
+    PROMPTS,
+    check_reading,
+    phoneme_counts,
+)
 from voiceclone.errors import VoiceCloneError
-from voiceclone.prompts import MIN_PER_PHONEME, PHONEMES, PROMPTS, check_reading, phoneme_counts
 
 browser = test_app.browser
 
@@ -50,7 +56,7 @@ def readings(tmp_path_factory):
 
 
 def test_transcripts_can_be_corrected_before_training(tmp_path, monkeypatch, readings):
-    from voiceclone.voices import enroll, load_voice, reference_clips, set_transcripts
+    from voiceclone.voices.store import enroll, load_voice, reference_clips, set_transcripts
 
     monkeypatch.setenv("VOICECLONE_HOME", str(test_app.isolated_home(tmp_path)))
     enroll("Reader", readings, ["wrong words here"] + list(PROMPTS[1:3]), consent=CONSENTED)

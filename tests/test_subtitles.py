@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voiceclone.errors import VoiceCloneError
-from voiceclone.subtitles import (
+from voiceclone.dubbing.subtitles import (
     MAX_CUE_CHARS,
     MAX_CUES,
     MAX_SUBTITLE_BYTES,
@@ -23,6 +22,7 @@ from voiceclone.subtitles import (
     read_subtitles,
     write_srt,
 )
+from voiceclone.errors import VoiceCloneError
 
 FUZZ = settings(
     max_examples=200,
@@ -245,7 +245,7 @@ def test_file_above_the_size_limit_is_refused_before_reading(tmp_path, monkeypat
         f.truncate(MAX_SUBTITLE_BYTES + 1)  # sparse: no disk used
     opened = []
     monkeypatch.setattr(
-        "voiceclone.subtitles.open", lambda *a, **k: opened.append(a), raising=False
+        "voiceclone.dubbing.subtitles.open", lambda *a, **k: opened.append(a), raising=False
     )
     with pytest.raises(SubtitleError, match=r"^huge.srt: the file is 2\.0 MB; .* at most 2 MB"):
         read_subtitles(path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from voiceclone.errors import TextError
-from voiceclone.text import MAX_CHUNK_CHARS, clean_text, split_sentences
+from voiceclone.text.clean import MAX_CHUNK_CHARS, clean_text, split_sentences
 
 
 def test_splits_on_sentence_ends_not_abbreviations():

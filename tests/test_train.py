@@ -14,9 +14,9 @@ import pytest
 
 from tests import test_app
 from tests.conftest import clone_16k, spoken_consent
+from voiceclone.cloning.train import FORMAT_VERSION
 from voiceclone.errors import ModelError, TooShortError
-from voiceclone.paths import cache_dir
-from voiceclone.train import FORMAT_VERSION
+from voiceclone.runtime.paths import cache_dir
 
 browser = test_app.browser
 
@@ -41,7 +41,7 @@ def home(tmp_path_factory):
     clips = take_seconds([u.audio() for u in refs], 30)
     held = {u.text: u.audio() for u in corpus.select("slt", "held_out")}
     try:
-        from voiceclone.voices import enroll
+        from voiceclone.voices.store import enroll
 
         consent = spoken_consent("slt", root)
         enroll("slt", clips, [u.text for u in refs[: len(clips)]], consent=consent)
@@ -55,8 +55,8 @@ def home(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trained(home):
-    from voiceclone.train import TrainSettings
-    from voiceclone.voices import train_voice
+    from voiceclone.cloning.train import TrainSettings
+    from voiceclone.voices.store import train_voice
 
     return train_voice("slt", TrainSettings(gan=False))
 
@@ -69,7 +69,7 @@ def _mcd(real: np.ndarray, clone: np.ndarray) -> float:
 
 
 def test_training_beats_the_instant_clone_on_unseen_sentences(home, trained):
-    from voiceclone.voices import load_voice
+    from voiceclone.voices.store import load_voice
 
     _, reals = home
     metrics = trained.meta["metrics"]
@@ -105,8 +105,8 @@ def test_checkpoint_files_and_sidecar(home, trained):
 def test_damaged_or_mismatched_checkpoints_are_refused(home, trained, tmp_path):
     import shutil
 
-    from voiceclone.convert import ConversionModel
-    from voiceclone.train import TrainedTimbre
+    from voiceclone.cloning.convert import ConversionModel
+    from voiceclone.cloning.train import TrainedTimbre
 
     root, _ = home
     copy = tmp_path / "slt"
@@ -128,8 +128,8 @@ def test_damaged_or_mismatched_checkpoints_are_refused(home, trained, tmp_path):
 
 
 def test_training_is_reproducible_and_needs_two_clips(home):
-    from voiceclone.train import TrainSettings, parallel_pairs, train
-    from voiceclone.voices import base_readings, load_voice, reference_clips
+    from voiceclone.cloning.train import TrainSettings, parallel_pairs, train
+    from voiceclone.voices.store import base_readings, load_voice, reference_clips
 
     voice = load_voice("slt", trained=False)
     refs, texts = reference_clips(voice)
@@ -188,8 +188,8 @@ def test_one_long_recording_is_cut_into_clips_and_trains(home, tmp_path):
     import subprocess
 
     from evaluation.metrics import wer
-    from voiceclone.train import TrainSettings
-    from voiceclone.voices import SPLIT_OVER_S, enroll, quiet_runs, train_voice
+    from voiceclone.cloning.train import TrainSettings
+    from voiceclone.voices.store import SPLIT_OVER_S, enroll, quiet_runs, train_voice
 
     text = (
         "The weather in the mountains changed quickly that afternoon. Our guide pointed at "

@@ -28,7 +28,7 @@ def test_wer_is_a_real_measure():
 
 
 def test_model_is_assembled_once_with_a_size_check(tmp_path, monkeypatch):
-    from voiceclone import transcribe
+    from voiceclone.audio import transcribe
 
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
     folder = transcribe.whisper_model_dir()
@@ -49,9 +49,9 @@ def test_model_is_assembled_once_with_a_size_check(tmp_path, monkeypatch):
 def test_packed_clips_get_their_own_words(transcriber, voice):
     """Short clips share one Whisper window; each clip gets back its own words,
     in order, as well as transcribing it alone would."""
-    from voiceclone.audio import load_audio
-    from voiceclone.engine import SpeechSettings
-    from voiceclone.transcribe import _packs
+    from voiceclone.audio.clips import load_audio
+    from voiceclone.audio.transcribe import _packs
+    from voiceclone.engines.base import SpeechSettings
 
     texts = [
         "The kettle whistled loudly in the kitchen.",
@@ -90,8 +90,8 @@ WER itself is taken from clips alone (``BatchSettings.pack_wer_transcripts``).""
 
 
 def test_packed_and_alone_transcripts_agree_within_a_word(transcriber, voice):
-    from voiceclone.audio import load_audio
-    from voiceclone.engine import SpeechSettings
+    from voiceclone.audio.clips import load_audio
+    from voiceclone.engines.base import SpeechSettings
 
     clips = [
         load_audio(voice.speak(t, SpeechSettings(repeatable=True)), source_sr=voice.sample_rate)

@@ -1,4 +1,5 @@
-"""Tests for voiceclone.video: the dub goes onto the video, the picture stays bit for bit."""
+"""Tests for voiceclone.dubbing.video: the dub goes onto the video, the picture stays bit
+for bit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from voiceclone.video import (
+from voiceclone.dubbing.video import (
     ATTACK_S,
     DUCK_DB,
     PEAK_LIMIT,

@@ -17,8 +17,8 @@ from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
 from tests.test_listening_store import _clips
 from voiceclone.errors import VoiceCloneError
-from voiceclone.lazy import loaded_once
-from voiceclone.voices import (
+from voiceclone.runtime.lazy import loaded_once
+from voiceclone.voices.store import (
     EXAMPLES_DIR,
     VoiceNameError,
     delete_voice,

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from voiceclone.audio import resample
+from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.watermark import DETECT_THRESHOLD, detect, detect_file, mark
+from voiceclone.safety.watermark import DETECT_THRESHOLD, detect, detect_file, mark
 
 SENTENCE = "The birch canoe slid on the smooth planks of the old wooden dock."
 
@@ -21,8 +21,8 @@ SENTENCE = "The birch canoe slid on the smooth planks of the old wooden dock."
 @pytest.fixture(scope="module")
 def cloned():
     """The example voice speaking a sentence, through the product's synthesis."""
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
+    from voiceclone.voices.store import load_voice
 
     model = load_voice("example-slt").model
     return speak_in_voice(model, SENTENCE), output_rate(model)
@@ -39,8 +39,8 @@ def test_synthesis_is_marked_and_other_speech_is_not(cloned, corpus, voice, sent
 
 
 def test_speech_to_speech_is_marked(corpus):
-    from voiceclone.synth import output_rate, revoice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import output_rate, revoice
+    from voiceclone.voices.store import load_voice
 
     model = load_voice("example-slt").model
     rate = output_rate(model)

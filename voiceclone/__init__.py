@@ -5,7 +5,7 @@ clean-up and quality report), ``base_voice`` (Piper TTS), ``transcribe``
 (Whisper base), ``speaker`` (speaker embeddings), ``quality`` (DNSMOS, SNR).
 """
 
-from voiceclone.audio import AudioClip, AudioLimits, load_audio, load_clip, save_audio
+from voiceclone.audio.clips import AudioClip, AudioLimits, load_audio, load_clip, save_audio
 from voiceclone.errors import VoiceCloneError
 
 __all__ = [

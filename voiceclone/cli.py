@@ -207,14 +207,14 @@ def _voice_controls(parser: argparse.ArgumentParser) -> None:
 def _model_for(args: argparse.Namespace):
     """The conversion model of --voice, or one fitted now from --reference."""
     if args.voice:
-        from voiceclone.voices import load_voice
+        from voiceclone.voices.store import load_voice
 
         if args.base:
             raise VoiceCloneError("--base applies to --reference (a saved voice keeps its base)")
         return load_voice(args.voice).model
-    from voiceclone.bank import check_base
-    from voiceclone.consent import Consent, require_confirmed
-    from voiceclone.voices import fit_from_references, prepare_clips
+    from voiceclone.cloning.bank import check_base
+    from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.store import fit_from_references, prepare_clips
 
     require_confirmed(Consent(args.consent, via="command line"))
     if args.base:
@@ -226,10 +226,10 @@ def _model_for(args: argparse.Namespace):
 def cmd_synth(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from voiceclone.audio import save_audio
-    from voiceclone.engine import join_sentences
-    from voiceclone.synth import CloneSettings, output_rate, sentences_in_voice
-    from voiceclone.text import clean_text, split_sentences
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
+    from voiceclone.engines.base import join_sentences
+    from voiceclone.text.clean import clean_text, split_sentences
 
     _check_out(args.out)
     text = _read_text(args.text)
@@ -251,8 +251,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
-    from voiceclone.audio import load_audio, save_audio
-    from voiceclone.synth import CloneSettings, output_rate, revoice
+    from voiceclone.audio.clips import load_audio, save_audio
+    from voiceclone.cloning.synth import CloneSettings, output_rate, revoice
 
     _check_out(args.out)
     settings = CloneSettings(pitch_semitones=args.pitch)
@@ -260,7 +260,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     rate = output_rate(model)
     if args.method == "respeak":
         from voiceclone.constants import SAMPLE_RATE
-        from voiceclone.dub import respeak
+        from voiceclone.dubbing.dub import respeak
 
         speech = load_audio(args.source, SAMPLE_RATE)  # a video's sound too (ffmpeg)
         with _percent_bar() as progress:
@@ -276,17 +276,17 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_dub(args: argparse.Namespace) -> int:
-    from voiceclone.audio import load_audio, save_audio
+    from voiceclone.audio.clips import load_audio, save_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dub import (
+    from voiceclone.dubbing.dub import (
         DubSettings,
         dub_cues,
         translate_source,
         voice_of_source,
         write_report,
     )
-    from voiceclone.subtitles import read_subtitles, write_srt
-    from voiceclone.video import VIDEO_SUFFIXES, probe, put_audio
+    from voiceclone.dubbing.subtitles import read_subtitles, write_srt
+    from voiceclone.dubbing.video import VIDEO_SUFFIXES, probe, put_audio
 
     outputs = [args.out, args.out_video, args.segments_out]
     if not any(outputs):
@@ -312,7 +312,7 @@ def cmd_dub(args: argparse.Namespace) -> int:
             raise VoiceCloneError(f"--out-video must end in one of {', '.join(VIDEO_SUFFIXES)}")
     own_voice = not (args.voice or args.reference)
     if own_voice and args.source is not None and (args.out or args.out_video):
-        from voiceclone.consent import Consent, require_confirmed
+        from voiceclone.safety.consent import Consent, require_confirmed
 
         require_confirmed(Consent(args.consent, via="command line"))  # before any work
     settings = DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch)
@@ -367,9 +367,9 @@ def _report_beside(path: Path) -> Path:
 
 
 def cmd_enroll(args: argparse.Namespace) -> int:
-    from voiceclone.consent import Consent, require_confirmed
-    from voiceclone.neural import MIN_CLIPS
-    from voiceclone.voices import enroll, fit_saved_voice
+    from voiceclone.cloning.style import MIN_CLIPS
+    from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.store import enroll, fit_saved_voice
 
     if args.text and len(args.text) != len(args.audio):
         raise VoiceCloneError("give one --text per --audio, or none")
@@ -425,8 +425,8 @@ def _fit_line(name: str, fit: dict) -> str:
 
 
 def cmd_consent(args: argparse.Namespace) -> int:
-    from voiceclone.consent import consent_phrase
-    from voiceclone.voices import add_spoken_consent, check_name
+    from voiceclone.safety.consent import consent_phrase
+    from voiceclone.voices.store import add_spoken_consent, check_name
 
     name = check_name(args.voice)
     if args.recording is None:
@@ -442,8 +442,8 @@ def cmd_consent(args: argparse.Namespace) -> int:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from voiceclone.train import TrainSettings
-    from voiceclone.voices import train_voice
+    from voiceclone.cloning.train import TrainSettings
+    from voiceclone.voices.store import train_voice
 
     with _percent_bar() as progress:
         timbre = train_voice(
@@ -473,7 +473,7 @@ def _percent_bar():
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from voiceclone.watermark import detect_file
+    from voiceclone.safety.watermark import detect_file
 
     found = detect_file(args.audio)
     if args.json:
@@ -500,7 +500,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_voices(args: argparse.Namespace) -> int:
     from voiceclone.jobs import describe_fit, voices_with_fit
-    from voiceclone.voices import delete_voice, rename_voice
+    from voiceclone.voices.store import delete_voice, rename_voice
 
     if args.rename:
         rename_voice(*args.rename)
@@ -529,7 +529,7 @@ def cmd_voices(args: argparse.Namespace) -> int:
 
 
 def _print_bases(as_json: bool) -> int:
-    from voiceclone.bank import bank
+    from voiceclone.cloning.bank import bank
 
     rows = [
         {"name": v.name, "engine": v.engine, "gender": v.gender, "median_hz": round(v.median_hz)}
@@ -547,11 +547,11 @@ def _print_bases(as_json: bool) -> int:
 def cmd_tts(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from voiceclone.audio import save_audio
-    from voiceclone.bank import check_base, engine
-    from voiceclone.engine import SpeechSettings, join_sentences
-    from voiceclone.text import clean_text, split_sentences
-    from voiceclone.watermark import mark
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.cloning.bank import check_base, engine
+    from voiceclone.engines.base import SpeechSettings, join_sentences
+    from voiceclone.safety.watermark import mark
+    from voiceclone.text.clean import clean_text, split_sentences
 
     _check_out(args.out)
     text = _read_text(args.text)
@@ -575,8 +575,8 @@ def cmd_tts(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from voiceclone.audio import save_audio
-    from voiceclone.intake import IntakeSettings, prepare_reference
+    from voiceclone.audio.clips import save_audio
+    from voiceclone.voices.intake import IntakeSettings, prepare_reference
 
     if args.out is not None:
         _check_out(args.out)

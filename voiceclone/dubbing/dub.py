@@ -3,7 +3,7 @@
 Three jobs share one placer (:func:`dub_cues`):
 
 - **subtitles to a track**: each cue of an SRT/WebVTT file
-  (:mod:`voiceclone.subtitles`) is spoken in the voice and starts at the
+  (:mod:`voiceclone.dubbing.subtitles`) is spoken in the voice and starts at the
   cue's start time;
 - **re-speaking** (:func:`respeak`): speech is transcribed with word times,
   cut into phrases at its pauses, and each phrase is spoken in the clone at
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import load_audio
+from voiceclone.audio.clips import load_audio
+from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import ConversionModel
+from voiceclone.dubbing.subtitles import Cue
 from voiceclone.errors import TextError, TooShortError, VoiceCloneError
-from voiceclone.subtitles import Cue
 
 ProgressFn = Callable[[float, str], None]
 _SOUND_NOTE = re.compile(r"\[[^\]]*\]|\([^)]*\)")
@@ -168,7 +168,7 @@ def dub_cues(
     Parameters
     ----------
     cues : list[Cue]
-        In time order, not overlapping (as :mod:`voiceclone.subtitles` reads them).
+        In time order, not overlapping (as :mod:`voiceclone.dubbing.subtitles` reads them).
     until_s : float, optional
         Length of the picture the track goes with: the last cue overflows
         past it, and the track is at least this long.
@@ -178,7 +178,7 @@ def dub_cues(
     DubTrack
         At the model's output rate; never shorter than the last cue's speech.
     """
-    from voiceclone.synth import output_rate
+    from voiceclone.cloning.synth import output_rate
 
     if not cues:
         raise TextError("there are no cues to speak")
@@ -280,7 +280,7 @@ def fit_to_slot(
 
 def speak_trimmed(model: ConversionModel, text: str, speed: float, pitch: float) -> np.ndarray:
     """``text`` in the voice at ``speed``, with the silence at its two ends trimmed."""
-    from voiceclone.synth import CloneSettings, output_rate, speak_in_voice
+    from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
 
     audio = speak_in_voice(model, text, CloneSettings(speed=speed, pitch_semitones=pitch))
     return trim_edges(audio, output_rate(model))
@@ -337,7 +337,7 @@ def phrases(speech: np.ndarray, language: str = "en") -> list[Cue]:
     so each phrase's start and end are moved to the edges of the speech the
     VAD finds within :data:`SNAP_S` of them.
     """
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     heard = default_transcriber().timed(speech, language=language, words=True)
     words = [w for s in heard.segments for w in s.words if w.text]
@@ -366,7 +366,7 @@ def speech_edges(speech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Starts and ends of the speech silero VAD finds in 16 kHz ``speech``, in
     seconds, without the VAD's padding."""
     from voiceclone.constants import VAD_SPEECH_PAD_MS
-    from voiceclone.intake import detect_speech
+    from voiceclone.voices.intake import detect_speech
 
     pad = VAD_SPEECH_PAD_MS / 1000
     spans = np.array(detect_speech(speech), dtype=float).reshape(-1, 2) / SAMPLE_RATE
@@ -447,7 +447,7 @@ def translate_source(speech: np.ndarray, progress: ProgressFn | None = None) -> 
     TooShortError
         When no words were recognised.
     """
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     report = progress or (lambda fraction, message: None)
     whisper = default_transcriber()
@@ -487,8 +487,8 @@ def voice_of_source(
     TooShortError
         When the source has too little speech to fit a voice.
     """
-    from voiceclone.transcribe import default_transcriber
-    from voiceclone.voices import fit_from_references, prepare_clips
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.voices.store import fit_from_references, prepare_clips
 
     report = progress or (lambda fraction, message: None)
     if isinstance(source, np.ndarray):

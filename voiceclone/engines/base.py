@@ -1,7 +1,7 @@
 """The base-engine interface: a neural voice that speaks text sentence by sentence.
 
-Every base voice (Piper's joe, :mod:`voiceclone.base_voice`; the Kokoro voices,
-:mod:`voiceclone.kokoro`) is an :class:`Engine`: a name, its own sample rate,
+Every base voice (Piper's joe, :mod:`voiceclone.engines.piper`; the Kokoro voices,
+:mod:`voiceclone.engines.kokoro`) is an :class:`Engine`: a name, its own sample rate,
 and a generator of sentence audio, so synthesis, enrolment, the bank and the
 benchmark treat them alike and can play the first sentence while the rest is
 still being made.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.audio import join_clips
+from voiceclone.audio.clips import join_clips
 from voiceclone.errors import TextError
 
 MIN_SPEED = 0.5

@@ -44,10 +44,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import resample
+from voiceclone.audio.clips import resample
+from voiceclone.audio.features import FeatureSettings, analyse, dtw_path, mean_mcd, pitch_track
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
-from voiceclone.features import FeatureSettings, analyse, dtw_path, mean_mcd, pitch_track
 
 FORMAT_VERSION = 2
 FORMANT_RATIOS = (0.9, 1.0, 1.1, 1.2, 1.3)
@@ -110,10 +110,10 @@ class ConversionModel:
     fit_mcd : float
         Mean aligned mel-cepstral distance at the chosen formant ratio (dB).
     base : str
-        The bank voice (:mod:`voiceclone.bank`) the model converts from.
+        The bank voice (:mod:`voiceclone.cloning.bank`) the model converts from.
     base_style : np.ndarray or None
         ``(510, 256)`` float32: the Kokoro base voice's style fitted to the
-        speaker (:mod:`voiceclone.neural`); None speaks the shipped style.
+        speaker (:mod:`voiceclone.cloning.style`); None speaks the shipped style.
     """
 
     source_logf0: tuple[float, float]
@@ -127,7 +127,7 @@ class ConversionModel:
     timbre: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = field(
         default=None, compare=False, repr=False
     )
-    """A trained timbre mapping (:class:`voiceclone.train.TrainedTimbre`) that
+    """A trained timbre mapping (:class:`voiceclone.cloning.train.TrainedTimbre`) that
     refines the neighbour offsets when set; not part of the ``.npz`` file."""
 
     @property
@@ -441,7 +441,7 @@ def _pick_formant_ratio(
 ) -> float:
     """The formant ratio whose pitch-shifted base voice (``segment``) sounds
     most like ``target`` to the speaker encoder (cosine of embeddings)."""
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     encoder = default_encoder()
     reference = encoder.embed(target)

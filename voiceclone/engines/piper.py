@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.engine import Engine, SpeechSettings
+from voiceclone.engines.base import Engine, SpeechSettings
 from voiceclone.errors import ModelError
-from voiceclone.lazy import loaded_once
-from voiceclone.text import clean_text, split_sentences
+from voiceclone.runtime.lazy import loaded_once
+from voiceclone.text.clean import clean_text, split_sentences
 
 
 @dataclass
 class BaseVoice(Engine):
-    """A loaded Piper voice (one :class:`~voiceclone.engine.Engine`).
+    """A loaded Piper voice (one :class:`~voiceclone.engines.base.Engine`).
 
     Attributes
     ----------

@@ -38,8 +38,8 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import (
+from voiceclone.audio.features import MCD_CONSTANT, FeatureSettings, analyse
+from voiceclone.cloning.convert import (
     ConversionModel,
     align_frames,
     aligned_mean,
@@ -47,8 +47,8 @@ from voiceclone.convert import (
     neighbour_table,
     shift_voice,
 )
+from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, TooShortError
-from voiceclone.features import MCD_CONSTANT, FeatureSettings, analyse
 
 FORMAT_VERSION = 2
 CHECKPOINT, SIDECAR = "trained.pt", "trained.json"
@@ -210,7 +210,7 @@ def train(
     """
     import torch
 
-    from voiceclone.device import torch_device
+    from voiceclone.runtime.device import torch_device
 
     if len(pairs) < 2:
         raise TooShortError("training needs at least two reference clips (one is held out)")

@@ -10,7 +10,7 @@ and DNSMOS, is measured by ``benchmarks/bench_watermark.py``
 (docs/BENCHMARKS.md, "The watermark").
 
 Every path that produces speech in a voice goes through :func:`mark`: text in
-a cloned voice and speech-to-speech (:mod:`voiceclone.synth`, so also the web
+a cloned voice and speech-to-speech (:mod:`voiceclone.cloning.synth`, so also the web
 app, its API, downloads and listening-test stimuli), and the base voices
 spoken on their own (``tts``).
 """
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.audio import AudioSource, load_clip
-from voiceclone.lazy import loaded_once
+from voiceclone.audio.clips import AudioSource, load_clip
+from voiceclone.runtime.lazy import loaded_once
 
 DETECT_THRESHOLD = 0.5
 """A clip whose detector score reaches this carries the watermark."""

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.assemble import joined
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.device import cpu_threads
 from voiceclone.errors import ModelError
-from voiceclone.lazy import loaded_once
-from voiceclone.paths import cache_dir
+from voiceclone.runtime.assemble import joined
+from voiceclone.runtime.device import cpu_threads
+from voiceclone.runtime.lazy import loaded_once
+from voiceclone.runtime.paths import cache_dir
 
 WHISPER_PART_BYTES = 72_608_766
 """Size of each of the two model.bin parts, in bytes."""

@@ -1,6 +1,6 @@
 """The bank of base voices, and the choice of the one a clone starts from.
 
-A clone is a base voice bent towards the reference (:mod:`voiceclone.convert`):
+A clone is a base voice bent towards the reference (:mod:`voiceclone.cloning.convert`):
 the nearer the start, the less the pitch shift and the filter have to do, and
 the more of the base voice's intelligibility and quality survive. The bank
 holds natural-sounding neural voices only: Piper's joe and the Kokoro voices
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from voiceclone.cloning.prompts import PROMPTS
 from voiceclone.errors import ModelError, VoiceCloneError
-from voiceclone.lazy import loaded_once
-from voiceclone.prompts import PROMPTS
+from voiceclone.runtime.lazy import loaded_once
 
-BANK_FILE = Path(__file__).resolve().parent / "data" / "bank.json"
+BANK_FILE = Path(__file__).resolve().parents[1] / "data" / "bank.json"
 PIPER, KOKORO = "piper", "kokoro"
 CANDIDATES = (
     ("joe", PIPER, "male"),
@@ -112,16 +112,16 @@ def engine(name: str):
 
     Returns an object with ``name``, ``sample_rate``, ``sentences(text,
     settings)`` and ``speak(text, settings)``
-    (:class:`~voiceclone.base_voice.BaseVoice` or
-    :class:`~voiceclone.kokoro.KokoroVoice`).
+    (:class:`~voiceclone.engines.piper.BaseVoice` or
+    :class:`~voiceclone.engines.kokoro.KokoroVoice`).
     """
     kind = _engine_kind(name)
     if kind == PIPER:
-        from voiceclone.base_voice import default_voice
+        from voiceclone.engines.piper import default_voice
 
         return default_voice()
     if kind == KOKORO:
-        from voiceclone.kokoro import kokoro_voice
+        from voiceclone.engines.kokoro import kokoro_voice
 
         return kokoro_voice(name)
     raise UnknownBaseError(f"no base voice {name!r} (bank: {', '.join(bank_names())})")
@@ -129,13 +129,13 @@ def engine(name: str):
 
 def engine_for(name: str, style: np.ndarray | None = None):
     """The bank voice ``name``'s engine, or, with ``style`` (a ``(510, 256)``
-    pack fitted to a speaker by :mod:`voiceclone.neural`), that Kokoro voice
+    pack fitted to a speaker by :mod:`voiceclone.cloning.style`), that Kokoro voice
     speaking with the fitted style."""
     if style is None:
         return engine(name)
     if not is_kokoro(name):
         raise UnknownBaseError(f"a fitted style needs a Kokoro base voice, not {name!r}")
-    from voiceclone.kokoro import KOKORO_SAMPLE_RATE, KokoroVoice, _shared_model
+    from voiceclone.engines.kokoro import KOKORO_SAMPLE_RATE, KokoroVoice, _shared_model
 
     return KokoroVoice(name, KOKORO_SAMPLE_RATE, style, _shared_model())
 
@@ -178,7 +178,7 @@ def pick_base(
     TooShortError
         When the reference has too little voiced speech to measure its pitch.
     """
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     if embedding is None:
         embedding = default_encoder().embed(reference)
@@ -202,7 +202,7 @@ def base_scores(
 
 def median_pitch_hz(audio: np.ndarray) -> float:
     """Median F0 of 16 kHz speech over voiced frames (WORLD DIO + StoneMask), in Hz."""
-    from voiceclone.convert import _logf0_stats
-    from voiceclone.features import pitch_track
+    from voiceclone.audio.features import pitch_track
+    from voiceclone.cloning.convert import _logf0_stats
 
     return float(np.exp(_logf0_stats(pitch_track(audio))[0]))

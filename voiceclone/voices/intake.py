@@ -2,9 +2,9 @@
 
 Steps, in order (each a function below, so they can be tested alone):
 
-1. :func:`voiceclone.audio.load_clip`: decode, mono, 16 kHz, entry checks.
+1. :func:`voiceclone.audio.clips.load_clip`: decode, mono, 16 kHz, entry checks.
 2. :func:`detect_speech`: silero-vad speech segments.
-3. :func:`voiceclone.quality.estimate_snr` on the untrimmed signal.
+3. :func:`voiceclone.audio.quality.estimate_snr` on the untrimmed signal.
 4. :func:`denoise` (optional, spectral gating with ``noisereduce``).
 5. :func:`trim_silence`: drop leading/trailing silence, shorten long pauses.
 6. :func:`normalise_loudness`: to ``TARGET_LUFS`` (pyloudnorm, ITU-R BS.1770).
@@ -21,7 +21,9 @@ from itertools import combinations
 
 import numpy as np
 
-from voiceclone.audio import AudioLimits, AudioSource, load_clip
+from voiceclone.audio.clips import AudioLimits, AudioSource, load_clip
+from voiceclone.audio.quality import DnsmosScores, default_dnsmos, estimate_snr
+from voiceclone.audio.transcribe import Transcript
 from voiceclone.constants import (
     MIN_REFERENCE_SPEECH_SECONDS,
     PEAK_CEILING_DBFS,
@@ -32,9 +34,7 @@ from voiceclone.constants import (
     VAD_THRESHOLD,
 )
 from voiceclone.errors import SilentAudioError, TooShortError
-from voiceclone.lazy import loaded_once
-from voiceclone.quality import DnsmosScores, default_dnsmos, estimate_snr
-from voiceclone.transcribe import Transcript
+from voiceclone.runtime.lazy import loaded_once
 
 MAX_PAUSE_S = 1.0
 """Pauses longer than this inside the reference are shortened, in seconds."""
@@ -235,7 +235,7 @@ def prepare_reference(
     transcript = None
     if settings.transcribe:
         report_progress(0.7, "transcribing (Whisper base)")
-        from voiceclone.transcribe import default_transcriber
+        from voiceclone.audio.transcribe import default_transcriber
 
         transcript = default_transcriber().transcribe(audio)
 
@@ -381,7 +381,7 @@ def speaker_consistency(
     each is embedded with Resemblyzer; one speaker gives high similarity
     between every pair. Returns None when there is too little speech to compare.
     """
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
 
     speech = np.concatenate([audio[s:e] for s, e in segments])
     window = int(SPEAKER_WINDOW_S * sr)

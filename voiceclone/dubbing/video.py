@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from voiceclone.audio import resample, save_audio
+from voiceclone.audio.clips import resample, save_audio
 from voiceclone.errors import VoiceCloneError
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".webm")

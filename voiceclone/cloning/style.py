@@ -8,7 +8,7 @@ bends the shipped voice with signal processing; here the voice itself moves.
 The torch model is the ``kokoro`` package's ``KModel`` (Apache-2.0, hexgrad),
 built offline from Kokoro-82M's published hyper-parameters with weights
 dequantised from the int8 ONNX file the project assembles
-(:func:`voiceclone.kokoro.assembled_model`), ``w = (q - zero_point) * scale``.
+(:func:`voiceclone.engines.kokoro.assembled_model`), ``w = (q - zero_point) * scale``.
 The dequantised state is cached beside the ONNX file and stamped with its
 SHA-256. The export removed the vocoder's random phases and noise, so the copy
 runs without them too; the export's inverse STFT is 1.5 times louder than
@@ -36,11 +36,11 @@ token count:
    toward the reference's aligned log-F0 on frames voiced in both; the
    clips' ALBERT encodings do not depend on the style and are read once.
 
-Everything runs on :func:`voiceclone.device.torch_device` (the GPU when
+Everything runs on :func:`voiceclone.runtime.device.torch_device` (the GPU when
 there is one).
 
 The fitted pack is then an ordinary Kokoro voice for the ONNX model
-(:func:`voiceclone.bank.engine_for`).
+(:func:`voiceclone.cloning.bank.engine_for`).
 """
 
 from __future__ import annotations
@@ -58,9 +58,9 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.device import torch_device
 from voiceclone.errors import ModelError, TooShortError
-from voiceclone.lazy import loaded_once
+from voiceclone.runtime.device import torch_device
+from voiceclone.runtime.lazy import loaded_once
 
 STYLE = 128
 """Values per half of the style vector (the decoder's half first)."""
@@ -266,7 +266,7 @@ def torch_kokoro():
 def _torch_kokoro_on(device: str):
     import torch
 
-    from voiceclone.kokoro import _data_file
+    from voiceclone.engines.kokoro import _data_file
 
     kmodel, istftnet = _import_kokoro()
     istftnet.torch = _NoiseFree(torch)
@@ -337,8 +337,8 @@ def prepare_weights() -> Path:
     rebuilt when the ONNX file's SHA-256 changes."""
     import torch
 
-    from voiceclone.assemble import built_once, read_stamp
-    from voiceclone.kokoro import assembled_model
+    from voiceclone.engines.kokoro import assembled_model
+    from voiceclone.runtime.assemble import built_once, read_stamp
 
     onnx_path = assembled_model()
     stamp = read_stamp(onnx_path) or "unknown"
@@ -436,7 +436,7 @@ def _module(node_name: str) -> str:
 
 def tokens_for(text: str) -> list[int]:
     """``text``'s Kokoro token ids (the ONNX engine's phonemiser and vocabulary)."""
-    from voiceclone.kokoro import MAX_PHONEMES, _shared_model
+    from voiceclone.engines.kokoro import MAX_PHONEMES, _shared_model
 
     return _shared_model().tokens(text)[:MAX_PHONEMES]
 
@@ -569,7 +569,7 @@ def prepare_clip(model, text: str, reference: np.ndarray, start_pack: np.ndarray
     ``reference`` (16 kHz)."""
     import torch
 
-    from voiceclone.features import FeatureSettings, dtw_path, pitch_track
+    from voiceclone.audio.features import FeatureSettings, dtw_path, pitch_track
 
     ids = tokens_for(text)
     if not ids:

@@ -4,7 +4,7 @@ Text goes through the clone's base voice (the bank voice it was fitted from)
 sentence by sentence; each sentence is converted as soon as it is ready (a
 generator, so the UI can stream). Output keeps the base voice's own sample
 rate and band (:func:`output_rate`). Every clip carries the project's
-watermark (:mod:`voiceclone.watermark`).
+watermark (:mod:`voiceclone.safety.watermark`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.bank import engine_for
-from voiceclone.convert import ConversionModel, convert
-from voiceclone.engine import SpeechSettings, join_sentences
+from voiceclone.cloning.bank import engine_for
+from voiceclone.cloning.convert import ConversionModel, convert
+from voiceclone.engines.base import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
-from voiceclone.watermark import mark
+from voiceclone.safety.watermark import mark
 
 MAX_PITCH_SEMITONES = 12.0
 

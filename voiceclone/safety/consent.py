@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from voiceclone.audio import AudioSource, load_audio
+from voiceclone.audio.clips import AudioSource, load_audio
 from voiceclone.errors import VoiceCloneError
 
 STATEMENT = (
@@ -197,11 +197,11 @@ def check_spoken(recording: AudioSource, phrase: str, reference: np.ndarray) -> 
     ------
     ConsentError
         When the recording is shorter than :data:`MIN_RECORDING_SECONDS`
-        (plus the audio errors of :func:`~voiceclone.audio.load_audio`).
+        (plus the audio errors of :func:`~voiceclone.audio.clips.load_audio`).
     """
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.transcribe import default_transcriber
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.speaker import cosine, default_encoder
-    from voiceclone.transcribe import default_transcriber
 
     source_sr = SAMPLE_RATE if isinstance(recording, np.ndarray) else None
     audio = load_audio(recording, SAMPLE_RATE, source_sr=source_sr)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import frame_power
+from voiceclone.audio.clips import frame_power
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.lazy import loaded_once
+from voiceclone.runtime.lazy import loaded_once
 
 DNSMOS_WINDOW_S = 10.0
 """Audio per DNSMOS call, in seconds (one 9.01 s model window)."""

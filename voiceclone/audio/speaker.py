@@ -20,10 +20,10 @@ import threading
 
 import numpy as np
 
-from voiceclone.audio import frame_power
+from voiceclone.audio.clips import frame_power
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.device import torch_device
-from voiceclone.lazy import loaded_once
+from voiceclone.runtime.device import torch_device
+from voiceclone.runtime.lazy import loaded_once
 
 EMBEDDING_DIM = 256
 EMBED_LEVEL_DBFS = -30.0

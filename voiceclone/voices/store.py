@@ -7,10 +7,10 @@ A voice lives in ``$VOICECLONE_HOME/voices/<name>/``:
   (its name, whether it was the nearest or the user's choice, every bank
   voice's score), conversion settings;
 - ``reference.wav``: the processed references joined (16 kHz);
-- ``model.npz``: the fitted :class:`~voiceclone.convert.ConversionModel`;
+- ``model.npz``: the fitted :class:`~voiceclone.cloning.convert.ConversionModel`;
 - ``embedding.npy``: the speaker embedding of the reference;
 - ``trained.pt`` + ``trained.json``: a trained mapping, once ``train`` has run
-  (:mod:`voiceclone.train`).
+  (:mod:`voiceclone.cloning.train`).
 
 Writes are atomic: a profile is built in a hidden folder next to the others
 and renamed into place, so a crash never leaves half a voice.
@@ -32,8 +32,13 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.audio import AudioSource, frame_power, join_clips, load_audio, save_audio
-from voiceclone.consent import (
+from voiceclone.audio.clips import AudioSource, frame_power, join_clips, load_audio, save_audio
+from voiceclone.cloning.convert import DEFAULT_BASE, ConversionModel, fit_conversion
+from voiceclone.constants import SAMPLE_RATE
+from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
+from voiceclone.limits import MAX_REFERENCE_CLIPS, MAX_TRANSCRIPT_CHARS
+from voiceclone.runtime.paths import PROJECT_ROOT, data_home
+from voiceclone.safety.consent import (
     Consent,
     ConsentError,
     SpokenCheck,
@@ -41,12 +46,7 @@ from voiceclone.consent import (
     consent_phrase,
     require_confirmed,
 )
-from voiceclone.consent import record as consent_record
-from voiceclone.constants import SAMPLE_RATE
-from voiceclone.convert import DEFAULT_BASE, ConversionModel, fit_conversion
-from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
-from voiceclone.limits import MAX_REFERENCE_CLIPS, MAX_TRANSCRIPT_CHARS
-from voiceclone.paths import PROJECT_ROOT, data_home
+from voiceclone.safety.consent import record as consent_record
 
 PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -186,7 +186,7 @@ def enroll(
     """Build and save a voice from one or more reference clips (into
     ``library``, see :func:`voices_dir`), with the uploader's ``consent``
     (required) and, if it holds a recording, the speaker's spoken consent
-    checked against the reference (:mod:`voiceclone.consent`).
+    checked against the reference (:mod:`voiceclone.safety.consent`).
 
     Parameters
     ----------
@@ -197,13 +197,13 @@ def enroll(
     overwrite : bool
         Replace an existing voice of that name (otherwise refused).
     base : str, optional
-        The bank voice to start from (:mod:`voiceclone.bank`); the nearest
+        The bank voice to start from (:mod:`voiceclone.cloning.bank`); the nearest
         to the reference when not given.
     fit_voice : bool
         Fit the Kokoro base voice's own style to the reference first
-        (:mod:`voiceclone.neural`): closer clones, minutes of CPU.
+        (:mod:`voiceclone.cloning.style`): closer clones, minutes of CPU.
     """
-    from voiceclone.bank import check_base
+    from voiceclone.cloning.bank import check_base
 
     report = progress or (lambda fraction, message: None)
     require_confirmed(consent)
@@ -268,7 +268,7 @@ def prepare_clips(
 ) -> tuple[list, list[str]]:
     """Intake of each reference clip (no DNSMOS or speaker check) and its words.
 
-    Returns the processed :class:`~voiceclone.intake.Reference` objects and
+    Returns the processed :class:`~voiceclone.voices.intake.Reference` objects and
     one transcript per clip: the given text, else Whisper's.
 
     Raises
@@ -276,8 +276,8 @@ def prepare_clips(
     VoiceCloneError
         When no words were recognised in a clip (plus any intake error).
     """
-    from voiceclone.intake import IntakeSettings, prepare_reference
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.voices.intake import IntakeSettings, prepare_reference
 
     report = progress or (lambda fraction, message: None)
     prepared = []
@@ -376,7 +376,7 @@ class Fit:
     audition: dict[str, float] = dataclasses.field(default_factory=dict)
     style_fit: dict = dataclasses.field(default_factory=dict)
     """With ``fit_voice``: how the base voice's style was fitted
-    (:meth:`voiceclone.neural.StyleFit.summary`)."""
+    (:meth:`voiceclone.cloning.style.StyleFit.summary`)."""
 
 
 def fit_from_references(
@@ -391,13 +391,13 @@ def fit_from_references(
     starting from ``base``, or from the bank voice nearest the references.
 
     ``fit_voice`` first fits the Kokoro base voice's own style to the
-    references by gradient (:mod:`voiceclone.neural`; minutes on a CPU), then
+    references by gradient (:mod:`voiceclone.cloning.style`; minutes on a CPU), then
     fits the conversion from that voice. The start is ``base`` (which must then
     be a Kokoro voice) or the nearest Kokoro voice; ``style_settings`` (a
-    :class:`~voiceclone.neural.StyleSettings`) says how the style is fitted.
+    :class:`~voiceclone.cloning.style.StyleSettings`) says how the style is fitted.
     """
-    from voiceclone.bank import is_kokoro, pick_base
-    from voiceclone.speaker import default_encoder
+    from voiceclone.audio.speaker import default_encoder
+    from voiceclone.cloning.bank import is_kokoro, pick_base
 
     report = progress or (lambda fraction, message: None)
     reference = _join(refs)
@@ -436,8 +436,8 @@ def _fit_base_style(
     refs: list[np.ndarray], transcripts: list[str], base: str, report: ProgressFn, settings=None
 ) -> tuple[np.ndarray, dict]:
     """The Kokoro voice ``base`` with its style fitted to the references."""
-    from voiceclone.kokoro import style_packs
-    from voiceclone.neural import default_settings, fit_style, fitted_pack
+    from voiceclone.cloning.style import default_settings, fit_style, fitted_pack
+    from voiceclone.engines.kokoro import style_packs
 
     start = style_packs()[base]
     fit = fit_style(
@@ -475,9 +475,9 @@ def audition_bases(
         transcripts it read, by index, for the final fit). Empty when the
         reference is one clip or its fitting part is too short to fit.
     """
-    from voiceclone.convert import convert
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.convert import convert
     from voiceclone.errors import TooShortError
-    from voiceclone.speaker import cosine, default_encoder
 
     lengths = np.cumsum([len(r) for r in refs][::-1])
     held = int(np.searchsorted(lengths, AUDITION_HOLD_OUT * lengths[-1]) + 1)
@@ -511,8 +511,8 @@ def base_readings(
     """The bank voice ``base`` (with its fitted ``style``, if any) reading
     each transcript (16 kHz), repeatably; readings already made (``known``, by
     index) are reused."""
-    from voiceclone.bank import engine_for
-    from voiceclone.engine import SpeechSettings
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.engines.base import SpeechSettings
 
     voice = engine_for(base, style)
     settings = SpeechSettings(repeatable=True)
@@ -546,12 +546,12 @@ def train_voice(
     progress: ProgressFn | None = None,
     library: Path | None = None,
 ):
-    """Train a saved voice's mapping (:mod:`voiceclone.train`) and save it beside
+    """Train a saved voice's mapping (:mod:`voiceclone.cloning.train`) and save it beside
     the profile; later loads of the voice use it.
 
-    Returns the :class:`~voiceclone.train.TrainedTimbre`.
+    Returns the :class:`~voiceclone.cloning.train.TrainedTimbre`.
     """
-    from voiceclone.train import TrainSettings, data_hash, parallel_pairs, train
+    from voiceclone.cloning.train import TrainSettings, data_hash, parallel_pairs, train
 
     report = progress or (lambda fraction, message: None)
     _refuse_example(name, library)
@@ -576,7 +576,7 @@ def train_voice(
     tmp = Path(tempfile.mkdtemp(prefix=".train-", dir=voice.folder))
     try:
         timbre.save(tmp)
-        from voiceclone.train import CHECKPOINT, SIDECAR
+        from voiceclone.cloning.train import CHECKPOINT, SIDECAR
 
         os.replace(tmp / CHECKPOINT, voice.folder / CHECKPOINT)
         os.replace(tmp / SIDECAR, voice.folder / SIDECAR)
@@ -641,7 +641,7 @@ def load_voice(name: str, trained: bool = True, library: Path | None = None) -> 
     except Exception as exc:
         raise _damaged(name, "model.npz", exc) from exc
     if trained and (folder / "trained.json").is_file():
-        from voiceclone.train import TrainedTimbre
+        from voiceclone.cloning.train import TrainedTimbre
 
         try:
             timbre = TrainedTimbre.load(folder, model)
@@ -681,7 +681,7 @@ def fit_saved_voice(
     """Upgrade a saved quick clone to the fitted voice, in place.
 
     The Kokoro base voice's style is fitted to the voice's stored reference
-    clips (:mod:`voiceclone.neural`; the start is the quick clone's base when
+    clips (:mod:`voiceclone.cloning.style`; the start is the quick clone's base when
     it is a Kokoro voice, else the Kokoro voice that scored nearest), the
     conversion is fitted again from the fitted voice's readings, and then both
     clones speak the held-out clip's words (:func:`audition_fit`): the fitted
@@ -697,7 +697,7 @@ def fit_saved_voice(
         When the voice cannot be fitted (fewer than two clips, a shipped
         example); the quick clone is kept unchanged.
     """
-    from voiceclone.neural import MIN_CLIPS
+    from voiceclone.cloning.style import MIN_CLIPS
 
     report = progress or (lambda fraction, message: None)
     _refuse_example(name, library)
@@ -766,7 +766,7 @@ def upgrade(
         happened: ``state`` (``"fitted"`` or ``"kept-quick"``), each clone's
         ``similarity``, the ``seconds`` taken.
     """
-    from voiceclone.bank import is_kokoro
+    from voiceclone.cloning.bank import is_kokoro
 
     report = progress or (lambda fraction, message: None)
     started = time.perf_counter()
@@ -796,10 +796,10 @@ def audition_fit(
     held-out clip's words; base readings without sampled noise, so the same
     models always compare the same way), as speaker-encoder cosine to
     ``embedding``."""
-    from voiceclone.bank import engine_for
-    from voiceclone.convert import convert
-    from voiceclone.engine import SpeechSettings
-    from voiceclone.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.bank import engine_for
+    from voiceclone.cloning.convert import convert
+    from voiceclone.engines.base import SpeechSettings
 
     out = {}
     for label, model in zip(("quick", "fitted"), models, strict=True):
@@ -823,7 +823,7 @@ def _replace_model(folder: Path, model: ConversionModel, profile: dict) -> None:
 def _swap_model(folder: Path, model: ConversionModel) -> None:
     """Replace a saved voice's ``model.npz`` atomically, after removing a
     trained mapping built on the old model."""
-    from voiceclone.train import CHECKPOINT, SIDECAR
+    from voiceclone.cloning.train import CHECKPOINT, SIDECAR
 
     for stale in (SIDECAR, CHECKPOINT):
         (folder / stale).unlink(missing_ok=True)
@@ -867,7 +867,7 @@ def set_transcripts(name: str, transcripts: list[str], library: Path | None = No
 def add_spoken_consent(
     name: str, recording: AudioSource, library: Path | None = None
 ) -> SpokenCheck:
-    """Check the speaker reading today's :func:`~voiceclone.consent.consent_phrase`
+    """Check the speaker reading today's :func:`~voiceclone.safety.consent.consent_phrase`
     for the saved voice ``name`` against its reference and keep the passed
     check in its profile (what training requires).
 

@@ -6,7 +6,7 @@ times in :data:`PROMPTS` as the base voice's phonemiser (espeak-ng, through
 Piper) transcribes them; statements, questions and exclamations are mixed so
 the recordings carry varied intonation. Read at a normal pace the list gives
 about two minutes of speech: enough to train a voice
-(:mod:`voiceclone.train`).
+(:mod:`voiceclone.cloning.train`).
 
 :func:`check_reading` compares what Whisper heard with the prompt, so a
 misread prompt is caught before it joins the parallel corpus.
@@ -76,7 +76,7 @@ _STRESS = str.maketrans("", "", "ˈˌ")
 def phoneme_counts(sentences=PROMPTS) -> dict[str, int]:
     """How often each of :data:`PHONEMES` occurs in ``sentences`` (by the base
     voice's phonemiser; stress marks ignored, ``ɐ`` counted as ``ə``)."""
-    from voiceclone.base_voice import default_voice
+    from voiceclone.engines.piper import default_voice
 
     voice = default_voice()
     text = " ".join(voice.phonemes(s) for s in sentences).translate(_STRESS).replace("ɐ", "ə")
@@ -106,7 +106,7 @@ class ReadingCheck:
 def check_reading(audio, prompt: str) -> ReadingCheck:
     """Transcribe ``audio`` (16 kHz) and compare it with ``prompt``."""
     from evaluation.metrics import wer
-    from voiceclone.transcribe import default_transcriber
+    from voiceclone.audio.transcribe import default_transcriber
 
     heard = default_transcriber().transcribe(audio).text.strip()
     return ReadingCheck(heard, wer(prompt, heard))

@@ -11,7 +11,7 @@ phonemiser Piper uses), rewritten into the symbol conventions Kokoro was
 trained on (those of its own G2P, misaki): diphthongs as one letter, the flap
 as ``T``, ``ɚ`` as ``əɹ``, affricates as one symbol, no length marks.
 
-:class:`KokoroVoice` has the interface of :class:`voiceclone.base_voice.BaseVoice`
+:class:`KokoroVoice` has the interface of :class:`voiceclone.engines.piper.BaseVoice`
 (``name``, ``sample_rate``, ``sentences``, ``speak``), so the bank, synthesis
 and enrolment treat both alike.
 """
@@ -27,12 +27,12 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceclone.assemble import joined
-from voiceclone.engine import Engine, SpeechSettings
+from voiceclone.engines.base import Engine, SpeechSettings
 from voiceclone.errors import ModelError
-from voiceclone.lazy import loaded_once
-from voiceclone.paths import cache_dir
-from voiceclone.text import clean_text, split_sentences
+from voiceclone.runtime.assemble import joined
+from voiceclone.runtime.lazy import loaded_once
+from voiceclone.runtime.paths import cache_dir
+from voiceclone.text.clean import clean_text, split_sentences
 
 KOKORO_SAMPLE_RATE = 24_000
 MODEL_PARTS = 4
@@ -87,7 +87,7 @@ def to_kokoro_symbols(ipa: str) -> str:
 @dataclass
 class KokoroVoice(Engine):
     """One Kokoro voice (a style pack) on the shared ONNX session (an
-    :class:`~voiceclone.engine.Engine`).
+    :class:`~voiceclone.engines.base.Engine`).
 
     Attributes
     ----------
@@ -147,7 +147,7 @@ class _KokoroModel:
     def phonemes(self, text: str) -> str:
         """``text`` as Kokoro symbols: espeak-ng en-us through Piper's joe
         voice (which serialises espeak-ng, whose state is global), mapped."""
-        from voiceclone.base_voice import default_voice
+        from voiceclone.engines.piper import default_voice
 
         return to_kokoro_symbols(default_voice().phonemes(text))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SPACE_STORAGE = Path("/data")
 """A Space's persistent storage, when the Space has it (kept across restarts)."""
 

@@ -1,0 +1,1 @@
+"""Subtitles, video and timed speech: dubbing and re-speaking."""

@@ -1,0 +1,1 @@
+"""Base voices that speak text: the engine interface, Piper, Kokoro."""

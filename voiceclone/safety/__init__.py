@@ -1,0 +1,1 @@
+"""Consent records and checks, and the watermark on every clip made."""

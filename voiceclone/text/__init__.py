@@ -1,0 +1,3 @@
+"""Text for speech and for scoring: cleaning, sentences, the normaliser and
+word error rate.
+"""

@@ -1,0 +1,1 @@
+"""Saved voices: the reference intake, enrolment, the store of profiles."""
