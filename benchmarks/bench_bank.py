@@ -37,7 +37,7 @@ from evaluation.report import machine_line, markdown_table, write_section
 from voiceclone.audio.clips import resample
 from voiceclone.audio.features import pitch_track
 from voiceclone.cloning.bank import BANK_FILE, BANK_SENTENCES, CANDIDATES, MAX_WER_OVER_JOE, engine
-from voiceclone.cloning.convert import _logf0_stats
+from voiceclone.cloning.convert import logf0_stats
 from voiceclone.constants import SAMPLE_RATE
 
 WER_SENTENCES = HELD_OUT_SENTENCES + REFERENCE_SENTENCES[:12]
@@ -150,7 +150,7 @@ def own_logf0(name: str) -> tuple[float, float]:
     """Median and spread of a bank voice's log F0 reading :data:`BANK_SENTENCES`."""
     voice = engine(name)
     own = [resample(voice.speak(t), voice.sample_rate, SAMPLE_RATE) for t in BANK_SENTENCES]
-    return _logf0_stats(np.concatenate([pitch_track(c) for c in own]))
+    return logf0_stats(np.concatenate([pitch_track(c) for c in own]))
 
 
 def remeasure_pitch() -> int:

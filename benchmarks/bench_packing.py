@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaluation.corpus import build_corpus
 from evaluation.metrics import wer
-from evaluation.text_norm import normalise
 from voiceclone.audio.transcribe import BEAM_SIZE, LANGUAGE, default_transcriber
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.text.wer import normalise
 
 NOISE_LEVEL = 0.003
 MIN_S, MAX_S = 2.0, 8.0

@@ -299,8 +299,8 @@ def prepare_transcripts(
     :func:`distinct_text_groups`)."""
     from evaluation.metrics import CHECK_TRANSCRIPT, TRANSCRIPT, remember, remembered
     from evaluation.scoring import transcripts_needed
-    from evaluation.text_norm import normalise
     from voiceclone.audio.transcribe import BEAM_SIZE
+    from voiceclone.text.wer import normalise
 
     for_wer: dict[str, str] = {}
     for_check: dict[str, str] = {}

@@ -52,7 +52,7 @@ Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
   details: positive means higher than the speaker). The two clips need not
   say the same words.
 - ``wer`` / ``cer``: Whisper base transcript of the degraded clip against the
-  given text, after :func:`evaluation.text_norm.normalise`; per utterance.
+  given text, after :func:`voiceclone.text.wer.normalise`; per utterance.
 - ``duration_s``, ``speech_s``, ``speaking_rate_wpm``: length, detected
   speech (silero-vad), and words per minute of detected speech (with text).
 """
@@ -66,12 +66,11 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
-import jiwer
 import numpy as np
 
-from evaluation.text_norm import normalise
 from voiceclone.audio.features import FeatureSettings, dtw_path, envelope_to_mcep, mean_mcd
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.text.wer import cer, corpus_wer, normalise, wer  # noqa: F401 - part of the metric API
 
 METRICS_VERSION = 3
 """Version of the metric code: part of every persistent cache key
@@ -601,7 +600,7 @@ def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, 
     hypothesis = transcribe(degraded)
     info = {
         "asr": "Whisper base (faster-whisper int8, beam 5)",
-        "normaliser": "lower-case, punctuation stripped (evaluation.text_norm)",
+        "normaliser": "lower-case, punctuation stripped (voiceclone.text.wer)",
         "transcript": hypothesis,
     }
     return {
@@ -690,34 +689,3 @@ def f0_errors_st(clone_voiced: np.ndarray, speaker_voiced: np.ndarray) -> dict[s
 # --------------------------------------------------------------------------
 # Text metrics
 # --------------------------------------------------------------------------
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate of one utterance after normalisation (0 = perfect).
-
-    Raises
-    ------
-    ValueError
-        When the reference has no words after normalisation.
-    """
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    if not ref:
-        raise ValueError("the reference text has no words")
-    return float(jiwer.wer(ref, hyp))
-
-
-def cer(reference: str, hypothesis: str) -> float:
-    """Character error rate of one utterance after normalisation."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    if not ref:
-        raise ValueError("the reference text has no characters")
-    return float(jiwer.cer(ref, hyp))
-
-
-def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
-    """Corpus-level WER: total word edits over total reference words."""
-    refs = [normalise(r) for r in references]
-    hyps = [normalise(h) for h in hypotheses]
-    if not any(refs):
-        raise ValueError("the references have no words")
-    return float(jiwer.wer(refs, hyps))

@@ -30,10 +30,10 @@ from evaluation.metrics import (
     speaker_scores,
     timing_scores,
 )
-from evaluation.text_norm import normalise
 from voiceclone.audio.clips import AudioSource, load_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import SilentAudioError
+from voiceclone.text.wer import normalise
 
 HIGH_BAND = ("hf_lsd", "hf_energy_gap_db")
 MAX_LENGTH_RATIO = 2.0

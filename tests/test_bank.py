@@ -42,10 +42,10 @@ def test_every_english_phoneme_has_a_kokoro_symbol():
     import json
 
     from voiceclone.cloning.prompts import PROMPTS
-    from voiceclone.engines.kokoro import _data_file, to_kokoro_symbols
+    from voiceclone.engines.kokoro import data_file, to_kokoro_symbols
     from voiceclone.engines.piper import default_voice
 
-    vocab = json.loads(_data_file("vocab.json").read_text("utf-8"))["vocab"]
+    vocab = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
     symbols = to_kokoro_symbols(default_voice().phonemes(" ".join(PROMPTS)))
     missing = sorted({c for c in symbols if c not in vocab})
     assert not missing, missing

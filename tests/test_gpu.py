@@ -18,7 +18,7 @@ TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home.
 def test_torch_kokoro_lives_on_the_gpu_and_sounds_like_the_onnx_model():
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning.style import speak, tokens_for, torch_kokoro
-    from voiceclone.engines.kokoro import _shared_model, style_packs
+    from voiceclone.engines.kokoro import shared_model, style_packs
     from voiceclone.runtime.device import torch_device
 
     assert torch_device() == "cuda"
@@ -26,7 +26,7 @@ def test_torch_kokoro_lives_on_the_gpu_and_sounds_like_the_onnx_model():
     assert {p.device.type for p in model.parameters()} == {"cuda"}
     row = style_packs()["jm_kumo"][len(tokens_for(TEXT)) - 1]
     copy, _ = speak(model, TEXT, row)
-    onnx = _shared_model().run(tokens_for(TEXT), style_packs()["jm_kumo"], 1.0)
+    onnx = shared_model().run(tokens_for(TEXT), style_packs()["jm_kumo"], 1.0)
     encoder = default_encoder()
     embeddings = [encoder.embed(resample(a, 24_000, SAMPLE_RATE)) for a in (copy, onnx)]
     assert cosine(*embeddings) > 0.98

@@ -31,7 +31,7 @@ def test_torch_copy_sounds_like_the_onnx_model():
     activations as it runs, and the oscillator's phase drifts with F0)."""
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning.style import LogMel, speak, tokens_for, torch_kokoro
-    from voiceclone.engines.kokoro import _shared_model, style_packs
+    from voiceclone.engines.kokoro import shared_model, style_packs
 
     text = "The quick brown fox jumps over the lazy dog, and then it runs back home."
     model, encoder, mel = torch_kokoro(), default_encoder(), LogMel()
@@ -39,7 +39,7 @@ def test_torch_copy_sounds_like_the_onnx_model():
         ids = tokens_for(text)
         row = style_packs()[name][len(ids) - 1]
         copy, _ = speak(model, text, row)
-        onnx = _shared_model().run(ids, style_packs()[name], 1.0)
+        onnx = shared_model().run(ids, style_packs()[name], 1.0)
         assert abs(len(copy) - len(onnx)) < 0.02 * len(onnx)  # durations agree but for ties
         # Measured: cosine 0.988 / 0.990, spectrum correlation 0.997 / 0.999.
         embeddings = [encoder.embed(resample(a, 24_000, SAMPLE_RATE)) for a in (copy, onnx)]

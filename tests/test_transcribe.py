@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evaluation.metrics import cer, wer
-from evaluation.text_norm import normalise
 from tests.conftest import PARAGRAPH
+from voiceclone.text.wer import normalise
 
 # Whisper base on clean Piper speech: measured 0-5 % here; the bound leaves room.
 MAX_ROUND_TRIP_WER = 0.10

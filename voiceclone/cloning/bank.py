@@ -135,9 +135,9 @@ def engine_for(name: str, style: np.ndarray | None = None):
         return engine(name)
     if not is_kokoro(name):
         raise UnknownBaseError(f"a fitted style needs a Kokoro base voice, not {name!r}")
-    from voiceclone.engines.kokoro import KOKORO_SAMPLE_RATE, KokoroVoice, _shared_model
+    from voiceclone.engines.kokoro import KOKORO_SAMPLE_RATE, KokoroVoice, shared_model
 
-    return KokoroVoice(name, KOKORO_SAMPLE_RATE, style, _shared_model())
+    return KokoroVoice(name, KOKORO_SAMPLE_RATE, style, shared_model())
 
 
 def is_kokoro(name: str) -> bool:
@@ -203,6 +203,6 @@ def base_scores(
 def median_pitch_hz(audio: np.ndarray) -> float:
     """Median F0 of 16 kHz speech over voiced frames (WORLD DIO + StoneMask), in Hz."""
     from voiceclone.audio.features import pitch_track
-    from voiceclone.cloning.convert import _logf0_stats
+    from voiceclone.cloning.convert import logf0_stats
 
-    return float(np.exp(_logf0_stats(pitch_track(audio))[0]))
+    return float(np.exp(logf0_stats(pitch_track(audio))[0]))

@@ -99,7 +99,7 @@ class ConversionModel:
     Attributes
     ----------
     source_logf0, target_logf0 : tuple[float, float]
-        Median and spread of log F0 (Hz) over voiced frames (:func:`_logf0_stats`).
+        Median and spread of log F0 (Hz) over voiced frames (:func:`logf0_stats`).
     formant_ratio : float
         Formant scaling applied with the pitch change.
     keys : np.ndarray
@@ -252,8 +252,8 @@ def fit_conversion(targets, sources) -> ConversionModel:
         raise ValueError("fit_conversion needs one source clip per target clip")
     settings = FeatureSettings()
     target_feats = [analyse(t, settings) for t in targets]
-    target_logf0 = _logf0_stats(np.concatenate([pitch_track(t) for t in targets]))
-    source_logf0 = _logf0_stats(np.concatenate([pitch_track(s) for s in sources]))
+    target_logf0 = logf0_stats(np.concatenate([pitch_track(t) for t in targets]))
+    source_logf0 = logf0_stats(np.concatenate([pitch_track(s) for s in sources]))
     median = float(np.exp(target_logf0[0]))
     range_factor = target_logf0[1] / max(source_logf0[1], 1e-6)
 
@@ -452,7 +452,7 @@ def _pick_formant_ratio(
     return max(scores, key=scores.get)
 
 
-def _logf0_stats(f0: np.ndarray) -> tuple[float, float]:
+def logf0_stats(f0: np.ndarray) -> tuple[float, float]:
     """Centre and spread of log F0 over voiced frames: the median, and the
     10th-to-90th-percentile width over :data:`NORMAL_P10_P90` (the standard
     deviation, were log F0 normal). A mean and a standard deviation let a few

@@ -105,8 +105,8 @@ class ReadingCheck:
 
 def check_reading(audio, prompt: str) -> ReadingCheck:
     """Transcribe ``audio`` (16 kHz) and compare it with ``prompt``."""
-    from evaluation.metrics import wer
     from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.text.wer import wer
 
     heard = default_transcriber().transcribe(audio).text.strip()
     return ReadingCheck(heard, wer(prompt, heard))

@@ -266,7 +266,7 @@ def torch_kokoro():
 def _torch_kokoro_on(device: str):
     import torch
 
-    from voiceclone.engines.kokoro import _data_file
+    from voiceclone.engines.kokoro import data_file
 
     kmodel, istftnet = _import_kokoro()
     istftnet.torch = _NoiseFree(torch)
@@ -274,7 +274,7 @@ def _torch_kokoro_on(device: str):
     empty = state.parent / "empty-state.pth"
     if not empty.is_file():
         torch.save({}, empty)
-    vocab = json.loads(_data_file("vocab.json").read_text("utf-8"))["vocab"]
+    vocab = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
     model = kmodel(
         repo_id="hexgrad/Kokoro-82M", config={**CONFIG, "vocab": vocab}, model=str(empty)
     )
@@ -436,9 +436,9 @@ def _module(node_name: str) -> str:
 
 def tokens_for(text: str) -> list[int]:
     """``text``'s Kokoro token ids (the ONNX engine's phonemiser and vocabulary)."""
-    from voiceclone.engines.kokoro import MAX_PHONEMES, _shared_model
+    from voiceclone.engines.kokoro import MAX_PHONEMES, shared_model
 
-    return _shared_model().tokens(text)[:MAX_PHONEMES]
+    return shared_model().tokens(text)[:MAX_PHONEMES]
 
 
 def text_encoding(model, tokens) -> dict:

