@@ -64,16 +64,16 @@ def app_url(tmp_path_factory):
 
 
 def test_handlers_refuse_unknown_and_invalid_names(voice_home, tmp_path):
-    import app
+    import webapp.clone
 
     with pytest.raises(gr.Error, match="no voice named") as info:
-        list(app.speak_cloned("no such voice", "Hello", 1.0, 0.0))
+        list(webapp.clone.speak_cloned("no such voice", "Hello", 1.0, 0.0))
     assert "something went wrong" not in info.value.message
 
     clip = tmp_path / "clip.wav"
     sf.write(clip, [0.0] * 16_000, 16_000)
     with pytest.raises(gr.Error, match="invalid voice name") as info:
-        app.save_voice("../bad", [str(clip)], True, False, False)
+        webapp.clone.save_voice("../bad", [str(clip)], True, False, False)
     assert "something went wrong" not in info.value.message
     assert not (tmp_path / "bad").exists()
     assert [p.name for p in (voice_home / "voices").iterdir()] == []
@@ -84,7 +84,7 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     as Gradio encodes it (float chunks would be peak-normalised one by one)."""
     from gradio.processing_utils import convert_to_16_bit_audio
 
-    import app
+    import webapp.clone
     from voiceclone.cloning.synth import output_rate
     from voiceclone.engines.base import SENTENCE_PAUSE_S
     from voiceclone.voices.store import enroll
@@ -93,7 +93,7 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     voice = enroll("level", [u.path for u in references], texts, consent=CONSENTED)
     rate = output_rate(voice.model)  # the base voice's own rate: the band is kept
     assert rate > 16_000
-    outputs = list(app.speak_cloned("level", "Hi. " + SENTENCE, 1.0, 0.0))
+    outputs = list(webapp.clone.speak_cloned("level", "Hi. " + SENTENCE, 1.0, 0.0))
     assert len(outputs) == 3 and all(isinstance(o, dict) for o in (outputs[0][1], outputs[-1][0]))
     pause = np.zeros(int(SENTENCE_PAUSE_S * rate), dtype=np.int16)
     streamed = []

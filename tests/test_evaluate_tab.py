@@ -1,7 +1,8 @@
 """The Evaluate tab: its handlers agree with the command line, uploaded bundles
 are confined, and the real page shows the same numbers as ``python -m evaluation``.
 
-The handler tests call ``app.evaluate_clips`` / ``app.evaluate_manifest`` directly;
+The handler tests call ``webapp.evaluate.evaluate_clips`` and
+``webapp.evaluate.evaluate_manifest`` directly;
 the ``browser`` test drives the running app in headless Chromium (fixtures from
 ``tests.test_app``) and is skipped when Chromium is missing.
 """
@@ -90,10 +91,10 @@ def cli_scores(clips) -> dict[str, dict[str, float | None]]:
 def test_clips_handler_matches_cli(clips, cli_scores):
     import matplotlib.pyplot as plt
 
-    import app
+    import webapp.evaluate
 
     candidates = [str(clips[name]) for name in NOISE]
-    table, figure, csv_path = app.evaluate_clips(
+    table, figure, csv_path = webapp.evaluate.evaluate_clips(
         str(clips["reference"]), candidates, CLIP_TEXT, None, "cheap"
     )
     try:
@@ -130,10 +131,10 @@ def test_clips_handler_matches_cli(clips, cli_scores):
 
 
 def test_clips_handler_needs_candidates(clips):
-    import app
+    import webapp.evaluate
 
     with pytest.raises(gr.Error, match="at least one candidate"):
-        app.evaluate_clips(str(clips["reference"]), [], "", None, "cheap")
+        webapp.evaluate.evaluate_clips(str(clips["reference"]), [], "", None, "cheap")
 
 
 # --- batch (manifest + zip) -------------------------------------------------
@@ -184,10 +185,10 @@ def work_dir(tmp_path, monkeypatch) -> Path:
 def test_manifest_handler_summary_and_comparison(bundle, work_dir):
     import matplotlib.pyplot as plt
 
-    import app
+    import webapp.evaluate
 
     manifest, archive = bundle
-    summary, comparison, bars, files, note = app.evaluate_manifest(
+    summary, comparison, bars, files, note = webapp.evaluate.evaluate_manifest(
         str(manifest), str(archive), "cheap"
     )
     plt.close(bars)
@@ -223,11 +224,13 @@ def test_manifest_handler_summary_and_comparison(bundle, work_dir):
 def test_manifest_handler_finds_the_manifest_in_the_zip(bundle, work_dir):
     import matplotlib.pyplot as plt
 
-    import app
+    import webapp.evaluate
 
     manifest, _ = bundle
     archive = manifest.parent / "with_manifest.zip"
-    summary, comparison, bars, files, note = app.evaluate_manifest(None, str(archive), "cheap")
+    summary, comparison, bars, files, note = webapp.evaluate.evaluate_manifest(
+        None, str(archive), "cheap"
+    )
     plt.close(bars)
     assert note.startswith("6 rows scored, 0 failed"), note
     assert set(summary["system"]) == {"clean", "noisy"}
@@ -236,14 +239,14 @@ def test_manifest_handler_finds_the_manifest_in_the_zip(bundle, work_dir):
 
 
 def test_manifest_handler_needs_inputs():
-    import app
+    import webapp.evaluate
 
     with pytest.raises(gr.Error, match="upload a manifest"):
-        app.evaluate_manifest(None, None, "cheap")
+        webapp.evaluate.evaluate_manifest(None, None, "cheap")
 
 
 def test_manifest_handler_refuses_path_traversal_in_zip(tmp_path, bundle, work_dir):
-    import app
+    import webapp.evaluate
 
     manifest, _ = bundle
     evil = tmp_path / "evil.zip"
@@ -251,14 +254,14 @@ def test_manifest_handler_refuses_path_traversal_in_zip(tmp_path, bundle, work_d
         zf.writestr("ok.wav", b"RIFF")
         zf.writestr("../evil.wav", b"RIFF")
     with pytest.raises(gr.Error, match="unsafe path") as info:
-        app.evaluate_manifest(str(manifest), str(evil), "cheap")
+        webapp.evaluate.evaluate_manifest(str(manifest), str(evil), "cheap")
     assert "something went wrong" not in info.value.message
     assert not list(tmp_path.rglob("evil.wav"))
     assert not list(work_dir.rglob("ok.wav"))  # the partial extraction is removed
 
 
 def test_manifest_handler_refuses_rows_outside_the_bundle(tmp_path, bundle, work_dir):
-    import app
+    import webapp.evaluate
 
     _, archive = bundle
     manifest = tmp_path / "manifest.csv"
@@ -267,7 +270,7 @@ def test_manifest_handler_refuses_rows_outside_the_bundle(tmp_path, bundle, work
         encoding="utf-8",
     )
     with pytest.raises(gr.Error, match="outside") as info:
-        app.evaluate_manifest(str(manifest), str(archive), "cheap")
+        webapp.evaluate.evaluate_manifest(str(manifest), str(archive), "cheap")
     assert "line 3" in info.value.message
     assert "something went wrong" not in info.value.message
 

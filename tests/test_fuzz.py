@@ -200,14 +200,15 @@ def test_crafted_files_through_the_app(crafted_files, monkeypatch):
     crafted file: a result, or a one-line gr.Error."""
     import gradio as gr
 
-    import app
-    import app_session
+    import webapp.clone
+    import webapp.detect
+    from webapp import session as app_session
 
     monkeypatch.setattr(app_session._RATE, "limit", 0)
     for case, path in crafted_files.items():
         for handler in (
-            lambda p: app.analyse_reference(str(p), False),
-            lambda p: app.detect_watermark(str(p)),
+            lambda p: webapp.clone.analyse_reference(str(p), False),
+            lambda p: webapp.detect.detect_watermark(str(p)),
         ):
             try:
                 handler(path)

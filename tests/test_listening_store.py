@@ -304,7 +304,7 @@ def test_many_concurrent_raters_lose_nothing(store, tmp_path):
 
 def test_browser_secret_survives_a_restart(tmp_path, monkeypatch):
     """Rater ids kept in browsers stay readable after the server restarts."""
-    import app_listening
+    import webapp.listening as app_listening
 
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
     first = app_listening._browser_secret()

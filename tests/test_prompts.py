@@ -72,13 +72,13 @@ def test_transcripts_can_be_corrected_before_training(tmp_path, monkeypatch, rea
     # The Train tab's table: shown, edited, saved.
     import pandas as pd
 
-    import app
+    import webapp.train
 
-    rows = app._transcript_rows("Reader")
+    rows = webapp.train._transcript_rows("Reader")
     assert [r[2] for r in rows] == list(PROMPTS[:3]) and rows[0][1] > 1.0
     table = pd.DataFrame(rows, columns=["clip", "seconds", "transcript"])
     table.loc[2, "transcript"] = "The edited third sentence."
-    assert "Saved 3 transcripts" in app.save_transcripts("Reader", table)
+    assert "Saved 3 transcripts" in webapp.train.save_transcripts("Reader", table)
     assert reference_clips(load_voice("Reader"))[1][2] == "The edited third sentence."
 
 

@@ -12,7 +12,6 @@ from types import SimpleNamespace
 
 import pytest
 
-import app_session
 from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
 from tests.test_listening_store import _clips
@@ -26,6 +25,7 @@ from voiceclone.voices.store import (
     load_voice,
     rename_voice,
 )
+from webapp import session as app_session
 
 VISITOR_A, VISITOR_B = "a" * 32, "0123456789abcdef" * 2
 

@@ -14,8 +14,6 @@ from pathlib import Path
 import gradio as gr
 import soundfile as sf
 
-import app_session
-from app_errors import friendly_errors
 from evaluation.listening.design import (
     CMOS_LABELS,
     DEFAULT_INSTRUCTIONS,
@@ -30,6 +28,8 @@ from evaluation.listening.design import (
 )
 from evaluation.listening.store import ListeningStore, SessionError
 from voiceclone.errors import VoiceCloneError
+from webapp import session as visitor
+from webapp.errors import friendly_errors
 
 MAX_SLOTS = 8
 """Most clips on one screen (MUSHRA: six systems, hidden reference, anchor)."""
@@ -83,7 +83,7 @@ def _clip(path: Path):
 
 
 @friendly_errors
-@app_session.rate_limited
+@visitor.rate_limited
 def create_session(
     name,
     test_type,
@@ -114,7 +114,7 @@ def create_session(
         randomise=bool(randomise),
         training=bool(training),
     )
-    work = app_session.scratch(request, "listening-")
+    work = visitor.scratch(request, "listening-")
     if source == "saved voices":
         specs = library_stimuli(
             list(voices or []),
@@ -122,7 +122,7 @@ def create_session(
             work,
             include_base=bool(include_base),
             progress=lambda f, msg: progress(0.6 * f, desc=msg),
-            library=app_session.library(request),
+            library=visitor.library(request),
         )
         base, confine = None, False
     else:
@@ -135,7 +135,7 @@ def create_session(
         base,
         confine=confine,
         progress=lambda f, msg: progress(0.6 + 0.4 * f, desc=msg),
-        owner=app_session.owner(request),
+        owner=visitor.owner(request),
     )
     rater, admin = created.links(_base_url(request))
     message = (
@@ -199,14 +199,14 @@ def _session_rows(request: gr.Request | None):
             s["ratings"],
             s["created_at"][:19],
         ]
-        for s in _store().sessions(app_session.owner(request))
+        for s in _store().sessions(visitor.owner(request))
     ]
 
 
 def _voice_names(request: gr.Request | None):
     from voiceclone.voices.store import list_voices
 
-    return [v["name"] for v in list_voices(app_session.library(request))]
+    return [v["name"] for v in list_voices(visitor.library(request))]
 
 
 def designer_tab() -> None:
@@ -503,7 +503,7 @@ class RaterPage:
         )  # fmt: skip
 
     @staticmethod
-    def _choices(test_type: str):
+    def picker_choices(test_type: str):
         if test_type == "mushra":
             return gr.update(visible=False, value=None)
         if test_type in ("ab", "abx"):
@@ -596,7 +596,7 @@ def show_results(request: gr.Request):
         result = analyse_session(store, session_id)
     except (ValueError, SessionError) as exc:
         return header, f"**{exc}**", *[gr.skip()] * 9
-    out = app_session.scratch(request, "results-")
+    out = visitor.scratch(request, "results-")
     paths = export_session(store, session_id, out, result)
     return (
         header,

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import gradio as gr
 import numpy as np
 
-import app_session
-from app_errors import friendly_errors
 from voiceclone.errors import VoiceCloneError
 from voiceclone.safety.consent import STATEMENT
+from webapp import session as visitor
+from webapp.errors import friendly_errors
 
 CUE_HEADERS = ["cue", "start (s)", "end (s)", "text"]
 TIMING_HEADERS = ["cue", "start (s)", "placed at (s)", "slot (s)", "spoken (s)", "speed"]
@@ -98,7 +98,7 @@ def tab(voice_picker: dict) -> SimpleNamespace:
 
 
 @friendly_errors
-@app_session.rate_limited
+@visitor.rate_limited
 def read_cues(
     subtitles: str | None, media: str | None, progress=gr.Progress(), request: gr.Request = None
 ):
@@ -166,11 +166,11 @@ def _model(voice_name, from_source, consent, media, request, report):
         return voice_of_source(load_audio(media, SAMPLE_RATE), progress=report)
     if not voice_name:
         raise VoiceCloneError("pick a voice, or tick the box to use the uploaded speaker's own")
-    return load_voice(voice_name, library=app_session.library(request)).model
+    return load_voice(voice_name, library=visitor.library(request)).model
 
 
 @friendly_errors
-@app_session.rate_limited
+@visitor.rate_limited
 def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None):
     """One cue in the voice, fitted to its slot as the track would have it."""
     from voiceclone.audio.clips import pcm16
@@ -184,7 +184,7 @@ def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None)
         raise VoiceCloneError(f"there is no cue {number}; the table has cues 1-{len(cues)}")
     if not voice_name:
         raise VoiceCloneError("pick a saved voice to preview a cue")
-    model = load_voice(voice_name, library=app_session.library(request)).model
+    model = load_voice(voice_name, library=visitor.library(request)).model
     rate = output_rate(model)
     cue = chosen[0]
     audio, _ = fit_to_slot(
@@ -194,7 +194,7 @@ def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None)
 
 
 @friendly_errors
-@app_session.rate_limited
+@visitor.rate_limited
 def dub_track(
     voice_name,
     rows,
@@ -225,8 +225,8 @@ def dub_track(
     track = dub_cues(
         model, cues, settings, until_s=until, progress=lambda f, m: report(0.5 + 0.45 * f, m)
     )
-    folder = app_session.scratch(request, "dub-")
-    stem = app_session.file_stem(None if from_source else voice_name, "dub")
+    folder = visitor.scratch(request, "dub-")
+    stem = visitor.file_stem(None if from_source else voice_name, "dub")
     audio_path = save_audio(folder / f"{stem}.wav", track.audio, track.sample_rate)
     files = [
         str(audio_path),
