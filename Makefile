@@ -1,9 +1,11 @@
 # Two entry points, both set up whatever is missing first:
 #   make run   - serve the web app on $GRADIO_SERVER_NAME:$GRADIO_SERVER_PORT (0.0.0.0:7860)
-#   make test  - lint, then the whole test suite
+#   make test  - lint, then the test tiers in order (unit, integration, e2e), stopping at
+#                the first that fails
+# For everyday work: make test-unit (lint and the unit tier, about a minute).
 PY := .venv/bin/python
 
-.PHONY: setup setup-dev run test lint bench
+.PHONY: setup setup-dev run test test-unit test-integration test-e2e lint bench
 setup:
 	@bash scripts/setup.sh
 
@@ -17,10 +19,27 @@ lint: setup-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
-	@$(PY) -m pytest -ra; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; \
+# pytest's "no tests collected" (exit 5) is a failure: a tier that collects nothing is broken.
+PYTEST = $(PY) -m pytest -ra
+define tier
+	@$(PYTEST) tests/$(1); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make: the $(1) tier collected no tests" >&2; exit 1; fi; \
 	exit $$rc
+endef
+
+test: lint
+	$(call tier,unit)
+	$(call tier,integration)
+	$(call tier,e2e)
+
+test-unit: lint
+	$(call tier,unit)
+
+test-integration: setup-dev
+	$(call tier,integration)
+
+test-e2e: setup-dev
+	$(call tier,e2e)
 
 bench: setup
 	$(PY) benchmarks/bench_foundation.py --write-docs

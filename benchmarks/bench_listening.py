@@ -184,7 +184,7 @@ def main() -> int:
             "Analysis of simulated panels (MOS: 5 systems, rater bias; A/B: 6 systems "
             "with Bradley-Terry strengths; rater-cluster bootstrap CIs):\n\n"
             f"{analysis_table}\n\n"
-            "Calibration, from `tests/test_listening_analysis.py` (simulated panels, "
+            "Calibration, from `tests/unit/test_listening_analysis.py` (simulated panels, "
             "seeded): the 95 % t-interval of a system mean covered the truth in 95.5 % of "
             "200 sessions with one vote per rater, the rater bootstrap in 92 %; with "
             "biased raters giving 10 votes each, the rater bootstrap covered 93 % and the "

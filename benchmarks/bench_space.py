@@ -1,7 +1,7 @@
 """The app as a Hugging Face Space runs it: install time and size, start-up,
 warm-up, the main flows, the fitted voice and memory.
 
-Runs the Space check (``tests/test_space.py``): a fresh environment built
+Runs the Space check (``tests/e2e/test_space.py``): a fresh environment built
 from ``packages.txt`` and ``requirements.txt`` alone (``scripts/space_env.sh``,
 into a new folder unless ``--reuse``), the repository copied into an empty
 folder, ``python app.py`` started there with a Space's environment, every main
@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+SPACE_CHECK = "tests/e2e/test_space.py"
 
 
 def _rows(figures: dict) -> list[tuple[str, str]]:
@@ -56,7 +57,7 @@ def main() -> int:
         if not args.reuse:
             env["VOICECLONE_SPACE_VENV"] = str(Path(tmp) / "venv")
         proc = subprocess.run(
-            [sys.executable, "-m", "pytest", "tests/test_space.py", "-q", "-p", "no:cacheprovider"],
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", SPACE_CHECK],
             cwd=ROOT,
             env=env,
         )

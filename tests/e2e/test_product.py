@@ -25,8 +25,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests import test_app
-from tests.test_app import ROOT, UI_TIMEOUT_MS, assert_player_holds
+from tests.e2e import test_app
+from tests.e2e.test_app import ROOT, UI_TIMEOUT_MS, assert_player_holds
 
 browser = test_app.browser
 PHONE = {"width": 390, "height": 844}
@@ -447,7 +447,7 @@ Bring a warm coat and some bread.
 def test_dub_tab_puts_a_voice_on_a_video_at_the_cue_times(browser, app_url, tmp_path):
     from playwright.sync_api import expect
 
-    from tests.test_dub import _video
+    from tests.integration.test_dub import _video
     from voiceclone.dubbing.video import probe, video_stream_md5
 
     video = _video(tmp_path / "clip.mp4", seconds=7.0)
@@ -478,7 +478,7 @@ def test_dub_tab_turns_a_spanish_video_into_english_in_the_speakers_voice(
 ):
     from playwright.sync_api import expect
 
-    from tests.test_dub import _spanish_talk
+    from tests.integration.test_dub import _spanish_talk
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.dubbing.video import extract_audio, probe, video_stream_md5
 

@@ -21,7 +21,7 @@ SENTENCE = "Every spring the swallows return to nest under the barn roof."
 
 @pytest.fixture()
 def empty_home(tmp_path, monkeypatch):
-    from tests.test_app import isolated_home
+    from tests.e2e.test_app import isolated_home
 
     monkeypatch.setenv("VOICECLONE_HOME", str(isolated_home(tmp_path)))
     return tmp_path

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from tests import test_app
 from tests.conftest import CONSENTED
-from tests.test_app import UI_TIMEOUT_MS
+from tests.e2e import test_app
+from tests.e2e.test_app import UI_TIMEOUT_MS
 from voiceclone.audio.clips import load_audio
 from voiceclone.cloning.prompts import (
     MIN_PER_PHONEME,

@@ -4,7 +4,7 @@ are confined, and the real page shows the same numbers as ``python -m evaluation
 The handler tests call ``webapp.evaluate.evaluate_clips`` and
 ``webapp.evaluate.evaluate_manifest`` directly;
 the ``browser`` test drives the running app in headless Chromium (fixtures from
-``tests.test_app``) and is skipped when Chromium is missing.
+``tests.e2e.test_app``) and is skipped when Chromium is missing.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests import test_app
-from tests.test_app import RESULT_TIMEOUT_MS, ROOT
+from tests.e2e import test_app
+from tests.e2e.test_app import RESULT_TIMEOUT_MS, ROOT
 
 # The browser test reuses test_app's fixtures: the real ``python app.py`` (one
 # server for this module), headless Chromium, and a fresh page on the app.

@@ -263,7 +263,7 @@ def test_cli_lists_the_bank_and_speaks_with_a_chosen_base(tmp_path):
 
     import soundfile as sf
 
-    from tests.test_cli import assert_one_line_error, run_cli
+    from tests.integration.test_cli import assert_one_line_error, run_cli
 
     proc = run_cli("voices", "--bases", "--json")
     assert proc.returncode == 0, proc.stderr

@@ -4,7 +4,7 @@ clips is offered in both voice lists and speaks text that downloads as a WAV.
 
 The browser test runs its own ``python app.py`` with ``VOICECLONE_HOME`` in a
 temporary folder (so nothing is written into ``./data``), and reuses
-``tests.test_app``'s Chromium fixture; it is skipped when Chromium is missing.
+``tests.e2e.test_app``'s Chromium fixture; it is skipped when Chromium is missing.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests import test_app
 from tests.conftest import CONSENTED
-from tests.test_app import UI_TIMEOUT_MS
+from tests.e2e import test_app
+from tests.e2e.test_app import UI_TIMEOUT_MS
 
 browser = test_app.browser
 

@@ -14,16 +14,11 @@ import pytest
 
 from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
-from tests.test_listening_store import _clips
+from tests.unit.test_listening_store import _clips
 from voiceclone.errors import VoiceCloneError
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.voices.store import (
     EXAMPLES_DIR,
-    VoiceNameError,
-    delete_voice,
-    list_voices,
-    load_voice,
-    rename_voice,
 )
 from webapp import session as app_session
 
@@ -61,28 +56,6 @@ def _saved_copy_of_the_example(library: Path, name: str) -> None:
     shutil.copytree(EXAMPLES_DIR / "example-slt", folder)
     profile = folder / "profile.json"
     profile.write_text(profile.read_text().replace('"example-slt"', f'"{name}"'))
-
-
-def test_libraries_do_not_see_each_other(home):
-    a = app_session.library(_request(VISITOR_A))
-    b = app_session.library(_request(VISITOR_B))
-    a.mkdir(parents=True)
-    _saved_copy_of_the_example(a, "anna")
-    names_a = [v["name"] for v in list_voices(a)]
-    names_b = [v["name"] for v in list_voices(b)]
-    assert names_a == ["anna", "example-slt"] and names_b == ["example-slt"]
-    assert [v["name"] for v in list_voices()] == ["example-slt"]  # nor the shared one
-    assert load_voice("anna", library=a).name == "anna"
-    with pytest.raises(VoiceNameError, match="no voice named 'anna'"):
-        load_voice("anna", library=b)
-    with pytest.raises(VoiceNameError):
-        delete_voice("anna", library=b)
-    with pytest.raises(VoiceNameError, match="cannot be changed"):
-        delete_voice("example-slt", library=b)  # everyone's, read-only
-    rename_voice("anna", "anna 2", library=a)
-    delete_voice("anna 2", library=a)
-    assert [v["name"] for v in list_voices(a)] == ["example-slt"]
-    assert (EXAMPLES_DIR / "example-slt" / "profile.json").is_file()
 
 
 def test_listening_sessions_are_listed_for_their_designer(home, tmp_path):

@@ -13,9 +13,9 @@ import pytest
 
 from evaluation.listening.design import ACR_LABELS, SessionDesign, StimulusSpec
 from evaluation.listening.store import ListeningStore
-from tests import test_app
 from tests.conftest import sine, write
-from tests.test_app import UI_TIMEOUT_MS, isolated_home, serve_app
+from tests.e2e import test_app
+from tests.e2e.test_app import UI_TIMEOUT_MS, isolated_home, serve_app
 
 SYSTEMS = {"weak": 2, "strong": 4}  # the answer each simulated rater gives a system
 ITEMS = ("i1", "i2", "i3")

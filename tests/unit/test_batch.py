@@ -4,8 +4,6 @@ provenance with failures (never dropped), local pool and a dask cluster."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
@@ -93,43 +91,6 @@ def test_outputs_are_written(local_result, tmp_path):
     assert json.loads(paths[3].read_text())["failed"] == 1
 
 
-def test_single_worker_gives_the_same_numbers(manifest, local_result):
-    serial = run_batch(manifest, BatchSettings(metrics=METRICS, workers=1, cache=False))
-    pd.testing.assert_frame_equal(
-        serial.rows[["system", "utterance", *METRICS]],
-        local_result.rows[["system", "utterance", *METRICS]],
-    )
-
-
-@pytest.mark.slow
-def test_dask_local_cluster_gives_the_same_numbers(manifest, local_result):
-    """The same numbers on a local dask cluster, whose workers start without
-    dask's MALLOC_TRIM_THRESHOLD_ (it made every row 1.5 times slower)."""
-    pytest.importorskip("dask.distributed")
-    import os
-
-    from dask.distributed import Client
-
-    from evaluation.batch import local_dask_cluster
-
-    with local_dask_cluster(2) as cluster, Client(cluster) as client:
-        environ = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_", "unset"))
-        assert set(environ.values()) == {"unset"} and len(environ) == 2
-        result = run_batch(
-            manifest,
-            BatchSettings(
-                metrics=METRICS,
-                executor="dask",
-                dask_address=cluster.scheduler_address,
-                cache=False,
-            ),
-        )
-    pd.testing.assert_frame_equal(
-        result.rows[["system", "utterance", *METRICS]],
-        local_result.rows[["system", "utterance", *METRICS]],
-    )
-
-
 def test_bad_manifests_are_refused_with_reasons(tmp_path):
     missing_col = tmp_path / "a.csv"
     missing_col.write_text("system,degraded\nx,y.wav\n")
@@ -143,43 +104,3 @@ def test_bad_manifests_are_refused_with_reasons(tmp_path):
     dup.write_text("system,utterance,degraded\ns,u,a.wav\ns,u,b.wav\n")
     with pytest.raises(ManifestError, match="duplicate"):
         read_manifest(dup)
-
-
-def test_batch_cli(manifest, tmp_path):
-    out = tmp_path / "res.csv"
-    proc = subprocess.run(
-        [sys.executable, "-m", "evaluation", "batch", "--manifest", str(manifest)]
-        + ["--out", str(out), "--metrics", "pesq_wb,stoi", "--workers", "1", "--no-cache"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "9 rows, 1 failed" in proc.stdout
-    assert (tmp_path / "res.summary.csv").is_file()
-
-
-def test_score_cli_json_and_errors(manifest, tmp_path):
-    root = manifest.parent
-    proc = subprocess.run(
-        [sys.executable, "-m", "evaluation", "score", "--reference", str(root / "ref0.wav")]
-        + ["--degraded", str(root / "light0.wav"), "--metrics", "cheap", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
-    assert data["metrics"]["pesq_wb"]["value"] > 2.0
-    bad = subprocess.run(
-        [sys.executable, "-m", "evaluation", "score", "--degraded", str(root / "broken.wav")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert bad.returncode == 1
-    assert "Traceback" not in bad.stderr
-    assert len(bad.stderr.strip().splitlines()) == 1

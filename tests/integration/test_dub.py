@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from evaluation.metrics import wer
-from tests.test_cli import assert_one_line_error, run_cli
+from tests.integration.test_cli import assert_one_line_error, run_cli
 from voiceclone.audio.clips import load_audio, resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.dubbing.subtitles import Cue

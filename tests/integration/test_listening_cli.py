@@ -16,7 +16,7 @@ import pytest
 
 from evaluation.listening.store import ListeningStore
 from tests.conftest import sine, write
-from tests.test_cli import assert_one_line_error
+from tests.integration.test_cli import assert_one_line_error
 
 SYSTEMS = ("alpha", "beta", "gamma")
 

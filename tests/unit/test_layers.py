@@ -8,7 +8,7 @@ from pathlib import Path
 
 from voiceclone.layers import violations
 
-PACKAGE = Path(__file__).resolve().parents[1] / "voiceclone"
+PACKAGE = Path(__file__).resolve().parents[2] / "voiceclone"
 
 
 def test_the_core_keeps_its_layers():

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tests import test_app
-from tests.test_app import UI_TIMEOUT_MS
+from tests.e2e import test_app
+from tests.e2e.test_app import UI_TIMEOUT_MS
 from voiceclone import jobs
 from voiceclone.voices.store import EXAMPLES_DIR
 

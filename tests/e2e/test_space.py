@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.test_app import ROOT, _free_port, _http_status, _log_tail
+from tests.e2e.test_app import ROOT, _free_port, _http_status, _log_tail
 
 pytestmark = [pytest.mark.space, pytest.mark.slow]
 

@@ -152,7 +152,7 @@ def test_the_app_says_the_fitted_voice_is_on_its_way_and_lists_its_state(tmp_pat
     app started is stopped before its fit ends (the fit itself is tested above)."""
     from gradio_client import Client, handle_file
 
-    from tests import test_app
+    from tests.e2e import test_app
 
     home = test_app.isolated_home(tmp_path)
     paths = [str(u.path) for u in corpus.select("slt", "reference")[:4]]

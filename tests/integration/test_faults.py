@@ -17,7 +17,7 @@ import pytest
 from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
 from tests.conftest import CONSENTED, reference_of
-from tests.test_listening_store import _clips
+from tests.unit.test_listening_store import _clips
 from voiceclone.errors import ModelError, VoiceCloneError
 from voiceclone.runtime.paths import PROJECT_ROOT
 

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import pytest
 
-from tests import test_app
 from tests.conftest import clone_16k, spoken_consent
+from tests.e2e import test_app
 from voiceclone.cloning.train import FORMAT_VERSION
 from voiceclone.errors import ModelError, TooShortError
 from voiceclone.runtime.paths import cache_dir
