@@ -2,7 +2,7 @@
 
 For each benchmark voice: the product's enrolment from ``--reference-seconds``
 of its reference sentences (intake, Whisper transcripts, the bank clone),
-then the upgrade to the fitted voice (:func:`voiceclone.voices.store.upgrade`: the
+then the upgrade to the fitted voice (:func:`voiceclone.voices.upgrade.upgrade`: the
 style fit, the fitted voice's readings, the conversion, the audition against
 the bank clone). Printed per voice: seconds of the quick enrolment and of the
 upgrade, the style fit's own seconds and steps (where the held-out check
@@ -40,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     from voiceclone.cloning.synth import output_rate, speak_in_voice
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.runtime.device import torch_device
-    from voiceclone.voices.store import fit_from_references, prepare_clips, upgrade
+    from voiceclone.voices.clips import prepare_clips
+    from voiceclone.voices.enroll import fit_from_references
+    from voiceclone.voices.upgrade import upgrade
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--voices", default="slt,awb,rms,kal,espeak_us,espeak_rp")

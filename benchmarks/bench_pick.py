@@ -55,7 +55,8 @@ def main() -> int:
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.audio.transcribe import default_transcriber
     from voiceclone.cloning.synth import output_rate, speak_in_voice
-    from voiceclone.voices.store import fit_from_references, prepare_clips
+    from voiceclone.voices.clips import prepare_clips
+    from voiceclone.voices.enroll import fit_from_references
 
     encoder, asr = default_encoder(), default_transcriber()
     corpora = [build_corpus(), build_corpus(OTHER_VOICES)]

@@ -135,9 +135,10 @@ class InstantCloneSystem:
         return self.fit(clips).model
 
     def fit(self, clips: list[np.ndarray]):
-        """The :class:`~voiceclone.voices.store.Fit` of an enrolment from ``clips``."""
+        """The :class:`~voiceclone.voices.enroll.Fit` of an enrolment from ``clips``."""
         from voiceclone.cloning.style import MIN_CLIPS
-        from voiceclone.voices.store import fit_from_references, prepare_clips
+        from voiceclone.voices.clips import prepare_clips
+        from voiceclone.voices.enroll import fit_from_references
 
         refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
         audio = [r.audio for r in refs]
@@ -175,7 +176,7 @@ class FittedVoiceSystem(InstantCloneSystem):
     """The clone a visitor ends with: the bank clone first, then the nearest
     Kokoro voice with its own style fitted to the reference by gradient
     (:mod:`voiceclone.cloning.style`), kept only when it speaks the held-out clip
-    nearer the speaker than the bank clone (:func:`voiceclone.voices.store.upgrade`).
+    nearer the speaker than the bank clone (:func:`voiceclone.voices.upgrade.upgrade`).
     A reference of one clip (possible in the benchmark's 5 s warm-up) is not
     fitted."""
 
@@ -189,7 +190,9 @@ class FittedVoiceSystem(InstantCloneSystem):
 
     def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
         from voiceclone.cloning.style import MIN_CLIPS
-        from voiceclone.voices.store import fit_from_references, prepare_clips, upgrade
+        from voiceclone.voices.clips import prepare_clips
+        from voiceclone.voices.enroll import fit_from_references
+        from voiceclone.voices.upgrade import upgrade
 
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]
@@ -214,7 +217,8 @@ class TrainedCloneSystem(InstantCloneSystem):
         import dataclasses
 
         from voiceclone.cloning.train import TrainSettings, data_hash, parallel_pairs, train
-        from voiceclone.voices.store import base_readings, fit_from_references, prepare_clips
+        from voiceclone.voices.clips import prepare_clips
+        from voiceclone.voices.enroll import base_readings, fit_from_references
 
         refs, transcripts = prepare_clips(clips)
         audio = [r.audio for r in refs]

@@ -42,7 +42,9 @@ def main() -> int:
         os.symlink(shared_cache, Path(tmp) / "cache")
         from voiceclone.cloning.train import TrainSettings
         from voiceclone.safety.consent import Consent, consent_phrase
-        from voiceclone.voices.store import enroll, train_voice, voices_dir
+        from voiceclone.voices.enroll import enroll
+        from voiceclone.voices.store import voices_dir
+        from voiceclone.voices.upgrade import train_voice
 
         # flite's slt is a synthetic voice; it "consents" by reading the phrase itself.
         reading = Path(tmp) / "consent.wav"

@@ -214,7 +214,8 @@ def _model_for(args: argparse.Namespace):
         return load_voice(args.voice).model
     from voiceclone.cloning.bank import check_base
     from voiceclone.safety.consent import Consent, require_confirmed
-    from voiceclone.voices.store import fit_from_references, prepare_clips
+    from voiceclone.voices.clips import prepare_clips
+    from voiceclone.voices.enroll import fit_from_references
 
     require_confirmed(Consent(args.consent, via="command line"))
     if args.base:
@@ -369,7 +370,8 @@ def _report_beside(path: Path) -> Path:
 def cmd_enroll(args: argparse.Namespace) -> int:
     from voiceclone.cloning.style import MIN_CLIPS
     from voiceclone.safety.consent import Consent, require_confirmed
-    from voiceclone.voices.store import enroll, fit_saved_voice
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.upgrade import fit_saved_voice
 
     if args.text and len(args.text) != len(args.audio):
         raise VoiceCloneError("give one --text per --audio, or none")
@@ -443,7 +445,7 @@ def cmd_consent(args: argparse.Namespace) -> int:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from voiceclone.cloning.train import TrainSettings
-    from voiceclone.voices.store import train_voice
+    from voiceclone.voices.upgrade import train_voice
 
     with _percent_bar() as progress:
         timbre = train_voice(

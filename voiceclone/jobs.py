@@ -1,7 +1,7 @@
 """Background jobs: a saved quick clone upgraded to the fitted voice.
 
 "Clone this voice" saves a quick clone in seconds; the fitted voice
-(:func:`voiceclone.voices.store.fit_saved_voice`, a minute or more of CPU) is queued
+(:func:`voiceclone.voices.upgrade.fit_saved_voice`, a minute or more of CPU) is queued
 here and run by a worker, never inside a web request.
 
 The queue is one SQLite file, ``$VOICECLONE_HOME/jobs.sqlite`` (WAL mode, a
@@ -60,7 +60,7 @@ from pathlib import Path
 from voiceclone.errors import VoiceCloneError
 from voiceclone.runtime.paths import PROJECT_ROOT, data_home
 from voiceclone.runtime.sqlstore import immediate
-from voiceclone.voices import store as voice_store
+from voiceclone.voices import upgrade as voice_upgrade
 from voiceclone.voices.store import VoiceNameError, check_name, list_voices, voices_dir
 
 JOBS_FILE = "jobs.sqlite"
@@ -592,7 +592,7 @@ def _execute(job: Job, worker: Worker, database) -> str:
 
     with _Heartbeat(job.id, worker, database):
         try:
-            voice = voice_store.fit_saved_voice(job.voice, library=library, progress=progress)
+            voice = voice_upgrade.fit_saved_voice(job.voice, library=library, progress=progress)
         except VoiceCloneError as exc:
             error = _one_line(exc)
         except OSError as exc:

@@ -112,7 +112,7 @@ def save_voice(
     in the background (:mod:`voiceclone.jobs`). Returns the status (Markdown)
     and the voice's name."""
     from voiceclone.safety.consent import Consent, require_confirmed
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     given = require_confirmed(Consent(bool(consent), "web app", consent_recording or None))
     if not clips:
@@ -235,7 +235,7 @@ def _fit_on_gpu(voice_name: str, library: Path | None) -> str:
     """The fitted-voice upgrade in this process (on ZeroGPU, a GPU task of
     its own, where progress cannot be reported); returns how it ended."""
     from voiceclone.jobs import fit_outcome
-    from voiceclone.voices.store import fit_saved_voice
+    from voiceclone.voices.upgrade import fit_saved_voice
 
     voice = fit_saved_voice(voice_name, library=library)
     return fit_outcome(voice.profile.get("fit"))

@@ -118,7 +118,7 @@ def _train_on_gpu(voice_name: str, gan: bool, library: Path | None, progress=Non
     """Train the voice (on a ZeroGPU Space, in a GPU task of its own, where
     progress cannot be reported); returns the trained model's metadata."""
     from voiceclone.cloning.train import TrainSettings
-    from voiceclone.voices.store import train_voice
+    from voiceclone.voices.upgrade import train_voice
 
     timbre = train_voice(voice_name, TrainSettings(gan=gan), progress=progress, library=library)
     return timbre.meta

@@ -87,7 +87,7 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     import webapp.clone
     from voiceclone.cloning.synth import output_rate
     from voiceclone.engines.base import SENTENCE_PAUSE_S
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     texts = [u.text for u in references]
     voice = enroll("level", [u.path for u in references], texts, consent=CONSENTED)

@@ -57,13 +57,8 @@ def test_example_loads_trained_and_sounds_like_its_speaker(empty_home, tmp_path)
 
 
 def test_example_is_read_only(empty_home):
-    from voiceclone.voices.store import (
-        VoiceNameError,
-        delete_voice,
-        rename_voice,
-        set_transcripts,
-        train_voice,
-    )
+    from voiceclone.voices.store import VoiceNameError, delete_voice, rename_voice, set_transcripts
+    from voiceclone.voices.upgrade import train_voice
 
     for action in (
         lambda: rename_voice(NAME, "mine"),

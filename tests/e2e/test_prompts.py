@@ -56,7 +56,9 @@ def readings(tmp_path_factory):
 
 
 def test_transcripts_can_be_corrected_before_training(tmp_path, monkeypatch, readings):
-    from voiceclone.voices.store import enroll, load_voice, reference_clips, set_transcripts
+    from voiceclone.voices.clips import reference_clips
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.store import load_voice, set_transcripts
 
     monkeypatch.setenv("VOICECLONE_HOME", str(test_app.isolated_home(tmp_path)))
     enroll("Reader", readings, ["wrong words here"] + list(PROMPTS[1:3]), consent=CONSENTED)

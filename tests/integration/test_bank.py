@@ -93,7 +93,7 @@ def test_female_reference_picks_a_female_base_and_male_a_male_one(corpus):
 @pytest.fixture(scope="module")
 def slt_fits(corpus):
     """The slt clone from the nearest base and from joe, on the same 30 s of clips."""
-    from voiceclone.voices.store import fit_from_references
+    from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = _reference(corpus, "slt")
     return fit_from_references(clips, texts), fit_from_references(clips, texts, "joe")
@@ -140,10 +140,11 @@ def test_audition_hears_a_male_reference_closer_from_a_male_base(corpus):
     held-out clip sounds more like rms (male) than the female voice's does;
     the winner's readings are kept for the final fit."""
     from voiceclone.audio.speaker import default_encoder
-    from voiceclone.voices.store import _join, audition_bases
+    from voiceclone.voices.clips import joined_reference
+    from voiceclone.voices.enroll import audition_bases
 
     clips, texts = _reference(corpus, "rms", seconds=12)
-    embedding = default_encoder().embed(_join(clips))
+    embedding = default_encoder().embed(joined_reference(clips))
     heard = audition_bases(clips, texts, embedding, ["jf_tebukuro", "jm_kumo"])
     assert heard["jm_kumo"][0] > heard["jf_tebukuro"][0] + 0.05, heard
     assert len(clips) - 1 in heard["jm_kumo"][1]  # the held-out clip was read
@@ -192,7 +193,7 @@ def test_differential_filter_at_full_band_is_transparent_without_a_difference():
 
 
 def test_same_clips_give_the_same_base_and_formant_ratio(corpus):
-    from voiceclone.voices.store import fit_from_references
+    from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = _reference(corpus, "rms", seconds=12)
     a = fit_from_references(clips, texts).model
@@ -225,7 +226,8 @@ def test_enrolment_records_its_base_and_a_user_choice_is_kept(corpus, tmp_path, 
     import json
 
     from voiceclone.cloning.bank import UnknownBaseError
-    from voiceclone.voices.store import enroll, list_voices, load_voice
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.store import list_voices, load_voice
 
     shared = cache_dir()
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))

@@ -63,7 +63,7 @@ def saved(target_voice, tmp_path_factory):
     old = os.environ.get("VOICECLONE_HOME")
     os.environ["VOICECLONE_HOME"] = str(home)
     try:
-        from voiceclone.voices.store import enroll
+        from voiceclone.voices.enroll import enroll
 
         voice = enroll("Slt Test", target_voice[0], consent=CONSENTED)
     finally:
@@ -106,7 +106,7 @@ def test_pitch_moves_to_the_target_and_follows_the_offset(saved):
 
 def test_speech_to_speech_keeps_words_and_timing(saved, target_voice, transcriber):
     from voiceclone.cloning.synth import revoice
-    from voiceclone.voices.store import base_readings
+    from voiceclone.voices.enroll import base_readings
 
     _, voice = saved
     # The source is joe without its sampled noise: with it, the similarity gain
@@ -139,10 +139,10 @@ def test_saved_voice_profile_and_model_file(saved):
 def test_library_rename_delete_and_name_checks(voice_home, saved):
     import shutil
 
+    from voiceclone.voices.enroll import enroll
     from voiceclone.voices.store import (
         VoiceNameError,
         delete_voice,
-        enroll,
         list_voices,
         load_voice,
         rename_voice,
@@ -215,7 +215,8 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
     voice toward the target."""
     import voiceclone.cloning.convert as conversion
     from evaluation.benchmark import synthesise_base
-    from voiceclone.voices.store import base_readings, reference_clips
+    from voiceclone.voices.clips import reference_clips
+    from voiceclone.voices.enroll import base_readings
 
     _, voice = saved
     refs, transcripts = reference_clips(voice)

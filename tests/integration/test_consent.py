@@ -36,7 +36,7 @@ def test_the_phrase_names_the_voice_and_the_day_and_changes_with_them():
 
 
 def test_saving_without_consent_is_refused_before_any_work():
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     clip = np.zeros(16_000, dtype=np.float32)  # never read: the refusal comes first
     for consent in (None, Consent(False)):
@@ -79,7 +79,9 @@ def test_another_speaker_or_another_days_phrase_fails(readings):
 
 
 def test_training_needs_the_spoken_consent_and_the_profile_keeps_it(fresh_home, corpus, readings):
-    from voiceclone.voices.store import add_spoken_consent, enroll, load_voice, train_voice
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.store import add_spoken_consent, load_voice
+    from voiceclone.voices.upgrade import train_voice
 
     clips, texts = reference_of(corpus, "slt", 10.0)
     enroll("slt", clips, texts, consent=CONSENTED)

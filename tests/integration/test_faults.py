@@ -89,17 +89,17 @@ def slt(corpus):
 @pytest.mark.parametrize("failure", [errno.ENOSPC, errno.EACCES])
 def test_a_failed_save_says_why_and_leaves_nothing(fresh_home, slt, monkeypatch, failure):
     """The disk fills (or permission is refused) while the voice is written."""
-    from voiceclone.voices import store as voices
+    from voiceclone.voices import enroll, store
 
     def fail(*args, **kwargs):
         raise OSError(failure, os.strerror(failure))
 
     # The model file fails, after the reference audio was written.
-    monkeypatch.setattr(voices.ConversionModel, "save", fail)
+    monkeypatch.setattr(store.ConversionModel, "save", fail)
     with pytest.raises(VoiceCloneError, match="could not save voice 'slt'.*nothing was saved"):
-        voices.enroll("slt", *slt, consent=CONSENTED)
+        enroll.enroll("slt", *slt, consent=CONSENTED)
     assert [p.name for p in (fresh_home / "voices").iterdir()] == []  # no folder, no temporary
-    assert "slt" not in [v["name"] for v in voices.list_voices()]
+    assert "slt" not in [v["name"] for v in store.list_voices()]
 
 
 @pytest.mark.parametrize(
@@ -113,7 +113,8 @@ def test_a_failed_save_says_why_and_leaves_nothing(fresh_home, slt, monkeypatch,
     ],
 )
 def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, part, damage):
-    from voiceclone.voices.store import delete_voice, enroll, list_voices, load_voice
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.store import delete_voice, list_voices, load_voice
 
     enroll("good", *slt, consent=CONSENTED)
     enroll("broken", *slt, consent=CONSENTED)
@@ -133,7 +134,7 @@ def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, pa
 
 
 def test_the_cli_shows_a_damaged_voice_in_one_line(fresh_home, slt):
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     enroll("broken", *slt, consent=CONSENTED)
     (fresh_home / "voices" / "broken" / "model.npz").write_bytes(b"garbage")

@@ -34,7 +34,7 @@ TEXT = "The fitted voice is on its way, and the quick one speaks meanwhile."
 
 def quick_clone(corpus, name: str, speaker: str, base: str):
     """A quick clone of a corpus speaker, saved in the current VOICECLONE_HOME."""
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     clips, texts = reference_of(corpus, speaker, seconds=REFERENCE_S)
     return enroll(name, clips, texts, base=base, consent=CONSENTED)

@@ -57,7 +57,7 @@ def enrolled(tmp_path, monkeypatch):
         path = tmp_path / f"slt{i}.wav"
         subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
         clips.append(path)
-    from voiceclone.voices.store import enroll
+    from voiceclone.voices.enroll import enroll
 
     enroll("Slt", clips, consent=CONSENTED)
     return tmp_path

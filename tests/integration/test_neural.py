@@ -51,7 +51,7 @@ def test_torch_copy_sounds_like_the_onnx_model():
 @pytest.fixture(scope="module")
 def slt_fitted(corpus):
     """slt's clone from jf_gongitsune, with and without its style fitted (20 s)."""
-    from voiceclone.voices.store import fit_from_references
+    from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = reference_of(corpus, "slt", seconds=20)
     return (
@@ -124,7 +124,7 @@ def test_fitting_refuses_a_piper_start_and_a_single_clip(corpus):
     from voiceclone.cloning.style import fit_style
     from voiceclone.engines.kokoro import style_packs
     from voiceclone.errors import TooShortError, VoiceCloneError
-    from voiceclone.voices.store import fit_from_references
+    from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = reference_of(corpus, "slt", seconds=10)
     with pytest.raises(VoiceCloneError, match="needs a Kokoro base voice"):
@@ -138,7 +138,8 @@ def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
     the clip the audition heard) at least about as near the speaker as the
     quick clone does; the outcome names the clone kept."""
     from voiceclone.audio.speaker import cosine, default_encoder
-    from voiceclone.voices.store import fit_from_references, upgrade
+    from voiceclone.voices.enroll import fit_from_references
+    from voiceclone.voices.upgrade import upgrade
 
     clips, texts = reference_of(corpus, "rms", seconds=14)
     quick = fit_from_references(clips, texts)

@@ -90,7 +90,7 @@ def every_voice(tmp_path_factory):
 @pytest.mark.parametrize(("voice", "base"), CASES)
 def test_clone_speaks_at_the_speakers_pitch(every_voice, voice, base):
     from evaluation.metrics import f0_errors_st, voiced_f0
-    from voiceclone.voices.store import fit_from_references
+    from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = reference_of(every_voice, voice, seconds=10)
     model = fit_from_references(clips, texts, base).model

@@ -41,7 +41,7 @@ def home(tmp_path_factory):
     clips = take_seconds([u.audio() for u in refs], 30)
     held = {u.text: u.audio() for u in corpus.select("slt", "held_out")}
     try:
-        from voiceclone.voices.store import enroll
+        from voiceclone.voices.enroll import enroll
 
         consent = spoken_consent("slt", root)
         enroll("slt", clips, [u.text for u in refs[: len(clips)]], consent=consent)
@@ -56,7 +56,7 @@ def home(tmp_path_factory):
 @pytest.fixture(scope="module")
 def trained(home):
     from voiceclone.cloning.train import TrainSettings
-    from voiceclone.voices.store import train_voice
+    from voiceclone.voices.upgrade import train_voice
 
     return train_voice("slt", TrainSettings(gan=False))
 
@@ -129,7 +129,9 @@ def test_damaged_or_mismatched_checkpoints_are_refused(home, trained, tmp_path):
 
 def test_training_is_reproducible_and_needs_two_clips(home):
     from voiceclone.cloning.train import TrainSettings, parallel_pairs, train
-    from voiceclone.voices.store import base_readings, load_voice, reference_clips
+    from voiceclone.voices.clips import reference_clips
+    from voiceclone.voices.enroll import base_readings
+    from voiceclone.voices.store import load_voice
 
     voice = load_voice("slt", trained=False)
     refs, texts = reference_clips(voice)
@@ -189,7 +191,9 @@ def test_one_long_recording_is_cut_into_clips_and_trains(home, tmp_path):
 
     from evaluation.metrics import wer
     from voiceclone.cloning.train import TrainSettings
-    from voiceclone.voices.store import SPLIT_OVER_S, enroll, quiet_runs, train_voice
+    from voiceclone.voices.clips import SPLIT_OVER_S, quiet_runs
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.upgrade import train_voice
 
     text = (
         "The weather in the mountains changed quickly that afternoon. Our guide pointed at "

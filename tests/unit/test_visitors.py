@@ -17,9 +17,7 @@ from evaluation.listening.store import ListeningStore
 from tests.unit.test_listening_store import _clips
 from voiceclone.errors import VoiceCloneError
 from voiceclone.runtime.lazy import loaded_once
-from voiceclone.voices.store import (
-    EXAMPLES_DIR,
-)
+from voiceclone.voices.store import EXAMPLES_DIR
 from webapp import session as app_session
 
 VISITOR_A, VISITOR_B = "a" * 32, "0123456789abcdef" * 2

@@ -488,7 +488,8 @@ def voice_of_source(
         When the source has too little speech to fit a voice.
     """
     from voiceclone.audio.transcribe import default_transcriber
-    from voiceclone.voices.store import fit_from_references, prepare_clips
+    from voiceclone.voices.clips import prepare_clips
+    from voiceclone.voices.enroll import fit_from_references
 
     report = progress or (lambda fraction, message: None)
     if isinstance(source, np.ndarray):
