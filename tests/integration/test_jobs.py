@@ -90,7 +90,7 @@ def test_an_unreachable_dask_scheduler_fails_the_job_with_the_reason(fresh_home,
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     monkeypatch.setenv(jobs.DASK_SCHEDULER_ENV, f"tcp://127.0.0.1:{port}")
-    monkeypatch.setattr(jobs, "DASK_CONNECT_S", 1.0)
+    monkeypatch.setattr(jobs.workers, "DASK_CONNECT_S", 1.0)
     fake_voice(fresh_home, "anna")
     jobs.submit_fit("anna")
     status = jobs.fit_status("anna")

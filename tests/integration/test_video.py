@@ -248,7 +248,7 @@ def test_duck_and_mix_rejects_bad_input():
 # --- errors -----------------------------------------------------------------------
 
 
-def _one_line(err) -> str:
+def one_line(err) -> str:
     message = str(err.value)
     assert message and "\n" not in message
     return message
@@ -260,11 +260,11 @@ def test_text_renamed_mp4_is_a_video_error(tmp_path, media):
     for call in (probe, video_stream_md5, lambda p: extract_audio(p, SR)):
         with pytest.raises(VideoError) as err:
             call(fake)
-        message = _one_line(err)
+        message = one_line(err)
         assert "notes.mp4" in message and str(tmp_path) not in message
     with pytest.raises(VideoError) as err:
         put_audio(fake, _tone(VOICE_HZ, 1.0), SR, tmp_path / "out.mp4")
-    _one_line(err)
+    one_line(err)
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -282,7 +282,7 @@ def test_missing_empty_and_folder_inputs(tmp_path):
 def test_audio_only_file_is_refused_as_a_video(media, tmp_path):
     with pytest.raises(VideoError, match="no video stream") as err:
         put_audio(media["sound"], _tone(VOICE_HZ, 1.0), SR, tmp_path / "out.mp4")
-    _one_line(err)
+    one_line(err)
     with pytest.raises(VideoError):
         video_stream_md5(media["sound"])
 
@@ -290,7 +290,7 @@ def test_audio_only_file_is_refused_as_a_video(media, tmp_path):
 def test_output_must_be_a_video_type(media, tmp_path):
     with pytest.raises(VideoError, match=r"\.mp4") as err:
         put_audio(media["video"], _tone(VOICE_HZ, 1.0), SR, tmp_path / "out.wav")
-    _one_line(err)
+    one_line(err)
     assert not (tmp_path / "out.wav").exists()
 
 

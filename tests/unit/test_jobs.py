@@ -13,6 +13,7 @@ import time
 import pytest
 
 from voiceclone import jobs
+from voiceclone.voices.store import VoiceNameError
 
 
 def fake_voice(home, name: str) -> None:
@@ -85,7 +86,7 @@ def test_a_visitors_library_is_a_queue_of_its_own_name_space(fresh_home, tmp_pat
     assert jobs.fit_status("anna", library)["id"] == private
     assert jobs.fit_status("anna")["id"] == shared
     assert jobs.get_job(private).library == str(library.resolve())
-    with pytest.raises(jobs.VoiceNameError, match="no saved voice"):
+    with pytest.raises(VoiceNameError, match="no saved voice"):
         jobs.submit_fit("nobody", library)
 
 
