@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tqdm import tqdm
 
-from evaluation.benchmark import SYSTEMS
 from evaluation.corpus import build_corpus, take_seconds
-from evaluation.listening.design import SessionDesign, extract_zip, read_manifest
+from evaluation.listening.design import SessionDesign
+from evaluation.listening.manifest import extract_zip, read_manifest
 from evaluation.listening.store import ListeningStore
+from evaluation.systems import SYSTEMS
 from voiceclone.audio.clips import save_audio
 from voiceclone.constants import SAMPLE_RATE
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.benchmark import SYSTEMS, run_benchmark
+from evaluation.benchmark import run_benchmark
 from evaluation.corpus import build_corpus
 from evaluation.metrics import wer
 from evaluation.report import machine_line, markdown_table, write_section
 from evaluation.stats import paired_comparison
+from evaluation.systems import SYSTEMS
 
 SYSTEM_ORDER = ("instant", "mse", "trained")
 PAIRS = (("instant", "mse"), ("instant", "trained"), ("mse", "trained"))

@@ -38,9 +38,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.benchmark import SYSTEMS, base_voice_16k
 from evaluation.corpus import build_corpus, concat, take_seconds
 from evaluation.report import machine_line, markdown_table, write_section
+from evaluation.systems import SYSTEMS, base_voice_16k
 from voiceclone.audio.features import analyse
 from voiceclone.cloning.convert import (
     align_frames,

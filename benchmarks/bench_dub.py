@@ -127,7 +127,7 @@ def bench_subtitles(folder: Path) -> tuple[str, dict]:
     from voiceclone.audio.transcribe import default_transcriber
     from voiceclone.cloning.bank import engine_for
     from voiceclone.dubbing.dub import dub_cues
-    from voiceclone.dubbing.subtitles import read_subtitles
+    from voiceclone.dubbing.subtitle_parser import read_subtitles
     from voiceclone.voices.store import load_voice
 
     voice = load_voice(EXAMPLE_VOICE)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 def main(argv: list[str] | None = None) -> int:
     from evaluation.corpus import build_corpus, concat, take_seconds
-    from evaluation.metrics import f0_errors_st, voiced_f0
+    from evaluation.pitch_metrics import f0_errors_st, voiced_f0
     from voiceclone.audio.clips import resample
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning import style as neural

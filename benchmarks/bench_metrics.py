@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation import metrics as metric_module
+from evaluation import model_metrics
 from evaluation.batch import BatchSettings, run_batch
 from evaluation.corpus import build_corpus, concat
 from evaluation.metrics import ALL, CHEAP
@@ -144,7 +144,7 @@ def peak_memory_mib() -> tuple[float, float]:
 
 def timed(rows: list[dict], settings: BatchSettings) -> tuple[float, int, int]:
     """Wall seconds, failed rows and rows served from the cache."""
-    metric_module._MEMO.clear()  # in-process runs must not reuse earlier runs' work
+    model_metrics.MEMO.clear()  # in-process runs must not reuse earlier runs' work
     start = time.perf_counter()
     result = run_batch(rows, settings)
     wall = time.perf_counter() - start

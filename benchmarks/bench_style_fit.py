@@ -31,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evaluation.benchmark import FittedVoiceSystem  # noqa: E402
+from evaluation.systems import FittedVoiceSystem  # noqa: E402
 
 _ENROLLED: dict[str, object] = {}
 

@@ -103,7 +103,7 @@ def _unmarked_clone(model, text: str) -> tuple[np.ndarray, int]:
 
 def clone_sets(per_voice: int) -> tuple[list[dict], list[dict], dict]:
     """The marked set (clones, each with its unmarked twin) and the unmarked set."""
-    from evaluation.benchmark import BankCloneSystem
+    from evaluation.systems import BankCloneSystem
     from voiceclone.cloning.bank import bank, engine
     from voiceclone.safety.watermark import mark
     from voiceclone.voices.store import load_voice

@@ -29,229 +29,30 @@ sentence really spoken by the target voice:
 Timings are warm: one untimed enrolment and sentence run first, so model
 loading and lazy imports (several seconds, once per process) are not counted.
 
-A system is any object with ``name``, ``enroll(clips, texts) -> state``,
-``rate(state) -> int`` (Hz), ``base(state) -> str`` (the base voice it
-speaks from), ``speak(state, text) -> np.ndarray`` (mono float32 at
-``rate(state)``) and ``stream(state, text)`` (an iterator of sentence audio).
-Register new systems in :data:`SYSTEMS`. :func:`paired_table` compares two
-runs on the same utterances.
+A system (:mod:`evaluation.systems`, registered in
+:data:`evaluation.systems.SYSTEMS`) enrols from reference clips and their
+texts, then speaks text. :func:`paired_table` compares two runs on the same
+utterances.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Protocol
 
 import numpy as np
 
 from evaluation.corpus import LATENCY_TEXT, Corpus, build_corpus, concat, take_seconds
-from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores, f0_errors_st, voiced_f0
-from voiceclone.audio.clips import load_audio, resample
+from evaluation.metrics import MetricSettings, corpus_wer, dtw_scores
+from evaluation.pitch_metrics import f0_errors_st, voiced_f0
+from evaluation.systems import CloningSystem, base_voice_16k
+from voiceclone.audio.clips import resample
 from voiceclone.cloning.convert import DEFAULT_BASE
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import VoiceCloneError
 
 DEFAULT_REFERENCE_S = 30.0
-
-
-class CloningSystem(Protocol):
-    """What the benchmark needs from a cloning system."""
-
-    name: str
-
-    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object: ...
-
-    def rate(self, state: object) -> int: ...
-
-    def base(self, state: object) -> str: ...
-
-    def speak(self, state: object, text: str) -> np.ndarray: ...
-
-    def stream(self, state: object, text: str) -> Iterator[np.ndarray]: ...
-
-
-class BaseVoiceSystem:
-    """The unconverted base voice (Piper joe): the floor every clone must beat."""
-
-    name = "base"
-
-    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        return None
-
-    def rate(self, state: object) -> int:
-        from voiceclone.cloning.bank import engine
-
-        return engine(DEFAULT_BASE).sample_rate
-
-    def base(self, state: object) -> str:
-        return DEFAULT_BASE
-
-    def speak(self, state: object, text: str) -> np.ndarray:
-        from voiceclone.cloning.bank import engine
-
-        return engine(DEFAULT_BASE).speak(text)
-
-    def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.cloning.bank import engine
-
-        for _, audio in engine(DEFAULT_BASE).sentences(text):
-            yield audio
-
-
-def synthesise_base(text: str, base: str = DEFAULT_BASE) -> np.ndarray:
-    """The bank voice ``base`` saying ``text``, mono float32 at 16 kHz."""
-    from voiceclone.cloning.bank import engine
-
-    voice = engine(base)
-    return load_audio(voice.speak(text), SAMPLE_RATE, source_sr=voice.sample_rate)
-
-
-@lru_cache(maxsize=512)
-def _base_voice_cached(text: str, base: str) -> np.ndarray:
-    audio = synthesise_base(text, base)
-    audio.setflags(write=False)
-    return audio
-
-
-def base_voice_16k(text: str, base: str = DEFAULT_BASE) -> np.ndarray:
-    """Like :func:`synthesise_base`, cached (for the similarity floor)."""
-    return _base_voice_cached(text, base).copy()
-
-
-class InstantCloneSystem:
-    """The instant clone from joe, through the product's own path: intake of
-    each reference clip, Whisper transcript, fit, then text to cloned speech."""
-
-    name = "instant"
-    start: str | None = DEFAULT_BASE
-    """The base voice to start from; None: the bank voice nearest the reference."""
-    fit_voice = False
-    """Fit the Kokoro base voice's style to the reference first."""
-
-    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        return self.fit(clips).model
-
-    def fit(self, clips: list[np.ndarray]):
-        """The :class:`~voiceclone.voices.enroll.Fit` of an enrolment from ``clips``."""
-        from voiceclone.cloning.style import MIN_CLIPS
-        from voiceclone.voices.clips import prepare_clips
-        from voiceclone.voices.enroll import fit_from_references
-
-        refs, transcripts = prepare_clips(clips)  # Whisper, as a user's enrolment would
-        audio = [r.audio for r in refs]
-        fit_voice = self.fit_voice and len(audio) >= MIN_CLIPS
-        return fit_from_references(audio, transcripts, self.start, fit_voice=fit_voice)
-
-    def rate(self, state: object) -> int:
-        from voiceclone.cloning.synth import output_rate
-
-        return output_rate(state)
-
-    def base(self, state: object) -> str:
-        return state.base
-
-    def speak(self, state: object, text: str) -> np.ndarray:
-        from voiceclone.cloning.synth import speak_in_voice
-
-        return speak_in_voice(state, text)
-
-    def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.cloning.synth import sentences_in_voice
-
-        for _, audio in sentences_in_voice(state, text):
-            yield audio
-
-
-class BankCloneSystem(InstantCloneSystem):
-    """The instant clone from the bank voice nearest the reference."""
-
-    name = "bank"
-    start = None
-
-
-class FittedVoiceSystem(InstantCloneSystem):
-    """The clone a visitor ends with: the bank clone first, then the nearest
-    Kokoro voice with its own style fitted to the reference by gradient
-    (:mod:`voiceclone.cloning.style`), kept only when it speaks the held-out clip
-    nearer the speaker than the bank clone (:func:`voiceclone.voices.upgrade.upgrade`).
-    A reference of one clip (possible in the benchmark's 5 s warm-up) is not
-    fitted."""
-
-    name = "fitted"
-    start = None
-    fit_voice = True
-
-    def __init__(self) -> None:
-        self.fits: list[tuple[str, dict, dict]] = []
-        """Each enrolment's base voice, style-fit summary and upgrade outcome, in order."""
-
-    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        from voiceclone.cloning.style import MIN_CLIPS
-        from voiceclone.voices.clips import prepare_clips
-        from voiceclone.voices.enroll import fit_from_references
-        from voiceclone.voices.upgrade import upgrade
-
-        refs, transcripts = prepare_clips(clips)
-        audio = [r.audio for r in refs]
-        quick = fit_from_references(audio, transcripts, self.start)
-        if len(audio) < MIN_CLIPS:
-            return quick.model
-        fit, outcome = upgrade(audio, transcripts, quick.model, quick.base_scores)
-        chosen = fit or quick
-        self.fits.append((chosen.model.base, chosen.style_fit, outcome))
-        return chosen.model
-
-
-class TrainedCloneSystem(InstantCloneSystem):
-    """The trained clone: the instant fit, then a per-voice mapping
-    trained on the same clips (MSE, then the adversarial stage unless
-    ``gan`` is false)."""
-
-    name = "trained"
-    gan = True
-
-    def enroll(self, clips: list[np.ndarray], texts: list[str]) -> object:
-        import dataclasses
-
-        from voiceclone.cloning.train import TrainSettings, data_hash, parallel_pairs, train
-        from voiceclone.voices.clips import prepare_clips
-        from voiceclone.voices.enroll import base_readings, fit_from_references
-
-        refs, transcripts = prepare_clips(clips)
-        audio = [r.audio for r in refs]
-        model = fit_from_references(audio, transcripts, self.start).model
-        readings = base_readings(transcripts, model.base, style=model.base_style)
-        pairs = parallel_pairs(audio, readings, model)
-        timbre = train(pairs, model, TrainSettings(gan=self.gan), data_hash(audio, transcripts))
-        return dataclasses.replace(model, timbre=timbre)
-
-
-class MseCloneSystem(TrainedCloneSystem):
-    """The trained clone without the adversarial stage (the ablation's middle)."""
-
-    name = "mse"
-    gan = False
-
-
-class BankTrainedSystem(TrainedCloneSystem):
-    """The trained clone from the bank voice nearest the reference."""
-
-    name = "bank-trained"
-    start = None
-
-
-SYSTEMS: dict[str, Callable[[], CloningSystem]] = {
-    "base": BaseVoiceSystem,
-    "instant": InstantCloneSystem,
-    "bank": BankCloneSystem,
-    "fitted": FittedVoiceSystem,
-    "mse": MseCloneSystem,
-    "trained": TrainedCloneSystem,
-    "bank-trained": BankTrainedSystem,
-}
 
 
 @dataclass
@@ -330,7 +131,7 @@ def run_benchmark(
     import pandas as pd
 
     from voiceclone.audio.quality import default_dnsmos
-    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.audio.speaker import default_encoder
     from voiceclone.audio.transcribe import default_transcriber
 
     corpus = corpus or build_corpus()
@@ -338,105 +139,156 @@ def run_benchmark(
     unknown = sorted(set(names) - set(corpus.voices()))
     if unknown:
         raise VoiceCloneError(f"unknown benchmark voice(s): {', '.join(unknown)}")
-    encoder, asr, dnsmos = default_encoder(), default_transcriber(), default_dnsmos()
-    settings = MetricSettings()
+    models = _Models(default_encoder(), default_transcriber(), default_dnsmos(), MetricSettings())
     _warm_up(system, corpus, names[0])
     rows, per_voice = [], []
     for voice in names:
-        refs = corpus.select(voice, "reference")
-        clips = take_seconds([u.audio() for u in refs], reference_seconds)
-        texts = [u.text for u in refs[: len(clips)]]
-        start = time.perf_counter()
-        state = system.enroll(clips, texts)
-        enroll_s = time.perf_counter() - start
-        target = encoder.embed(concat(clips))
-        # One target for every reference length: all the voice's reference clips.
-        everything = encoder.embed(concat([u.audio() for u in refs]))
-        start = time.perf_counter()
-        next(iter(system.stream(state, LATENCY_TEXT)))
-        first_audio_s = time.perf_counter() - start
+        enrolment = _enrol(system, corpus, voice, reference_seconds, models.encoder)
         voice_rows, clone_f0, real_f0 = [], [], []
-        picked, rate = system.base(state), system.rate(state)
         for utt in corpus.select(voice, "held_out"):
             if progress:
                 progress(f"{voice}: {utt.text[:40]}")
-            start = time.perf_counter()
-            native = np.asarray(system.speak(state, utt.text), dtype=np.float32)
-            synth_s = time.perf_counter() - start
-            clone = resample(native, rate, SAMPLE_RATE)
-            real, base = utt.audio(), base_voice_16k(utt.text)
-            clone_embedding, real_embedding = encoder.embed(clone), encoder.embed(real)
-            base_embedding = encoder.embed(base)
-            picked_embedding = (
-                base_embedding
-                if picked == DEFAULT_BASE
-                else encoder.embed(base_voice_16k(utt.text, picked))
-            )
-            hypothesis = asr.transcribe(clone).text
-            mcd = dtw_scores(real, clone, settings, want_spectra=False, want_pitch=False)[
-                "mcd"
-            ].value
-            clone_f0.append(voiced_f0(clone))
-            real_f0.append(voiced_f0(real))
-            one = f0_errors_st(clone_f0[-1], real_f0[-1])
-            voice_rows.append(
-                {
-                    "system": system.name,
-                    "reference_seconds": reference_seconds,
-                    "voice": voice,
-                    "utterance": utt.index,
-                    "text": utt.text,
-                    "transcript": hypothesis,
-                    "similarity": cosine(clone_embedding, target),
-                    "ceiling": cosine(real_embedding, target),
-                    "floor": cosine(base_embedding, target),
-                    "base": picked,
-                    "floor_picked": cosine(picked_embedding, target),
-                    "similarity_all": cosine(clone_embedding, everything),
-                    "ceiling_all": cosine(real_embedding, everything),
-                    "floor_all": cosine(base_embedding, everything),
-                    "dnsmos_ovrl": dnsmos.score(clone).ovrl,
-                    "mcd": np.nan if mcd is None else mcd,
-                    "f0_median_st": one["median"],
-                    "hf_share_db": high_band_share_db(native, rate),
-                    "synth_s": synth_s,
-                    "audio_s": len(clone) / SAMPLE_RATE,
-                }
-            )
+            row, clone_voiced, real_voiced = _score_utterance(system, enrolment, utt, models)
+            clone_f0.append(clone_voiced)
+            real_f0.append(real_voiced)
+            head = {"system": system.name, "reference_seconds": reference_seconds, "voice": voice}
+            voice_rows.append({**head, **row})
         frame = pd.DataFrame(voice_rows)
         pitch = f0_errors_st(np.concatenate(clone_f0), np.concatenate(real_f0))
-        sim, ceil, floor = (
-            frame["similarity"].mean(),
-            frame["ceiling"].mean(),
-            frame["floor"].mean(),
-        )
-        per_voice.append(
-            {
-                "voice": voice,
-                "reference_s": sum(len(c) for c in clips) / SAMPLE_RATE,
-                "similarity": sim,
-                "ceiling": ceil,
-                "floor": floor,
-                "gap_closed": _gap(sim, ceil, floor),
-                "base": picked,
-                "floor_picked": frame["floor_picked"].mean(),
-                "hf_share_db": frame["hf_share_db"].mean(),
-                "gap_all_refs": _gap(
-                    *(frame[c].mean() for c in ("similarity_all", "ceiling_all", "floor_all"))
-                ),
-                "wer": corpus_wer(list(frame["text"]), list(frame["transcript"])),
-                "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
-                "mcd": frame["mcd"].mean(),
-                **{f"f0_{k}_st": v for k, v in pitch.items()},
-                "rtf": frame["synth_s"].sum() / frame["audio_s"].sum(),
-                "first_audio_s": first_audio_s,
-                "enroll_s": enroll_s,
-            }
-        )
+        per_voice.append(_voice_summary(voice, enrolment, frame, pitch))
         rows.extend(voice_rows)
     return BenchmarkResult(
         system.name, reference_seconds, pd.DataFrame(rows), pd.DataFrame(per_voice)
     )
+
+
+@dataclass(frozen=True)
+class _Models:
+    """What scores the clones: the speaker encoder, Whisper, DNSMOS, and the
+    metric settings of the MCD."""
+
+    encoder: object
+    asr: object
+    dnsmos: object
+    settings: MetricSettings
+
+
+@dataclass(frozen=True)
+class _Enrolment:
+    """One voice's enrolment and what its clones are scored against."""
+
+    state: object
+    clips: list[np.ndarray]
+    enroll_s: float
+    first_audio_s: float
+    target: np.ndarray
+    """Embedding of the reference audio the system was given."""
+    everything: np.ndarray
+    """Embedding of all the voice's reference clips (one target for every length)."""
+    picked: str
+    rate: int
+
+
+def _enrol(
+    system: CloningSystem, corpus: Corpus, voice: str, reference_seconds: float, encoder
+) -> _Enrolment:
+    """Enrol ``voice`` from its first ``reference_seconds`` of reference clips
+    (timed), embed the targets, and time the first audio of a long text."""
+    refs = corpus.select(voice, "reference")
+    clips = take_seconds([u.audio() for u in refs], reference_seconds)
+    texts = [u.text for u in refs[: len(clips)]]
+    start = time.perf_counter()
+    state = system.enroll(clips, texts)
+    enroll_s = time.perf_counter() - start
+    target = encoder.embed(concat(clips))
+    # One target for every reference length: all the voice's reference clips.
+    everything = encoder.embed(concat([u.audio() for u in refs]))
+    start = time.perf_counter()
+    next(iter(system.stream(state, LATENCY_TEXT)))
+    first_audio_s = time.perf_counter() - start
+    picked, rate = system.base(state), system.rate(state)
+    return _Enrolment(state, clips, enroll_s, first_audio_s, target, everything, picked, rate)
+
+
+def _score_utterance(
+    system: CloningSystem, enrolment: _Enrolment, utt, models: _Models
+) -> tuple[dict, np.ndarray, np.ndarray]:
+    """One held-out sentence spoken by the clone (timed) and scored against the
+    real one: its row (from ``utterance`` on), and the voiced F0 of the clone
+    and of the real utterance."""
+    from voiceclone.audio.speaker import cosine
+
+    encoder, picked, rate = models.encoder, enrolment.picked, enrolment.rate
+    target, everything = enrolment.target, enrolment.everything
+    start = time.perf_counter()
+    native = np.asarray(system.speak(enrolment.state, utt.text), dtype=np.float32)
+    synth_s = time.perf_counter() - start
+    clone = resample(native, rate, SAMPLE_RATE)
+    real, base = utt.audio(), base_voice_16k(utt.text)
+    clone_embedding, real_embedding = encoder.embed(clone), encoder.embed(real)
+    base_embedding = encoder.embed(base)
+    picked_embedding = (
+        base_embedding
+        if picked == DEFAULT_BASE
+        else encoder.embed(base_voice_16k(utt.text, picked))
+    )
+    hypothesis = models.asr.transcribe(clone).text
+    mcd = dtw_scores(real, clone, models.settings, want_spectra=False, want_pitch=False)[
+        "mcd"
+    ].value
+    clone_f0, real_f0 = voiced_f0(clone), voiced_f0(real)
+    one = f0_errors_st(clone_f0, real_f0)
+    row = {
+        "utterance": utt.index,
+        "text": utt.text,
+        "transcript": hypothesis,
+        "similarity": cosine(clone_embedding, target),
+        "ceiling": cosine(real_embedding, target),
+        "floor": cosine(base_embedding, target),
+        "base": picked,
+        "floor_picked": cosine(picked_embedding, target),
+        "similarity_all": cosine(clone_embedding, everything),
+        "ceiling_all": cosine(real_embedding, everything),
+        "floor_all": cosine(base_embedding, everything),
+        "dnsmos_ovrl": models.dnsmos.score(clone).ovrl,
+        "mcd": np.nan if mcd is None else mcd,
+        "f0_median_st": one["median"],
+        "hf_share_db": high_band_share_db(native, rate),
+        "synth_s": synth_s,
+        "audio_s": len(clone) / SAMPLE_RATE,
+    }
+    return row, clone_f0, real_f0
+
+
+def _voice_summary(voice: str, enrolment: _Enrolment, frame, pitch: dict[str, float]) -> dict:
+    """The per-voice row: means of the utterance rows ``frame``, gaps closed,
+    corpus WER, the pooled F0 errors ``pitch``, RTF and the enrolment timings."""
+    sim, ceil, floor = (
+        frame["similarity"].mean(),
+        frame["ceiling"].mean(),
+        frame["floor"].mean(),
+    )
+    return {
+        "voice": voice,
+        "reference_s": sum(len(c) for c in enrolment.clips) / SAMPLE_RATE,
+        "similarity": sim,
+        "ceiling": ceil,
+        "floor": floor,
+        "gap_closed": _gap(sim, ceil, floor),
+        "base": enrolment.picked,
+        "floor_picked": frame["floor_picked"].mean(),
+        "hf_share_db": frame["hf_share_db"].mean(),
+        "gap_all_refs": _gap(
+            *(frame[c].mean() for c in ("similarity_all", "ceiling_all", "floor_all"))
+        ),
+        "wer": corpus_wer(list(frame["text"]), list(frame["transcript"])),
+        "dnsmos_ovrl": frame["dnsmos_ovrl"].mean(),
+        "mcd": frame["mcd"].mean(),
+        **{f"f0_{k}_st": v for k, v in pitch.items()},
+        "rtf": frame["synth_s"].sum() / frame["audio_s"].sum(),
+        "first_audio_s": enrolment.first_audio_s,
+        "enroll_s": enrolment.enroll_s,
+    }
 
 
 def _pitch_cells(row) -> list[str]:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from evaluation.metrics import ALL, CHEAP, INTRUSIVE, NON_INTRUSIVE
-from voiceclone.cli import run_command
+from voiceclone.cli.main import run_command
 from voiceclone.errors import VoiceCloneError
 
 METRIC_SETS = {"all": ALL, "cheap": CHEAP, "intrusive": INTRUSIVE, "non-intrusive": NON_INTRUSIVE}
@@ -150,9 +150,10 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from evaluation.benchmark import SYSTEMS, paired_table, run_benchmark
+    from evaluation.benchmark import paired_table, run_benchmark
     from evaluation.corpus import build_corpus
     from evaluation.report import machine_line, write_section
+    from evaluation.systems import SYSTEMS
 
     for name in filter(None, (args.system, args.against)):
         if name not in SYSTEMS:
@@ -280,7 +281,8 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from evaluation.batch import BatchSettings, read_manifest, run_batch
+    from evaluation.batch import BatchSettings, run_batch
+    from evaluation.batch_rows import read_manifest
 
     if args.workers < 1:
         raise VoiceCloneError("--workers must be at least 1")
@@ -318,7 +320,8 @@ def cmd_listening_create(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm
 
-    from evaluation.listening.design import SessionDesign, extract_zip, read_manifest
+    from evaluation.listening.design import SessionDesign
+    from evaluation.listening.manifest import extract_zip, read_manifest
     from evaluation.listening.stimuli import trap_clips
     from evaluation.listening.store import ListeningStore
 

@@ -55,13 +55,16 @@ Non-intrusive metrics (the degraded signal alone, or with text / a speaker):
   given text, after :func:`voiceclone.text.wer.normalise`; per utterance.
 - ``duration_s``, ``speech_s``, ``speaking_rate_wpm``: length, detected
   speech (silero-vad), and words per minute of detected speech (with text).
+
+This module holds the registry, the settings and result types, and the signal
+metrics (the intrusive ones and the band above 8 kHz); the model-based
+non-intrusive metrics (DNSMOS, speaker similarity, WER/CER, timing) are in
+:mod:`evaluation.model_metrics`, the F0-distribution ones in
+:mod:`evaluation.pitch_metrics`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -84,7 +87,6 @@ MIN_STOI_S = 0.4
 """STOI needs 30 frames of 384 ms windows' hops (about 0.4 s) of speech."""
 MIN_ALIGNED_FRAMES = 20
 MIN_VOICED_FRAMES = 10
-MIN_EMBED_S = 1.0
 STFT_SIZE = 1024
 MCEP_WINDOW = 512
 """Analysis window of the metric mel-cepstra, in samples (32 ms at 16 kHz)."""
@@ -195,14 +197,15 @@ NON_INTRUSIVE = tuple(m for m in METRICS if m not in INTRUSIVE)
 ALL = tuple(METRICS)
 
 
-def _result(name: str, value: float | None = None, refused: str | None = None, **details):
+def metric_result(name: str, value: float | None = None, refused: str | None = None, **details):
+    """The :class:`MetricResult` of the registered metric ``name`` (value None when refused)."""
     unit, higher = METRICS[name]
     return MetricResult(name, None if refused else value, unit, higher, refused, details)
 
 
 def refuse(names: Iterable[str], reason: str) -> dict[str, MetricResult]:
     """Refuse several metrics with one reason."""
-    return {n: _result(n, refused=reason) for n in names}
+    return {n: metric_result(n, refused=reason) for n in names}
 
 
 # --------------------------------------------------------------------------
@@ -248,8 +251,10 @@ def high_band_scores(
     gap = float(10 * np.log10(max(deg_band.sum(), LOG_FLOOR) / max(ref_band.sum(), LOG_FLOOR)))
     band = {"band_hz": [HIGH_BAND_HZ, round(top)]}
     return {
-        "hf_lsd": _result("hf_lsd", lsd, **band),
-        "hf_energy_gap_db": _result("hf_energy_gap_db", abs(gap), signed_db=round(gap, 2), **band),
+        "hf_lsd": metric_result("hf_lsd", lsd, **band),
+        "hf_energy_gap_db": metric_result(
+            "hf_energy_gap_db", abs(gap), signed_db=round(gap, 2), **band
+        ),
     }
 
 
@@ -313,9 +318,9 @@ def pesq_scores(reference: np.ndarray, degraded: np.ndarray) -> dict[str, Metric
             deg = soxr.resample(degraded, SAMPLE_RATE, rate)
         try:
             value = float(pesq(rate, ref.astype(np.float64), deg.astype(np.float64), mode))
-            out[name] = _result(name, value, sample_rate=rate, mode=mode)
+            out[name] = metric_result(name, value, sample_rate=rate, mode=mode)
         except PesqError as exc:
-            out[name] = _result(name, refused=f"PESQ could not score this pair: {exc}")
+            out[name] = metric_result(name, refused=f"PESQ could not score this pair: {exc}")
     return out
 
 
@@ -338,9 +343,9 @@ def aligned_scores(
         "aligned": "cross-correlation",
     }
     return {
-        "stoi": _result("stoi", float(stoi(ref, deg, SAMPLE_RATE, extended=False)), **info),
-        "estoi": _result("estoi", float(stoi(ref, deg, SAMPLE_RATE, extended=True)), **info),
-        "si_sdr": _result("si_sdr", si_sdr(ref, deg), **info),
+        "stoi": metric_result("stoi", float(stoi(ref, deg, SAMPLE_RATE, extended=False)), **info),
+        "estoi": metric_result("estoi", float(stoi(ref, deg, SAMPLE_RATE, extended=True)), **info),
+        "si_sdr": metric_result("si_sdr", si_sdr(ref, deg), **info),
     }
 
 
@@ -435,257 +440,29 @@ def dtw_scores(
         "frame_ms": fs.frame_ms,
     }
     mcd = mean_mcd(ref.mcep[r, 1:], deg.mcep[d, 1:])
-    out = {"mcd": _result("mcd", mcd, c0="excluded", **conv)}
+    out = {"mcd": metric_result("mcd", mcd, c0="excluded", **conv)}
     if spectra:
         lsd = np.mean(np.sqrt(np.mean((ref.log_power[r] - deg.log_power[d]) ** 2, axis=1)))
         mel = np.mean(np.abs(ref.log_mel[r] - deg.log_mel[d]))
-        out["lsd"] = _result("lsd", float(lsd), stft=STFT_SIZE, **conv)
-        out["mel_distance"] = _result("mel_distance", float(mel), n_mels=N_MELS, **conv)
+        out["lsd"] = metric_result("lsd", float(lsd), stft=STFT_SIZE, **conv)
+        out["mel_distance"] = metric_result("mel_distance", float(mel), n_mels=N_MELS, **conv)
     if not want_pitch:
         return out
     f0_r, f0_d = ref.f0[r], deg.f0[d]
     voiced_r, voiced_d = f0_r > 0, f0_d > 0
     both = voiced_r & voiced_d
-    out["vuv_error"] = _result("vuv_error", float(np.mean(voiced_r != voiced_d)), **conv)
+    out["vuv_error"] = metric_result("vuv_error", float(np.mean(voiced_r != voiced_d)), **conv)
     if both.sum() < MIN_VOICED_FRAMES:
         out.update(refuse(("f0_rmse_cents", "f0_corr"), "too few frames voiced in both"))
         return out
     cents = 1200.0 * np.log2(f0_d[both] / f0_r[both])
-    out["f0_rmse_cents"] = _result(
+    out["f0_rmse_cents"] = metric_result(
         "f0_rmse_cents", float(np.sqrt(np.mean(cents**2))), voiced_frames=int(both.sum()), **conv
     )
     log_r, log_d = np.log(f0_r[both]), np.log(f0_d[both])
     if np.std(log_r) < 1e-9 or np.std(log_d) < 1e-9:
-        out["f0_corr"] = _result("f0_corr", refused="F0 is constant: correlation undefined")
+        out["f0_corr"] = metric_result("f0_corr", refused="F0 is constant: correlation undefined")
     else:
         corr = float(np.corrcoef(log_r, log_d)[0, 1])
-        out["f0_corr"] = _result("f0_corr", corr, voiced_frames=int(both.sum()), **conv)
+        out["f0_corr"] = metric_result("f0_corr", corr, voiced_frames=int(both.sum()), **conv)
     return out
-
-
-# --------------------------------------------------------------------------
-# Non-intrusive metrics
-# --------------------------------------------------------------------------
-
-_MEMO: OrderedDict[tuple[str, bytes], object] = OrderedDict()
-_MEMO_LOCK = threading.Lock()
-MEMO_ENTRIES = 1024
-"""Remembered values (transcripts, embeddings; a few kB each at most)."""
-
-
-def _memo_key(kind: str, audio: np.ndarray) -> tuple[str, bytes]:
-    return kind, hashlib.blake2b(np.ascontiguousarray(audio).tobytes(), digest_size=16).digest()
-
-
-def remembered(kind: str, audio: np.ndarray):
-    """The value remembered for ``audio`` under ``kind``, or None."""
-    key = _memo_key(kind, audio)
-    with _MEMO_LOCK:
-        if key in _MEMO:
-            _MEMO.move_to_end(key)
-            return _MEMO[key]
-    return None
-
-
-def remember(kind: str, audio: np.ndarray, value) -> None:
-    """Remember ``value`` for ``audio`` under ``kind`` (a batch computes
-    transcripts for many clips at once, then scores each clip)."""
-    key = _memo_key(kind, audio)
-    with _MEMO_LOCK:
-        _MEMO[key] = value
-        _MEMO.move_to_end(key)
-        while len(_MEMO) > MEMO_ENTRIES:
-            _MEMO.popitem(last=False)
-
-
-def memo(kind: str, audio: np.ndarray, compute):
-    """``compute(audio)``, remembered by the audio's content hash: a batch
-    scores many clips against one speaker reference or one reference
-    sentence, and their embeddings and transcripts need computing once."""
-    value = remembered(kind, audio)
-    if value is None:
-        value = compute(audio)
-        remember(kind, audio, value)
-    return value
-
-
-EMBEDDING = "embedding"
-"""Memo kind of a clip's speaker embedding."""
-
-
-def embed(audio: np.ndarray) -> np.ndarray:
-    """Speaker embedding (Resemblyzer), remembered by content."""
-    from voiceclone.audio.speaker import default_encoder
-
-    return memo(EMBEDDING, audio, default_encoder().embed)
-
-
-def embed_ahead(clips: list[np.ndarray]) -> None:
-    """Embed, in shared encoder passes, the clips not yet remembered, and
-    remember them where :func:`embed` looks (a batch job embeds its clips
-    together, then scores each row)."""
-    from voiceclone.audio.speaker import default_encoder
-
-    wanted, seen = [], set()
-    for clip in clips:
-        key = _memo_key(EMBEDDING, clip)
-        if key not in seen and remembered(EMBEDDING, clip) is None:
-            seen.add(key)
-            wanted.append(clip)
-    for clip, embedding in zip(wanted, default_encoder().embed_many(wanted), strict=True):
-        remember(EMBEDDING, clip, embedding)
-
-
-TRANSCRIPT = "transcript"
-"""Memo kind of a clip's own transcript (the clip alone in Whisper's window):
-what WER and CER are computed from."""
-CHECK_TRANSCRIPT = "check transcript"
-"""Memo kind of a transcript that only decides whether a reference says the
-given text (the parallel-content check); a batch may take it from a window
-shared with other clips (see ``evaluation.batch.prepare_transcripts``)."""
-
-
-def transcribe(audio: np.ndarray) -> str:
-    """Whisper base transcript, remembered by content."""
-    from voiceclone.audio.transcribe import default_transcriber
-
-    return memo(TRANSCRIPT, audio, lambda a: default_transcriber().transcribe(a).text)
-
-
-def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:
-    """DNSMOS P.835 and P.808 (16 kHz)."""
-    from voiceclone.audio.quality import default_dnsmos
-
-    s = default_dnsmos().score(degraded)
-    info = {"model": "DNSMOS P.835 sig_bak_ovr.onnx + P.808 model_v8.onnx (speechmos)"}
-    return {
-        "dnsmos_sig": _result("dnsmos_sig", s.sig, **info),
-        "dnsmos_bak": _result("dnsmos_bak", s.bak, **info),
-        "dnsmos_ovrl": _result("dnsmos_ovrl", s.ovrl, **info),
-        "dnsmos_p808": _result("dnsmos_p808", s.p808, **info),
-    }
-
-
-def speaker_scores(
-    degraded: np.ndarray,
-    speaker_reference: np.ndarray | None,
-    reference: np.ndarray | None = None,
-    source: np.ndarray | None = None,
-) -> dict[str, MetricResult]:
-    """Speaker similarity with its calibration (ceiling, floor, gap closed)."""
-    from voiceclone.audio.speaker import cosine
-
-    if speaker_reference is None:
-        return refuse(["speaker_similarity"], "no speaker reference given")
-    if len(degraded) < MIN_EMBED_S * SAMPLE_RATE:
-        return refuse(["speaker_similarity"], f"shorter than {MIN_EMBED_S} s")
-    target = embed(speaker_reference)
-    value = cosine(embed(degraded), target)
-    details: dict = {"encoder": "Resemblyzer GE2E (256-d)"}
-    if reference is not None and len(reference) >= MIN_EMBED_S * SAMPLE_RATE:
-        details["ceiling"] = round(cosine(embed(reference), target), 4)
-    if source is not None and len(source) >= MIN_EMBED_S * SAMPLE_RATE:
-        details["floor"] = round(cosine(embed(source), target), 4)
-    if "ceiling" in details and "floor" in details:
-        gap = details["ceiling"] - details["floor"]
-        if gap > 1e-6:
-            details["gap_closed"] = round((value - details["floor"]) / gap, 4)
-    return {"speaker_similarity": _result("speaker_similarity", value, **details)}
-
-
-def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
-    """WER and CER of Whisper base's transcript against ``text``."""
-    if not text or not normalise(text):
-        return refuse(("wer", "cer"), "no text given")
-    hypothesis = transcribe(degraded)
-    info = {
-        "asr": "Whisper base (faster-whisper int8, beam 5)",
-        "normaliser": "lower-case, punctuation stripped (voiceclone.text.wer)",
-        "transcript": hypothesis,
-    }
-    return {
-        "wer": _result("wer", wer(text, hypothesis), **info),
-        "cer": _result("cer", cer(text, hypothesis), **info),
-    }
-
-
-def timing_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
-    """Duration, detected speech, and speaking rate (words per minute of speech)."""
-    from voiceclone.voices.intake import detect_speech
-
-    speech_s = sum(e - s for s, e in detect_speech(degraded)) / SAMPLE_RATE
-    out = {
-        "duration_s": _result("duration_s", len(degraded) / SAMPLE_RATE),
-        "speech_s": _result("speech_s", speech_s, vad="silero-vad"),
-    }
-    words = len(normalise(text).split()) if text else 0
-    if not words:
-        out.update(refuse(["speaking_rate_wpm"], "no text given"))
-    elif speech_s <= 0:
-        out.update(refuse(["speaking_rate_wpm"], "no speech detected"))
-    else:
-        out["speaking_rate_wpm"] = _result("speaking_rate_wpm", 60.0 * words / speech_s)
-    return out
-
-
-# --------------------------------------------------------------------------
-# Pitch distribution (non-parallel: a clone against the speaker's own speech)
-# --------------------------------------------------------------------------
-
-F0_PERCENTILES = (10.0, 50.0, 90.0)
-"""The points of a voice's F0 distribution compared: its 10th percentile,
-median and 90th percentile over voiced frames."""
-
-
-def voiced_f0(audio: np.ndarray, settings: FeatureSettings = FeatureSettings()) -> np.ndarray:
-    """F0 of 16 kHz speech over its voiced frames (WORLD DIO + StoneMask,
-    50-700 Hz, 5 ms frames), in Hz; shape ``(K,)``."""
-    from voiceclone.audio.features import pitch_track
-
-    f0 = pitch_track(np.asarray(audio, dtype=np.float32), settings)
-    return f0[f0 > 0]
-
-
-def f0_points(voiced: np.ndarray) -> np.ndarray | None:
-    """The 10th percentile, median and 90th percentile of voiced F0 values
-    (Hz), shape ``(3,)``; None with fewer than :data:`MIN_VOICED_FRAMES`."""
-    voiced = np.asarray(voiced, dtype=np.float64)
-    if len(voiced) < MIN_VOICED_FRAMES:
-        return None
-    return np.percentile(voiced, F0_PERCENTILES)
-
-
-PITCH_METRICS = {"median": "f0_median_error_st", "p10": "f0_p10_error_st", "p90": "f0_p90_error_st"}
-
-
-def pitch_scores(degraded: np.ndarray, speaker: np.ndarray | None) -> dict[str, MetricResult]:
-    """The F0 distribution errors of ``degraded`` against the speaker's own
-    speech ``speaker`` (16 kHz; any words)."""
-    names = tuple(PITCH_METRICS.values())
-    if speaker is None:
-        return refuse(names, "no speaker reference or reference given")
-    errors = f0_errors_st(voiced_f0(degraded), voiced_f0(speaker))
-    if not np.isfinite(errors["median"]):
-        return refuse(names, f"fewer than {MIN_VOICED_FRAMES} voiced frames in a clip")
-    info = {"tracker": "Praat autocorrelation, two passes", "unit": "semitones"}
-    return {
-        name: _result(name, abs(errors[point]), signed=round(errors[point], 3), **info)
-        for point, name in PITCH_METRICS.items()
-    }
-
-
-def f0_errors_st(clone_voiced: np.ndarray, speaker_voiced: np.ndarray) -> dict[str, float]:
-    """How far a clone's F0 distribution sits from the speaker's, in semitones
-    (``12 log2(clone / speaker)`` at each of :data:`F0_PERCENTILES`; positive:
-    the clone is higher). Keys ``p10``, ``median``, ``p90``; NaN where either
-    side has too few voiced frames. The two need not say the same words."""
-    a, b = f0_points(clone_voiced), f0_points(speaker_voiced)
-    if a is None or b is None:
-        return dict.fromkeys(("p10", "median", "p90"), float("nan"))
-    errors = 12.0 * np.log2(a / b)
-    return {"p10": float(errors[0]), "median": float(errors[1]), "p90": float(errors[2])}
-
-
-# --------------------------------------------------------------------------
-# Text metrics
-# --------------------------------------------------------------------------

@@ -16,20 +16,21 @@ import numpy as np
 from evaluation.metrics import (
     ALL,
     INTRUSIVE,
-    PITCH_METRICS,
     MetricResult,
     MetricSettings,
     aligned_scores,
-    dnsmos_scores,
     dtw_scores,
     high_band_scores,
-    intelligibility_scores,
     pesq_scores,
-    pitch_scores,
     refuse,
+)
+from evaluation.model_metrics import (
+    dnsmos_scores,
+    intelligibility_scores,
     speaker_scores,
     timing_scores,
 )
+from evaluation.pitch_metrics import PITCH_METRICS, pitch_scores
 from voiceclone.audio.clips import AudioSource, load_audio
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import SilentAudioError
@@ -131,9 +132,6 @@ def score(
     results: dict[str, MetricResult] = {}
     wanted = set(metrics)
 
-    def want(*names: str) -> bool:
-        return bool(wanted.intersection(names))
-
     if deg is None:
         results.update(refuse(metrics, deg_problem or "no degraded clip"))
         return _ordered(results, metrics, notes, settings)
@@ -142,48 +140,80 @@ def score(
     intrusive = [m for m in metrics if m in INTRUSIVE and m not in HIGH_BAND]
     not_parallel = None
     if intrusive and ref is not None:
-        not_parallel = parallel_problem(ref, deg, text if want("wer") else None)
+        not_parallel = parallel_problem(ref, deg, text if _wants(wanted, "wer") else None)
         if not_parallel:
             notes.append(not_parallel)
     if intrusive and (ref is None or not_parallel):
         results.update(refuse(intrusive, not_parallel or ref_problem or "no reference given"))
     elif intrusive:
-        if want("pesq_wb", "pesq_nb"):
-            results.update(pesq_scores(ref, deg))
-        if want("stoi", "estoi", "si_sdr"):
-            results.update(aligned_scores(ref, deg, settings))
-        if want("mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error"):
-            results.update(
-                dtw_scores(
-                    ref,
-                    deg,
-                    settings,
-                    want_spectra=want("lsd", "mel_distance"),
-                    want_pitch=want("f0_rmse_cents", "f0_corr", "vuv_error"),
-                )
-            )
+        results.update(_intrusive_scores(ref, deg, settings, wanted))
     if high_band and (ref is None or not_parallel):
         results.update(refuse(high_band, not_parallel or ref_problem or "no reference given"))
     elif high_band:
         results.update(
             high_band_scores(*native_rate(reference, decoded), *native_rate(degraded, decoded))
         )
-    if want("dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
+    results.update(_non_intrusive_scores(deg, ref, spk, spk_problem, src, text, wanted))
+    return _ordered(results, metrics, notes, settings)
+
+
+def _wants(wanted: set[str], *names: str) -> bool:
+    """Whether any of ``names`` is among the ``wanted`` metrics."""
+    return bool(wanted.intersection(names))
+
+
+def _intrusive_scores(
+    ref: np.ndarray, deg: np.ndarray, settings: MetricSettings, wanted: set[str]
+) -> dict[str, MetricResult]:
+    """The wanted intrusive metrics (other than the band above 8 kHz) of a
+    parallel pair: PESQ, the time-aligned ones, the DTW-aligned ones."""
+    results: dict[str, MetricResult] = {}
+    if _wants(wanted, "pesq_wb", "pesq_nb"):
+        results.update(pesq_scores(ref, deg))
+    if _wants(wanted, "stoi", "estoi", "si_sdr"):
+        results.update(aligned_scores(ref, deg, settings))
+    if _wants(wanted, "mcd", "lsd", "mel_distance", "f0_rmse_cents", "f0_corr", "vuv_error"):
+        results.update(
+            dtw_scores(
+                ref,
+                deg,
+                settings,
+                want_spectra=_wants(wanted, "lsd", "mel_distance"),
+                want_pitch=_wants(wanted, "f0_rmse_cents", "f0_corr", "vuv_error"),
+            )
+        )
+    return results
+
+
+def _non_intrusive_scores(
+    deg: np.ndarray,
+    ref: np.ndarray | None,
+    spk: np.ndarray | None,
+    spk_problem: str | None,
+    src: np.ndarray | None,
+    text: str | None,
+    wanted: set[str],
+) -> dict[str, MetricResult]:
+    """The wanted non-intrusive metrics: DNSMOS, speaker similarity, the F0
+    distribution (against the speaker reference, else the reference), WER and
+    CER, timing."""
+    results: dict[str, MetricResult] = {}
+    if _wants(wanted, "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
         results.update(dnsmos_scores(deg))
-    if want("speaker_similarity"):
+    if _wants(wanted, "speaker_similarity"):
         if spk is None and spk_problem:
             results.update(refuse(["speaker_similarity"], spk_problem))
         else:
             results.update(speaker_scores(deg, spk, ref, src))
-    if want(*PITCH_METRICS.values()):
+    if _wants(wanted, *PITCH_METRICS.values()):
         speaker = spk if spk is not None else ref
         wanted_pitch = pitch_scores(deg, speaker)
         results.update({k: v for k, v in wanted_pitch.items() if k in wanted})
-    if want("wer", "cer"):
+    if _wants(wanted, "wer", "cer"):
         results.update(intelligibility_scores(deg, text))
-    if want("duration_s", "speech_s", "speaking_rate_wpm"):
+    if _wants(wanted, "duration_s", "speech_s", "speaking_rate_wpm"):
         results.update(timing_scores(deg, text))
-    return _ordered(results, metrics, notes, settings)
+    return results
 
 
 def native_rate(
@@ -211,9 +241,10 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
     meaningless. Checks: the lengths differ more than ``MAX_LENGTH_RATIO``-fold;
     and, when ``text`` is given (so ASR runs anyway), the reference's Whisper
     transcript is far from ``text`` (WER above ``MAX_PARALLEL_WER``). A
-    check transcript remembered by a batch (``evaluation.metrics.CHECK_TRANSCRIPT``,
-    possibly from a shared window) can accept the pair; only the reference's
-    own transcript can refuse it.
+    check transcript remembered by a batch
+    (``evaluation.model_metrics.CHECK_TRANSCRIPT``, possibly from a shared
+    window) can accept the pair; only the reference's own transcript can
+    refuse it.
     """
     ratio = max(len(reference), len(degraded)) / max(min(len(reference), len(degraded)), 1)
     if ratio > MAX_LENGTH_RATIO:
@@ -222,7 +253,8 @@ def parallel_problem(reference: np.ndarray, degraded: np.ndarray, text: str | No
             "they cannot say the same words; intrusive metrics refused"
         )
     if text:
-        from evaluation.metrics import CHECK_TRANSCRIPT, remembered, transcribe, wer
+        from evaluation.model_metrics import CHECK_TRANSCRIPT, remembered, transcribe
+        from voiceclone.text.wer import wer
 
         def far(heard: str) -> bool:
             return bool(normalise(text)) and wer(text, heard) > MAX_PARALLEL_WER

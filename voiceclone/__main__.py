@@ -2,6 +2,6 @@
 
 import sys
 
-from voiceclone.cli import main
+from voiceclone.cli.main import main
 
 sys.exit(main())

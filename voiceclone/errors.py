@@ -54,3 +54,7 @@ class ModelError(VoiceCloneError):
 
 class OutdatedModelError(ModelError):
     """A saved model was written by an older version of the project."""
+
+
+class VideoError(VoiceCloneError):
+    """The video (or the output asked for) cannot be used."""

@@ -107,7 +107,7 @@ def read_cues(
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.dubbing.dub import translate_source
-    from voiceclone.dubbing.subtitles import read_subtitles
+    from voiceclone.dubbing.subtitle_parser import read_subtitles
 
     if subtitles:
         cues = read_subtitles(subtitles)
@@ -132,7 +132,8 @@ def _cue_rows(cues) -> list[list]:
 def cues_from_rows(rows) -> list:
     """The table's rows as cues, checked as subtitles are (times, order,
     overlap, empty text), each error naming its cue."""
-    from voiceclone.dubbing.subtitles import Cue, format_srt, parse_subtitles
+    from voiceclone.dubbing.subtitle_parser import parse_subtitles
+    from voiceclone.dubbing.subtitles import Cue, format_srt
 
     values = rows.values.tolist() if hasattr(rows, "values") else list(rows or [])
     cues = []
@@ -208,44 +209,35 @@ def dub_track(
 ):
     """Speak the table's cues in the voice: the track, the video (when a video
     was uploaded), the timing report (CSV and JSON) and a summary."""
-    from voiceclone.audio.clips import save_audio
-    from voiceclone.dubbing.dub import DubSettings, dub_cues, write_report
-    from voiceclone.dubbing.video import VIDEO_SUFFIXES, probe, put_audio
+    from voiceclone.dubbing.dub import DubSettings
+    from voiceclone.dubbing.media import dub_media, is_video
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)
 
     cues = cues_from_rows(rows)
-    settings = DubSettings(max_speed=float(max_speed))
-    is_video = bool(media) and Path(media).suffix.lower() in VIDEO_SUFFIXES
-    until = probe(media).duration if is_video else None
     model = _model(
         voice_name, from_source, consent, media, request, lambda f, m: report(0.5 * f, m)
     )
-    track = dub_cues(
-        model, cues, settings, until_s=until, progress=lambda f, m: report(0.5 + 0.45 * f, m)
-    )
     folder = visitor.scratch(request, "dub-")
     stem = visitor.file_stem(None if from_source else voice_name, "dub")
-    audio_path = save_audio(folder / f"{stem}.wav", track.audio, track.sample_rate)
-    files = [
-        str(audio_path),
-        str(write_report(track, folder / f"{stem}.timing.csv")),
-        str(write_report(track, folder / f"{stem}.timing.json")),
-    ]
-    video_path = None
+    picture = media if is_video(media) else None
+    dubbed = dub_media(
+        model, cues, DubSettings(max_speed=float(max_speed)), picture=picture,
+        audio_out=folder / f"{stem}.wav",
+        video_out=folder / f"{stem}{Path(media).suffix.lower()}" if picture else None,
+        reports=(folder / f"{stem}.timing.csv", folder / f"{stem}.timing.json"),
+        mix=bool(mix), progress=lambda f, m: report(0.5 + 0.5 * f, m),
+    )  # fmt: skip
+    track = dubbed.track
     summary = f"**{track.summary()}**"
-    if is_video:
-        report(0.96, "putting the track on the video")
-        out = folder / f"{stem}{Path(media).suffix.lower()}"
-        muxed = put_audio(media, track.audio, track.sample_rate, out, mix=bool(mix))
-        video_path = str(out)
-        files.insert(1, video_path)
-        if muxed.cut_s > 0:
-            summary += f"\n\n{muxed.cut_s:.2f} s of speech ran past the end of the video."
+    if dubbed.cut_s > 0:
+        summary += f"\n\n{dubbed.cut_s:.2f} s of speech ran past the end of the video."
+    files = [str(p) for p in dubbed.written()]
+    video_path = str(dubbed.video) if dubbed.video else None
     rows_out = [
         [t.cue, t.start_s, t.placed_s, t.slot_s, t.spoken_s, t.speed, t.overflow_s]
         for t in track.timings
     ]
     rows_out = [[round(v, 2) if isinstance(v, float) else v for v in r] for r in rows_out]
-    return summary, str(audio_path), video_path, files, rows_out
+    return summary, str(dubbed.audio), video_path, files, rows_out

@@ -69,7 +69,8 @@ def evaluate_manifest(
     request: gr.Request = None,
 ):
     """Evaluate tab, batch: a manifest CSV (paths relative to it) and a zip of audio."""
-    from evaluation.batch import BatchSettings, read_manifest, run_batch
+    from evaluation.batch import BatchSettings, run_batch
+    from evaluation.batch_rows import read_manifest
     from evaluation.bundle import extract_bundle, find_manifest, remove_tree
     from evaluation.cli import METRIC_SETS
     from evaluation.plots import system_bars

@@ -21,12 +21,11 @@ from evaluation.listening.design import (
     TEST_TYPES,
     DesignError,
     SessionDesign,
-    extract_zip,
-    parse_manifest,
-    read_manifest,
     scale,
 )
-from evaluation.listening.store import ListeningStore, SessionError
+from evaluation.listening.manifest import extract_zip, parse_manifest, read_manifest
+from evaluation.listening.records import SessionError
+from evaluation.listening.store import ListeningStore
 from voiceclone.errors import VoiceCloneError
 from webapp import session as visitor
 from webapp.errors import friendly_errors

@@ -1,5 +1,11 @@
-"""Statistics of listening-test ratings: validation, rater screening, per-system
-estimates with confidence intervals, pairwise tests and rankings.
+"""The analysis of listening-test ratings: :func:`analyse` screens the raters,
+then estimates, compares and ranks the systems, and returns a
+:class:`ListeningAnalysis` with a short summary.
+
+The steps live in sibling modules: :mod:`~evaluation.listening.validation`
+(checking the ratings), :mod:`~evaluation.listening.screening` (excluding
+raters), :mod:`~evaluation.listening.statistics` (Bradley-Terry, the rater
+bootstrap, Holm) and :mod:`~evaluation.listening.tables` (the result tables).
 
 Input is one row per vote, in the export format of the store, with the
 columns :data:`RATING_COLUMNS` (extra columns are ignored); gold and trap
@@ -42,7 +48,8 @@ Statistical choices
   the cluster bootstrap is the honest one; with one vote per rater and system
   the two agree. One set of rater draws is shared by every table of an
   analysis (seeded), so intervals are jointly resampled. With fewer than
-  :data:`MIN_BOOTSTRAP_RATERS` raters the bootstrap intervals are NaN.
+  :data:`~evaluation.listening.statistics.MIN_BOOTSTRAP_RATERS` raters the
+  bootstrap intervals are NaN.
 - **Pairwise tests.** The exact binomial test and Clopper-Pearson interval
   (ab, abx) and the Wilcoxon signed-rank test (cmos) treat judgements as
   independent; the rater-cluster bootstrap interval is reported beside them.
@@ -51,86 +58,34 @@ Statistical choices
 - **Ranking.** Scale tests rank systems by mean vote (reference and anchor
   excluded). ab and cmos (by the sign of the vote, zeros dropped) fit a
   Bradley-Terry model by the MM algorithm (Hunter 2004) with
-  :data:`BT_PRIOR_WINS` pseudo-wins per ordered pair, bootstrapped by raters.
+  :data:`~evaluation.listening.statistics.BT_PRIOR_WINS` pseudo-wins per
+  ordered pair, bootstrapped by raters.
   ABX measures discrimination, not preference, and has no ranking.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from evaluation.listening.design import PAIRWISE, RATING_COLUMNS, TEST_NAMES, TEST_TYPES
-from evaluation.stats import (
-    BOOTSTRAP_RESAMPLES,
-    BOOTSTRAP_SEED,
-    CONFIDENCE,
-    mean_ci,
-    paired_comparison,
+from evaluation.listening.design import PAIRWISE, TEST_NAMES
+from evaluation.listening.screening import Screening, ScreeningRules, screen_validated
+from evaluation.listening.statistics import MIN_BOOTSTRAP_RATERS, RaterBootstrap
+from evaluation.listening.tables import (
+    BT_RANKING_COLUMNS,
+    bt_ranking,
+    mean_ranking,
+    pairwise_pairs,
+    rater_table,
+    scale_pairs,
+    stimulus_table,
+    system_table,
 )
+from evaluation.listening.validation import SCALE_TESTS, checked_ratings
+from evaluation.stats import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CONFIDENCE
 
-TEXT_COLUMNS = (
-    "session_id",
-    "test_type",
-    "rater_id",
-    "trial_id",
-    "item",
-    "kind",
-    "stimulus_id",
-    "system",
-    "system_b",
-    "side",
-    "submitted_at",
-)
-VOTE_KINDS = ("test", "reference", "anchor")
-"""Rows that are votes on a condition (reference and anchor: MUSHRA only)."""
-CHECK_KINDS = ("gold", "trap")
-"""Rows that check the rater and never enter the statistics."""
-IGNORED_KINDS = ("training",)
-"""Rows that are accepted but never analysed (training-step answers)."""
-RATING_KINDS = VOTE_KINDS + CHECK_KINDS + IGNORED_KINDS
-CONTROL_KINDS = ("reference", "anchor")
-SCALE_TESTS = ("mos", "smos", "mushra")
-BINARY_TESTS = ("ab", "abx")
-SIDES = ("a", "b", "")
-
-SCALE_RANGES = {
-    "mos": (1.0, 5.0),
-    "smos": (1.0, 5.0),
-    "cmos": (-3.0, 3.0),
-    "ab": (0.0, 1.0),
-    "abx": (0.0, 1.0),
-    "mushra": (0.0, 100.0),
-}
-"""Lowest and highest vote of each test type, in points of its scale."""
-
-GOLD_TOLERANCE = {
-    "mos": 1.0,
-    "smos": 1.0,
-    "cmos": 1.0,
-    "ab": 0.0,
-    "abx": 0.0,
-    "mushra": 10.0,
-}
-"""How far (points of the scale) a gold vote may be from its expected vote."""
-MIN_VOTES_FOR_VARIANCE = 5
-"""Votes (trials for ab) a rater needs before a constant answer counts against them."""
-MUSHRA_REFERENCE_MIN_SCORE = 90.0
-"""ITU-R BS.1534-3 post-screening: the hidden reference should score at least this (points)."""
-MUSHRA_MAX_LOW_REFERENCE_FRACTION = 0.15
-"""BS.1534-3: a rater is excluded when more than this fraction of their trials
-rate the hidden reference below :data:`MUSHRA_REFERENCE_MIN_SCORE`."""
-
-MIN_BOOTSTRAP_RATERS = 5
-"""Raters needed for a rater-cluster bootstrap interval (NaN below)."""
-BT_PRIOR_WINS = 0.1
-"""Bradley-Terry pseudo-wins added to every ordered pair of systems, so strengths
-stay finite when a system never loses and the comparison graph is connected."""
-BT_TOLERANCE = 1e-10
-"""MM iterations stop when no log-strength moves by more than this."""
-BT_MAX_ITERATIONS = 20_000
 SUMMARY_MAX_NAMES = 5
 """Excluded raters named in the summary before "and N more"."""
 WILCOXON_MIN_N = 6
@@ -142,508 +97,11 @@ RANKING_MEAN = "mean"
 RANKING_BT = "bradley-terry"
 
 
-# ----------------------------------------------------------------------------- validation
-
-
-def validate_ratings(df: pd.DataFrame) -> pd.DataFrame:
-    """Check a ratings frame and return a cleaned copy.
-
-    The copy has text columns as ``str`` (missing ``system_b`` / ``side`` /
-    ``item`` become ``''``), ``vote``, ``expected`` and ``position`` numeric.
-
-    Raises
-    ------
-    TypeError
-        ``df`` is not a DataFrame.
-    ValueError
-        Missing columns; unknown or mixed test types; unknown kinds;
-        reference/anchor rows outside MUSHRA; votes that are missing or out of
-        range for the test type (ab/abx: 0 or 1); gold/trap rows without a
-        valid expected vote; pairwise votes without two distinct systems or
-        with a bad side; test votes without a system; the same vote twice.
-    """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"ratings must be a pandas DataFrame, not {type(df).__name__}")
-    missing = [c for c in RATING_COLUMNS if c not in df.columns]
-    if missing:
-        raise ValueError(f"ratings are missing column(s): {', '.join(missing)}")
-    frame = df.copy()
-    for column in TEXT_COLUMNS:
-        frame[column] = frame[column].fillna("").astype(str)
-    raw_votes = frame["vote"]
-    frame["vote"] = pd.to_numeric(frame["vote"], errors="coerce").astype(float)
-    frame["expected"] = pd.to_numeric(frame["expected"], errors="coerce").astype(float)
-    frame["position"] = pd.to_numeric(frame["position"], errors="coerce")
-    if frame.empty:
-        return frame
-
-    types = sorted(set(frame["test_type"]))
-    unknown = [t for t in types if t not in TEST_TYPES]
-    if unknown:
-        raise ValueError(
-            f"unknown test type {unknown[0]!r}; expected one of {', '.join(TEST_TYPES)}"
-        )
-    if len(types) > 1:
-        raise ValueError(f"ratings mix test types ({', '.join(types)}); analyse one test at a time")
-    test_type = types[0]
-
-    kinds = sorted(set(frame["kind"]))
-    bad_kinds = [k for k in kinds if k not in RATING_KINDS]
-    if bad_kinds:
-        raise ValueError(
-            f"unknown kind {bad_kinds[0]!r}; expected one of {', '.join(RATING_KINDS)}"
-        )
-    if test_type != "mushra":
-        controls = [k for k in kinds if k in CONTROL_KINDS]
-        if controls:
-            raise ValueError(f"kind {controls[0]!r} only occurs in MUSHRA tests, not {test_type}")
-
-    not_number = frame["vote"].isna() & raw_votes.notna()
-    if not_number.any():
-        example = raw_votes[not_number].iloc[0]
-        raise ValueError(f"{int(not_number.sum())} vote(s) are not numbers, e.g. {example!r}")
-    bad = ~np.isfinite(frame["vote"].to_numpy())
-    if bad.any():
-        raise ValueError(f"{int(bad.sum())} vote(s) are missing or not finite")
-    low, high = SCALE_RANGES[test_type]
-    votes = frame["vote"].to_numpy()
-    if test_type in BINARY_TESTS:
-        outside = ~np.isin(votes, (0.0, 1.0))
-        allowed = "0 or 1"
-    else:
-        outside = (votes < low) | (votes > high)
-        allowed = f"{low:g}..{high:g}"
-    if outside.any():
-        row = frame[outside].iloc[0]
-        raise ValueError(
-            f"{int(outside.sum())} {test_type} vote(s) are not {allowed}, e.g. {row['vote']:g} "
-            f"from rater {row['rater_id']!r} on trial {row['trial_id']!r}"
-        )
-
-    checks = frame[frame["kind"].isin(CHECK_KINDS)]
-    if len(checks):
-        expected = checks["expected"].to_numpy()
-        if not np.all(np.isfinite(expected)):
-            row = checks[~np.isfinite(expected)].iloc[0]
-            raise ValueError(
-                f"{row['kind']} vote on trial {row['trial_id']!r} has no expected vote"
-            )
-        if np.any((expected < low) | (expected > high)):
-            raise ValueError(f"a gold/trap expected vote is outside the {test_type} scale")
-
-    voted = frame[frame["kind"].isin(VOTE_KINDS)]
-    if (voted["system"] == "").any():
-        raise ValueError("every test vote needs a system")
-    if test_type in PAIRWISE:
-        if ((voted["system_b"] == "") | (voted["system_b"] == voted["system"])).any():
-            raise ValueError(f"{test_type} votes need two different systems (system, system_b)")
-        if not frame["side"].isin(SIDES).all():
-            bad_side = frame.loc[~frame["side"].isin(SIDES), "side"].iloc[0]
-            raise ValueError(f"side must be 'a', 'b' or empty, not {bad_side!r}")
-
-    key = ["session_id", "rater_id", "trial_id", "stimulus_id"]
-    duplicated = frame.duplicated(key)
-    if duplicated.any():
-        row = frame[duplicated].iloc[0]
-        raise ValueError(
-            f"rater {row['rater_id']!r} has two votes on trial {row['trial_id']!r}, "
-            f"stimulus {row['stimulus_id']!r}"
-        )
-    return frame
-
-
-def _checked(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
-    frame = validate_ratings(df)
-    if frame.empty:
-        raise ValueError("no ratings yet")
-    return frame, frame["test_type"].iloc[0]
-
-
-# ----------------------------------------------------------------------------- screening
-
-
-@dataclass(frozen=True)
-class ScreeningRules:
-    """Which raters to exclude before the statistics.
-
-    Attributes
-    ----------
-    gold_tolerance : float or None
-        How far (points of the scale) a gold vote may be from its expected
-        vote; None takes :data:`GOLD_TOLERANCE` for the test type (1 point
-        for mos/smos/cmos, exact for ab/abx).
-    max_gold_failures : int
-        Gold clips a rater may miss and still be kept.
-    check_traps : bool
-        Exclude a rater whose vote on any trapping clip is not the one the
-        clip asked for.
-    min_votes_for_variance : int
-        Exclude a rater whose test votes are all the same (numeric scales;
-        for cmos the answers as given, before side normalisation) or who
-        picked the same side in every A/B trial, once they have at least this
-        many. 0 turns the rule off.
-    mushra_reference_min : float
-        MUSHRA: hidden-reference score below which a trial counts as failed.
-    mushra_max_low_reference : float
-        MUSHRA: exclude a rater who failed more than this fraction of their
-        trials (BS.1534-3: 0.15).
-    """
-
-    gold_tolerance: float | None = None
-    max_gold_failures: int = 0
-    check_traps: bool = True
-    min_votes_for_variance: int = MIN_VOTES_FOR_VARIANCE
-    mushra_reference_min: float = MUSHRA_REFERENCE_MIN_SCORE
-    mushra_max_low_reference: float = MUSHRA_MAX_LOW_REFERENCE_FRACTION
-
-    def __post_init__(self) -> None:
-        if self.gold_tolerance is not None and not self.gold_tolerance >= 0:
-            raise ValueError(f"gold tolerance must be >= 0, not {self.gold_tolerance}")
-        if self.max_gold_failures < 0:
-            raise ValueError(f"max gold failures must be >= 0, not {self.max_gold_failures}")
-        if self.min_votes_for_variance < 0:
-            raise ValueError(
-                f"min votes for variance must be >= 0, not {self.min_votes_for_variance}"
-            )
-        if not 0 <= self.mushra_max_low_reference <= 1:
-            raise ValueError(
-                "the MUSHRA low-reference fraction must be within 0..1, "
-                f"not {self.mushra_max_low_reference}"
-            )
-
-    def tolerance(self, test_type: str) -> float:
-        """Gold tolerance for ``test_type`` (points of its scale)."""
-        return GOLD_TOLERANCE[test_type] if self.gold_tolerance is None else self.gold_tolerance
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass
-class Screening:
-    """Raters kept and excluded, and the votes that remain.
-
-    Attributes
-    ----------
-    kept : list of str
-        Rater ids kept (sorted).
-    excluded : dict of str to list of str
-        Rater id to the human-readable reasons for excluding them.
-    screened : pandas.DataFrame
-        The votes of kept raters on test conditions (kinds ``test``,
-        ``reference``, ``anchor``), cleaned by :func:`validate_ratings`.
-    rules : ScreeningRules
-    """
-
-    kept: list[str]
-    excluded: dict[str, list[str]]
-    screened: pd.DataFrame
-    rules: ScreeningRules = field(default_factory=ScreeningRules)
-
-    def to_dict(self) -> dict:
-        return {
-            "kept": list(self.kept),
-            "excluded": dict(self.excluded),
-            "rules": asdict(self.rules),
-        }
-
-
-def screen(df: pd.DataFrame, rules: ScreeningRules = ScreeningRules()) -> Screening:
-    """Exclude raters who fail the checks of ``rules``.
-
-    Rules, each giving its own reason:
-
-    - gold clips (P.808): more than ``max_gold_failures`` gold votes further
-      than the tolerance from the expected vote;
-    - trapping clips: any trap vote other than the one asked for;
-    - zero variance: every test vote the same (mos, smos, mushra; cmos on the
-      answer as given), or the same side picked in every A/B trial, over at
-      least ``min_votes_for_variance`` votes;
-    - MUSHRA (ITU-R BS.1534-3): the hidden reference rated below 90 in more
-      than 15 % of the rater's trials.
-
-    ABX raters are not screened on their scores: excluding raters near chance
-    would select on the outcome the test measures.
-
-    Raises
-    ------
-    ValueError
-        As :func:`validate_ratings`, or "no ratings yet" for an empty frame.
-    """
-    frame, test_type = _checked(df)
-    return _screen(frame, test_type, rules)
-
-
-def _screen(frame: pd.DataFrame, test_type: str, rules: ScreeningRules) -> Screening:
-    reasons: dict[str, list[str]] = {r: [] for r in sorted(set(frame["rater_id"]))}
-    _screen_gold(frame, test_type, rules, reasons)
-    if rules.check_traps:
-        _screen_traps(frame, reasons)
-    if rules.min_votes_for_variance > 0:
-        if test_type == "ab":
-            _screen_side_bias(frame, rules, reasons)
-        elif test_type != "abx":
-            _screen_variance(frame, test_type, rules, reasons)
-    if test_type == "mushra":
-        _screen_mushra(frame, rules, reasons)
-    excluded = {r: why for r, why in reasons.items() if why}
-    kept = [r for r, why in reasons.items() if not why]
-    screened = frame[frame["rater_id"].isin(kept) & frame["kind"].isin(VOTE_KINDS)]
-    return Screening(kept, excluded, screened.reset_index(drop=True), rules)
-
-
-def _points(value: float) -> str:
-    return f"{value:g} point" + ("" if value == 1 else "s")
-
-
-def _screen_gold(frame, test_type, rules, reasons) -> None:
-    gold = frame[frame["kind"] == "gold"]
-    tolerance = rules.tolerance(test_type)
-    off = (gold["vote"] - gold["expected"]).abs() > tolerance + 1e-9
-    counts = off.groupby(gold["rater_id"]).agg(["sum", "count"])
-    how = "wrong" if tolerance == 0 else f"off by more than {_points(tolerance)}"
-    for rater, row in counts[counts["sum"] > rules.max_gold_failures].iterrows():
-        reasons[rater].append(f"gold: {int(row['sum'])} of {int(row['count'])} gold clips {how}")
-
-
-def _screen_traps(frame, reasons) -> None:
-    traps = frame[frame["kind"] == "trap"]
-    wrong = ~np.isclose(traps["vote"].to_numpy(), traps["expected"].to_numpy())
-    counts = pd.Series(wrong, index=traps.index).groupby(traps["rater_id"]).agg(["sum", "count"])
-    for rater, row in counts[counts["sum"] > 0].iterrows():
-        first = traps[wrong & (traps["rater_id"] == rater).to_numpy()].iloc[0]
-        reasons[rater].append(
-            f"trap: {int(row['sum'])} of {int(row['count'])} trapping clips answered wrongly "
-            f"(asked for {first['expected']:g}, answered {first['vote']:g})"
-        )
-
-
-def _constant(values: pd.Series, raters: pd.Series, min_votes: int) -> pd.DataFrame:
-    """Per rater: count and first value, only for raters whose values never change."""
-    stats = values.groupby(raters).agg(["count", "min", "max"])
-    return stats[(stats["count"] >= min_votes) & (stats["min"] == stats["max"])]
-
-
-def _screen_variance(frame, test_type, rules, reasons) -> None:
-    votes = frame[frame["kind"].isin(VOTE_KINDS)]
-    values = votes["vote"]
-    if test_type == "cmos":
-        # The rater answered "B against A"; undo the side normalisation.
-        values = values.where(votes["side"] != "b", -values)
-    what = "answers" if test_type == "cmos" else "votes"
-    constant = _constant(values, votes["rater_id"], rules.min_votes_for_variance)
-    for rater, row in constant.iterrows():
-        reasons[rater].append(f"zero variance: all {int(row['count'])} {what} are {row['min']:g}")
-
-
-def _screen_side_bias(frame, rules, reasons) -> None:
-    votes = frame[(frame["kind"] == "test") & frame["side"].isin(("a", "b"))]
-    # Picked the clip shown as A: `system` shown first and preferred, or second and not.
-    picked_a = (votes["side"] == "a") == (votes["vote"] == 1.0)
-    constant = _constant(picked_a.astype(int), votes["rater_id"], rules.min_votes_for_variance)
-    for rater, row in constant.iterrows():
-        label = "A" if row["min"] == 1 else "B"
-        reasons[rater].append(f"side bias: chose {label} in all {int(row['count'])} A/B trials")
-
-
-def _screen_mushra(frame, rules, reasons) -> None:
-    refs = frame[frame["kind"] == "reference"]
-    lowest = refs.groupby(["rater_id", "trial_id"])["vote"].min()
-    low = (
-        (lowest < rules.mushra_reference_min)
-        .groupby(level="rater_id")
-        .agg(["sum", "count", "mean"])
-    )
-    for rater, row in low[low["mean"] > rules.mushra_max_low_reference].iterrows():
-        reasons[rater].append(
-            f"MUSHRA: hidden reference rated below {rules.mushra_reference_min:g} in "
-            f"{int(row['sum'])} of {int(row['count'])} trials (more than "
-            f"{rules.mushra_max_low_reference:.0%})"
-        )
-
-
-# ----------------------------------------------------------------------------- statistics
-
-
-def bradley_terry(
-    wins: np.ndarray,
-    prior: float = BT_PRIOR_WINS,
-    tolerance: float = BT_TOLERANCE,
-    max_iterations: int = BT_MAX_ITERATIONS,
-) -> np.ndarray:
-    """Bradley-Terry log-strengths by the MM algorithm (Hunter 2004).
-
-    ``P(i beats j) = p_i / (p_i + p_j)``; each iteration sets
-    ``p_i = W_i / sum_j n_ij / (p_i + p_j)`` (a minorise-maximise step, so the
-    likelihood never decreases) and rescales to geometric mean 1. Iterations
-    stop when no log-strength moves by more than ``tolerance`` or after
-    ``max_iterations``.
-
-    Parameters
-    ----------
-    wins : np.ndarray, shape (..., K, K)
-        ``wins[..., i, j]`` = times system i beat system j (diagonal ignored);
-        leading axes are independent problems (bootstrap resamples), solved
-        together.
-    prior : float
-        Pseudo-wins (> 0) added to every ordered pair (i != j): keeps
-        strengths finite when a system never wins or never loses, and joins
-        pairs never compared.
-
-    Returns
-    -------
-    np.ndarray, shape (..., K)
-        Log-strengths centred at mean 0.
-    """
-    w = np.array(wins, dtype=np.float64)
-    if w.ndim < 2 or w.shape[-1] != w.shape[-2]:
-        raise ValueError(f"wins must have shape (..., K, K), not {w.shape}")
-    k = w.shape[-1]
-    if k < 2:
-        raise ValueError("Bradley-Terry needs at least two systems")
-    if not np.all(np.isfinite(w)) or np.any(w < 0):
-        raise ValueError("wins must be finite and non-negative")
-    if not prior > 0:
-        raise ValueError(f"the prior must be > 0 pseudo-wins, not {prior}")
-    off = 1.0 - np.eye(k)
-    w = w * off + prior * off
-    n = w + np.swapaxes(w, -1, -2)
-    won = w.sum(axis=-1)
-    log_p = np.zeros(w.shape[:-1])
-    for _ in range(max_iterations):
-        p = np.exp(log_p)
-        denominator = (n / (p[..., :, None] + p[..., None, :])).sum(axis=-1)
-        new = np.log(won) - np.log(denominator)
-        new -= new.mean(axis=-1, keepdims=True)
-        done = np.max(np.abs(new - log_p)) < tolerance
-        log_p = new
-        if done:
-            break
-    return log_p
-
-
-def _percentile(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    alpha = 1.0 - CONFIDENCE
-    with np.errstate(invalid="ignore"):
-        if np.all(np.isnan(samples)):
-            shape = np.delete(np.shape(samples), axis)
-            return np.full(shape, np.nan), np.full(shape, np.nan)
-        low, high = np.nanquantile(samples, [alpha / 2, 1 - alpha / 2], axis=axis)
-    return low, high
-
-
-@dataclass
-class _RaterBootstrap:
-    """Shared rater draws: ``weights[b, r]`` = times rater r is drawn in resample b."""
-
-    raters: list[str]
-    weights: np.ndarray | None  # (resamples, n_raters), None when too few raters
-
-    @classmethod
-    def draw(cls, raters, resamples: int, seed: int) -> _RaterBootstrap:
-        raters = sorted(raters)
-        if len(raters) < MIN_BOOTSTRAP_RATERS or resamples < 1:
-            return cls(raters, None)
-        rng = np.random.default_rng(seed)
-        weights = rng.multinomial(len(raters), np.full(len(raters), 1 / len(raters)), resamples)
-        return cls(raters, weights.astype(np.float64))
-
-    def interval(self, values: np.ndarray, raters: np.ndarray) -> tuple[float, float]:
-        """Percentile interval of the pooled mean of ``values`` (one per vote)."""
-        if self.weights is None or len(values) == 0:
-            return np.nan, np.nan
-        codes = pd.Categorical(raters, categories=self.raters).codes
-        if np.any(codes < 0):
-            raise ValueError("a vote's rater is not among the bootstrap raters")
-        sums = np.bincount(codes, weights=values, minlength=len(self.raters))
-        counts = np.bincount(codes, minlength=len(self.raters)).astype(np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            means = (self.weights @ sums) / (self.weights @ counts)
-        low, high = _percentile(means)
-        return float(low), float(high)
-
-
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm step-down adjusted p-values (NaN entries stay NaN, not counted)."""
-    p = np.asarray(p, dtype=np.float64)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(np.isfinite(p))
-    m = len(ok)
-    running = 0.0
-    for rank, i in enumerate(ok[np.argsort(p[ok], kind="stable")]):
-        running = max(running, (m - rank) * p[i])
-        out[i] = min(1.0, running)
-    return out
-
-
-SYSTEM_COLUMNS = [
-    "system",
-    "kind",
-    "control",
-    "measure",
-    "n_votes",
-    "n_raters",
-    "n_items",
-    "mean",
-    "std",
-    "ci_low",
-    "ci_high",
-    "boot_low",
-    "boot_high",
-]
-STIMULUS_COLUMNS = ["stimulus_id", "system", "system_b", "item", "kind", "n", "mean", "std"]
-RATER_COLUMNS = ["rater_id", "n_votes", "n_checks", "kept", "reasons"]
-PAIR_COLUMNS = [
-    "system",
-    "system_b",
-    "n",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "ci_method",
-    "boot_low",
-    "boot_high",
-    "test",
-    "p",
-    "p_holm",
-    "significant",
-    "favours",
-]
-MEAN_RANKING_COLUMNS = [
-    "system",
-    "rank",
-    "mean",
-    "ci_low",
-    "ci_high",
-    "boot_low",
-    "boot_high",
-    "n_votes",
-]
-BT_RANKING_COLUMNS = [
-    "system",
-    "rank",
-    "log_strength",
-    "ci_low",
-    "ci_high",
-    "p_beats_average",
-    "p_low",
-    "p_high",
-    "wins",
-    "n",
-]
-MEASURES = {
-    "mos": "mean opinion score (1-5)",
-    "smos": "mean similarity score (1-5)",
-    "mushra": "mean MUSHRA score (0-100)",
-    "cmos": "mean CMOS for this system against the others (-3..+3)",
-    "ab": "share of its A/B trials this system won",
-    "abx": "share of its ABX trials identified correctly",
-}
-
-
 @dataclass
 class ListeningAnalysis:
     """Screening and statistics of one listening test.
+
+    The ``*_COLUMNS`` lists named below are in :mod:`evaluation.listening.tables`.
 
     Attributes
     ----------
@@ -746,7 +204,7 @@ def analyse(
     Parameters
     ----------
     df : pandas.DataFrame
-        Ratings, one row per vote (see :func:`validate_ratings`).
+        Ratings, one row per vote (see :func:`~evaluation.listening.validation.validate_ratings`).
     rules : ScreeningRules
     resamples : int
         Bootstrap resamples (rater-cluster and rater-paired); 0 skips the
@@ -764,25 +222,25 @@ def analyse(
     ------
     ValueError
         "no ratings yet" for an empty frame; invalid ratings as
-        :func:`validate_ratings`.
+        :func:`~evaluation.listening.validation.validate_ratings`.
     """
     if resamples < 0:
         raise ValueError(f"resamples must be >= 0, not {resamples}")
-    frame, test_type = _checked(df)
-    screening = _screen(frame, test_type, rules)
+    frame, test_type = checked_ratings(df)
+    screening = screen_validated(frame, test_type, rules)
     votes = screening.screened
-    raters = _rater_table(frame, screening)
-    boot = _RaterBootstrap.draw(set(votes["rater_id"]), resamples, seed)
-    systems = _system_table(votes, test_type, boot)
-    stimuli = _stimulus_table(votes)
+    raters = rater_table(frame, screening)
+    boot = RaterBootstrap.draw(set(votes["rater_id"]), resamples, seed)
+    systems = system_table(votes, test_type, boot)
+    stimuli = stimulus_table(votes)
     if test_type in PAIRWISE:
-        pairs = _pairwise_pairs(votes, test_type, boot)
+        pairs = pairwise_pairs(votes, test_type, boot)
     else:
-        pairs = _scale_pairs(votes, resamples, seed)
+        pairs = scale_pairs(votes, resamples, seed)
     if test_type in SCALE_TESTS:
-        ranking, method = _mean_ranking(systems), RANKING_MEAN
+        ranking, method = mean_ranking(systems), RANKING_MEAN
     elif test_type in ("ab", "cmos"):
-        ranking, method = _bt_ranking(votes, test_type, boot), RANKING_BT
+        ranking, method = bt_ranking(votes, test_type, boot), RANKING_BT
     else:
         ranking, method = pd.DataFrame(columns=BT_RANKING_COLUMNS), ""
     if ranking.empty:
@@ -805,242 +263,10 @@ def analyse(
     return analysis
 
 
-def _rater_table(frame: pd.DataFrame, screening: Screening) -> pd.DataFrame:
-    counts = (
-        frame.assign(
-            n_votes=frame["kind"].isin(VOTE_KINDS), n_checks=frame["kind"].isin(CHECK_KINDS)
-        )
-        .groupby("rater_id", sort=True)[["n_votes", "n_checks"]]
-        .sum()
-        .astype(int)
-        .reset_index()
-    )
-    why = counts["rater_id"].map(lambda r: screening.excluded.get(r, []))
-    counts["kept"] = why.map(len) == 0
-    counts["reasons"] = why.map("; ".join)
-    return counts[RATER_COLUMNS]
-
-
-def _perspective(votes: pd.DataFrame, test_type: str) -> pd.DataFrame:
-    """One row per (vote, system it concerns) with the vote from that system's side."""
-    cols = ["system", "kind", "rater_id", "item", "value"]
-    if test_type not in PAIRWISE:
-        return votes.assign(value=votes["vote"])[cols]
-    first = votes["vote"].to_numpy()
-    if test_type == "ab":
-        own, other = first, 1.0 - first
-    elif test_type == "cmos":
-        own, other = -first, first
-    else:
-        own, other = first, first
-    a = votes.assign(value=own)[cols]
-    b = votes.assign(value=other, system=votes["system_b"])[cols]
-    return pd.concat([a, b], ignore_index=True)
-
-
-def _system_table(votes: pd.DataFrame, test_type: str, boot: _RaterBootstrap) -> pd.DataFrame:
-    data = _perspective(votes, test_type)
-    rows = []
-    order = {"test": 0, "reference": 1, "anchor": 2}
-    groups = sorted(data.groupby(["system", "kind"]), key=lambda g: (order[g[0][1]], g[0][0]))
-    for (system, kind), part in groups:
-        values = part["value"].to_numpy(dtype=np.float64)
-        ci = mean_ci(values)
-        low, high = boot.interval(values, part["rater_id"].to_numpy())
-        rows.append(
-            {
-                "system": system,
-                "kind": kind,
-                "control": kind in CONTROL_KINDS,
-                "measure": MEASURES[test_type],
-                "n_votes": ci.n,
-                "n_raters": part["rater_id"].nunique(),
-                "n_items": part["item"].nunique(),
-                "mean": ci.mean,
-                "std": ci.std,
-                "ci_low": ci.low,
-                "ci_high": ci.high,
-                "boot_low": low,
-                "boot_high": high,
-            }
-        )
-    return pd.DataFrame(rows, columns=SYSTEM_COLUMNS)
-
-
-def _stimulus_table(votes: pd.DataFrame) -> pd.DataFrame:
-    if votes.empty:
-        return pd.DataFrame(columns=STIMULUS_COLUMNS)
-    table = (
-        votes.groupby(["stimulus_id", "system", "system_b", "item", "kind"], sort=True)["vote"]
-        .agg(n="count", mean="mean", std="std")
-        .reset_index()
-    )
-    return table[STIMULUS_COLUMNS]
-
-
-def _scale_pairs(votes: pd.DataFrame, resamples: int, seed: int) -> pd.DataFrame:
-    tests = votes[votes["kind"] == "test"]
-    by_rater = tests.pivot_table(index="rater_id", columns="system", values="vote", aggfunc="mean")
-    systems = sorted(by_rater.columns)
-    rows = []
-    for i, a in enumerate(systems):
-        for b in systems[i + 1 :]:
-            x, y = by_rater[a].to_numpy(), by_rater[b].to_numpy()
-            ok = np.isfinite(x) & np.isfinite(y)
-            diff = mean_ci(y[ok] - x[ok])
-            paired = paired_comparison(x, y, True, resamples=max(resamples, 1), seed=seed)
-            rows.append(
-                {
-                    "system": a,
-                    "system_b": b,
-                    "n": paired.n,
-                    "estimate": paired.mean_diff,
-                    "ci_low": diff.low,
-                    "ci_high": diff.high,
-                    "ci_method": "t (rater differences)",
-                    "boot_low": paired.ci_low if resamples else np.nan,
-                    "boot_high": paired.ci_high if resamples else np.nan,
-                    "test": "wilcoxon signed-rank (raters)",
-                    "p": paired.wilcoxon_p,
-                }
-            )
-    return _finish_pairs(rows, PAIR_COLUMNS, signed=True)
-
-
-def _finish_pairs(rows: list[dict], columns: list[str], signed: bool, centre: float = 0.0):
-    table = pd.DataFrame(rows, columns=columns)
-    if table.empty:
-        return table
-    table["p_holm"] = _holm(table["p"].to_numpy(dtype=np.float64))
-    table["significant"] = table["p_holm"] < 1.0 - CONFIDENCE
-    if signed:
-        table["favours"] = np.where(
-            table["significant"],
-            np.where(table["estimate"] > centre, table["system_b"], table["system"]),
-            "",
-        )
-    else:
-        table["favours"] = ""
-    return table
-
-
-def _pairwise_pairs(votes: pd.DataFrame, test_type: str, boot: _RaterBootstrap) -> pd.DataFrame:
-    from scipy import stats
-
-    tests = votes[votes["kind"] == "test"]
-    extra = {"ab": ["wins", "wins_b"], "abx": ["correct"], "cmos": []}[test_type]
-    rows = []
-    for (a, b), part in tests.groupby(["system", "system_b"], sort=True):
-        v = part["vote"].to_numpy(dtype=np.float64)
-        n = len(v)
-        row = {"system": a, "system_b": b, "n": n}
-        if test_type == "cmos":
-            ci = mean_ci(v)
-            nonzero = v[v != 0]
-            if len(nonzero) == 0:
-                p = 1.0
-            else:
-                p = float(stats.wilcoxon(nonzero, alternative="two-sided").pvalue)
-            values = v
-            row.update(
-                estimate=ci.mean,
-                ci_low=ci.low,
-                ci_high=ci.high,
-                ci_method="t (votes)",
-                test="wilcoxon signed-rank (votes)",
-                p=p,
-            )
-        else:
-            values = 1.0 - v if test_type == "ab" else v
-            k = int(round(values.sum()))
-            result = stats.binomtest(k, n, 0.5)
-            interval = result.proportion_ci(CONFIDENCE, method="exact")
-            if test_type == "ab":
-                p = result.pvalue
-                row.update(wins=n - k, wins_b=k, test="binomial, two-sided")
-            else:
-                p = stats.binomtest(k, n, 0.5, alternative="greater").pvalue
-                row.update(correct=k, test="binomial, one-sided (above chance)")
-            row.update(
-                estimate=k / n,
-                ci_low=interval.low,
-                ci_high=interval.high,
-                ci_method="clopper-pearson",
-                p=float(p),
-            )
-        row["boot_low"], row["boot_high"] = boot.interval(values, part["rater_id"].to_numpy())
-        rows.append(row)
-    table = _finish_pairs(
-        rows,
-        PAIR_COLUMNS + extra,
-        signed=test_type != "abx",
-        centre=0.5 if test_type == "ab" else 0.0,
-    )
-    return table[PAIR_COLUMNS + extra] if len(table) else table
-
-
-def _mean_ranking(systems: pd.DataFrame) -> pd.DataFrame:
-    tests = systems[~systems["control"].astype(bool)]
-    tests = tests.sort_values(["mean", "system"], ascending=[False, True], kind="stable")
-    table = tests.assign(rank=np.arange(1, len(tests) + 1)).reset_index(drop=True)
-    return table[MEAN_RANKING_COLUMNS]
-
-
-def _bt_ranking(votes: pd.DataFrame, test_type: str, boot: _RaterBootstrap) -> pd.DataFrame:
-    tests = votes[votes["kind"] == "test"]
-    if test_type == "cmos":
-        tests = tests[tests["vote"] != 0]
-        first_wins = (tests["vote"] < 0).to_numpy()
-    else:
-        first_wins = (tests["vote"] == 1.0).to_numpy()
-    systems = sorted(set(tests["system"]) | set(tests["system_b"]))
-    if len(systems) < 2:
-        return pd.DataFrame(columns=BT_RANKING_COLUMNS)
-    index = {s: i for i, s in enumerate(systems)}
-    a = tests["system"].map(index).to_numpy()
-    b = tests["system_b"].map(index).to_numpy()
-    winner = np.where(first_wins, a, b)
-    loser = np.where(first_wins, b, a)
-    k = len(systems)
-    wins = np.zeros((k, k))
-    np.add.at(wins, (winner, loser), 1.0)
-    theta = bradley_terry(wins)
-    low = high = np.full(k, np.nan)
-    if boot.weights is not None:
-        codes = pd.Categorical(tests["rater_id"], categories=boot.raters).codes
-        per_rater = np.zeros((len(boot.raters), k, k))
-        np.add.at(per_rater, (codes, winner, loser), 1.0)
-        resampled = np.tensordot(boot.weights, per_rater, axes=(1, 0))
-        low, high = _percentile(bradley_terry(resampled))
-    order = np.lexsort((systems, -theta))
-    rank = np.empty(k, dtype=int)
-    rank[order] = np.arange(1, k + 1)
-    table = pd.DataFrame(
-        {
-            "system": systems,
-            "rank": rank,
-            "log_strength": theta,
-            "ci_low": low,
-            "ci_high": high,
-            "p_beats_average": _logistic(theta),
-            "p_low": _logistic(low),
-            "p_high": _logistic(high),
-            "wins": wins.sum(axis=1).astype(int),
-            "n": (wins + wins.T).sum(axis=1).astype(int),
-        }
-    )
-    return table.sort_values("rank").reset_index(drop=True)[BT_RANKING_COLUMNS]
-
-
-def _logistic(x: np.ndarray) -> np.ndarray:
-    """P(a system of log-strength x beats one of log-strength 0, the average)."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)))
-
-
 # ----------------------------------------------------------------------------- summary
 
 
-def _summary(a: ListeningAnalysis, boot: _RaterBootstrap) -> str:
+def _summary(a: ListeningAnalysis, boot: RaterBootstrap) -> str:
     n_raters = len(a.raters)
     excluded = a.raters[~a.raters["kept"]]
     lines = [

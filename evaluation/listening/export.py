@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation.listening.store import RATINGS_COLUMNS, ListeningStore, SessionError
+from evaluation.listening.records import SessionError
+from evaluation.listening.store import RATINGS_COLUMNS, ListeningStore
 from evaluation.stats import mean_ci
 
 PLOTS = ("systems", "ranking", "votes")

@@ -21,13 +21,9 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from evaluation.listening.analysis import (
-    RANKING_BT,
-    RANKING_MEAN,
-    SCALE_RANGES,
-    ListeningAnalysis,
-)
+from evaluation.listening.analysis import RANKING_BT, RANKING_MEAN, ListeningAnalysis
 from evaluation.listening.design import PAIRWISE, TEST_NAMES
+from evaluation.listening.validation import SCALE_RANGES
 
 TEST_COLOR = "#1f4e79"
 BOOT_COLOR = "#d99a29"
@@ -157,68 +153,78 @@ def plot_ranking(analysis: ListeningAnalysis) -> Figure:
     fig, axes = _figure(rows=rows, columns=len(panels))
     ax_iter = iter(axes)
     if not ranking.empty:
-        ax = next(ax_iter)
-        y = np.arange(len(ranking))[::-1]
-        if analysis.ranking_method == RANKING_BT:
-            centre, xlabel = "log_strength", "Bradley-Terry log-strength (0 = average system)"
-            title = "ranking, 95 % CI (rater bootstrap)"
-            ax.axvline(0.0, color="black", lw=0.8, ls=":")
-            low, high = "ci_low", "ci_high"
-        else:
-            centre, xlabel = "mean", "mean vote"
-            title = "ranking by mean, 95 % CI (t)"
-            low, high = "ci_low", "ci_high"
-        ax.errorbar(
-            ranking[centre],
-            y,
-            xerr=_errors(ranking, centre, low, high),
-            fmt="o",
-            color=TEST_COLOR,
-            capsize=4,
-        )
-        if analysis.ranking_method == RANKING_MEAN and ranking["boot_low"].notna().any():
-            ax.errorbar(
-                ranking[centre],
-                y - BOOT_OFFSET,
-                xerr=_errors(ranking, centre, "boot_low", "boot_high"),
-                fmt="none",
-                ecolor=BOOT_COLOR,
-                capsize=2,
-                lw=1,
-                label="rater bootstrap",
-            )
-            ax.legend(fontsize=7)
-        labels = [f"{r.rank}. {r.system}" for r in ranking.itertuples()]
-        ax.set_yticks(y, labels)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_title(title, fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
+        _draw_ranking(next(ax_iter), analysis)
     if show_pairs:
-        ax = next(ax_iter)
-        y = np.arange(len(pairs))[::-1]
-        ax.errorbar(
-            pairs["estimate"],
-            y,
-            xerr=_errors(pairs, "estimate", "ci_low", "ci_high"),
-            fmt="s",
-            color=TEST_COLOR,
-            capsize=4,
-        )
-        _reference_line(ax, analysis.test_type, vertical=True)
-        ax.set_yticks(y, [f"{r.system} vs {r.system_b}" for r in pairs.itertuples()])
-        xlabel = {
-            "ab": "share preferring the second system (Clopper-Pearson CI)",
-            "abx": "share correct (Clopper-Pearson CI; chance 0.5)",
-            "cmos": "mean CMOS, second minus first (t CI)",
-        }[analysis.test_type]
-        if analysis.test_type in ("ab", "abx"):
-            ax.set_xlim(-0.02, 1.02)
-        ax.set_xlabel(xlabel, fontsize=8)
-        ax.set_title("pairs", fontsize=10)
-        ax.grid(axis="x", alpha=0.3)
+        _draw_pairs(next(ax_iter), analysis)
     fig.suptitle(TEST_NAMES[analysis.test_type], fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _draw_ranking(ax, analysis: ListeningAnalysis) -> None:
+    """The ranking panel of :func:`plot_ranking`: a forest plot, best at the top."""
+    ranking = analysis.ranking
+    y = np.arange(len(ranking))[::-1]
+    if analysis.ranking_method == RANKING_BT:
+        centre, xlabel = "log_strength", "Bradley-Terry log-strength (0 = average system)"
+        title = "ranking, 95 % CI (rater bootstrap)"
+        ax.axvline(0.0, color="black", lw=0.8, ls=":")
+        low, high = "ci_low", "ci_high"
+    else:
+        centre, xlabel = "mean", "mean vote"
+        title = "ranking by mean, 95 % CI (t)"
+        low, high = "ci_low", "ci_high"
+    ax.errorbar(
+        ranking[centre],
+        y,
+        xerr=_errors(ranking, centre, low, high),
+        fmt="o",
+        color=TEST_COLOR,
+        capsize=4,
+    )
+    if analysis.ranking_method == RANKING_MEAN and ranking["boot_low"].notna().any():
+        ax.errorbar(
+            ranking[centre],
+            y - BOOT_OFFSET,
+            xerr=_errors(ranking, centre, "boot_low", "boot_high"),
+            fmt="none",
+            ecolor=BOOT_COLOR,
+            capsize=2,
+            lw=1,
+            label="rater bootstrap",
+        )
+        ax.legend(fontsize=7)
+    labels = [f"{r.rank}. {r.system}" for r in ranking.itertuples()]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _draw_pairs(ax, analysis: ListeningAnalysis) -> None:
+    """The pairs panel of :func:`plot_ranking`: each pair's estimate with its CI."""
+    pairs = analysis.pairs
+    y = np.arange(len(pairs))[::-1]
+    ax.errorbar(
+        pairs["estimate"],
+        y,
+        xerr=_errors(pairs, "estimate", "ci_low", "ci_high"),
+        fmt="s",
+        color=TEST_COLOR,
+        capsize=4,
+    )
+    _reference_line(ax, analysis.test_type, vertical=True)
+    ax.set_yticks(y, [f"{r.system} vs {r.system_b}" for r in pairs.itertuples()])
+    xlabel = {
+        "ab": "share preferring the second system (Clopper-Pearson CI)",
+        "abx": "share correct (Clopper-Pearson CI; chance 0.5)",
+        "cmos": "mean CMOS, second minus first (t CI)",
+    }[analysis.test_type]
+    if analysis.test_type in ("ab", "abx"):
+        ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_title("pairs", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
 
 
 def _vote_categories(analysis: ListeningAnalysis):

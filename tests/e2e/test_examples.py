@@ -36,7 +36,7 @@ def test_example_ships_with_a_sidecar():
 
 
 def test_example_loads_trained_and_sounds_like_its_speaker(empty_home, tmp_path):
-    from evaluation.benchmark import synthesise_base
+    from evaluation.systems import synthesise_base
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning.train import TrainedTimbre
     from voiceclone.voices.store import list_voices, load_voice

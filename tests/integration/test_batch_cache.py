@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.batch import BatchSettings, read_manifest, run_batch, score_row, score_rows
+from evaluation.batch import BatchSettings, run_batch
+from evaluation.batch_rows import read_manifest, score_row, score_rows
 from evaluation.cache import MetricCache
 from evaluation.metrics import MetricSettings
 from tests.conftest import write_manifest
@@ -84,11 +85,11 @@ def test_jobs_score_like_row_by_row(audio_dir, tmp_path):
     metrics = (*CHEAP, "si_sdr", "hf_lsd", "dnsmos_ovrl", "speaker_similarity", "wer", "cer")
     metrics += ("speaking_rate_wpm",)
     settings = MetricSettings()
-    from evaluation import metrics as metric_module
+    from evaluation import model_metrics
 
-    metric_module._MEMO.clear()
+    model_metrics.MEMO.clear()
     together = score_rows(manifest, metrics, settings, pack_transcripts=True)
-    metric_module._MEMO.clear()
+    model_metrics.MEMO.clear()
     alone = [score_row(row, metrics, settings) for row in manifest]
     for a, b in zip(together, alone, strict=True):
         a.pop("seconds"), b.pop("seconds")
@@ -212,13 +213,14 @@ def test_a_corrupt_cache_is_moved_aside_and_rebuilt(audio_dir, tmp_path):
 
 
 def test_jobs_and_transcript_groups_are_shaped_as_documented():
-    from evaluation.batch import _chunks, distinct_text_groups
+    from evaluation.batch import chunk_rows
+    from evaluation.batch_rows import distinct_text_groups
 
     rows = [{"i": i} for i in range(40)]
-    assert [len(c) for c in _chunks(rows, 16, 1)] == [16, 16, 8]
-    assert [len(c) for c in _chunks(rows, 16, 2)] == [16, 16, 8]
-    assert [len(c) for c in _chunks(rows[:20], 16, 2)] == [10, 10]  # both workers busy
-    assert [len(c) for c in _chunks(rows[:3], 16, 4)] == [1, 1, 1]
+    assert [len(c) for c in chunk_rows(rows, 16, 1)] == [16, 16, 8]
+    assert [len(c) for c in chunk_rows(rows, 16, 2)] == [16, 16, 8]
+    assert [len(c) for c in chunk_rows(rows[:20], 16, 2)] == [10, 10]  # both workers busy
+    assert [len(c) for c in chunk_rows(rows[:3], 16, 4)] == [1, 1, 1]
     texts = ["a", "a", "b", "a", "c", "b"]
     groups = distinct_text_groups(list(range(6)), lambda i: texts[i])
     assert groups == [[0, 2, 4], [1, 5], [3]]

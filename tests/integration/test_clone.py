@@ -82,7 +82,7 @@ def _similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def test_clone_is_closer_to_the_target_and_intelligible(saved, target_voice, transcriber):
-    from evaluation.benchmark import synthesise_base
+    from evaluation.systems import synthesise_base
 
     _, voice = saved
     real = target_voice[1]
@@ -182,7 +182,7 @@ def test_voice_saved_by_an_older_version_is_fitted_again(voice_home, saved, targ
     is removed; the voice still sounds like its target."""
     import shutil
 
-    from evaluation.benchmark import synthesise_base
+    from evaluation.systems import synthesise_base
     from voiceclone.cloning.synth import revoice
     from voiceclone.voices.store import load_voice
 
@@ -214,7 +214,7 @@ def test_neighbour_table_is_thinned_evenly_and_still_converts(saved, target_voic
     clips (not just the first ones), and the thinned model still moves the base
     voice toward the target."""
     import voiceclone.cloning.convert as conversion
-    from evaluation.benchmark import synthesise_base
+    from evaluation.systems import synthesise_base
     from voiceclone.voices.clips import reference_clips
     from voiceclone.voices.enroll import base_readings
 

@@ -54,7 +54,7 @@ def _speech_onsets(track: np.ndarray, rate: int) -> list[float]:
 
 def test_cues_start_where_the_subtitles_put_them(example):
     from voiceclone.dubbing.dub import dub_cues
-    from voiceclone.dubbing.subtitles import parse_subtitles
+    from voiceclone.dubbing.subtitle_parser import parse_subtitles
 
     cues = parse_subtitles(SRT)
     track = dub_cues(example.model, cues)
@@ -182,7 +182,7 @@ def test_spanish_speech_comes_back_in_english_in_the_speakers_own_voice(tmp_path
 
 
 def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
-    from voiceclone.dubbing.subtitles import read_subtitles
+    from voiceclone.dubbing.subtitle_parser import read_subtitles
 
     path = tmp_path / "es.wav"
     sf.write(path, _spanish_talk(tmp_path), SAMPLE_RATE)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from evaluation.listening.design import DesignError, SessionDesign, StimulusSpec, parse_manifest
-from evaluation.listening.store import SessionError
+from evaluation.listening.design import DesignError, SessionDesign, StimulusSpec
+from evaluation.listening.manifest import parse_manifest
+from evaluation.listening.records import SessionError
 from tests.conftest import write
 from tests.unit.test_listening_store import _checks, _clips, store  # noqa: F401
 

@@ -46,7 +46,7 @@ def test_pitch_track_keeps_the_analysis_grid_and_refuses_nothing():
 
 
 def test_f0_errors_are_signed_semitones_at_three_points():
-    from evaluation.metrics import f0_errors_st
+    from evaluation.pitch_metrics import f0_errors_st
 
     speaker = np.geomspace(80, 160, 400)
     errors = f0_errors_st(speaker * 2 ** (3 / 12), speaker)
@@ -89,7 +89,7 @@ def every_voice(tmp_path_factory):
 
 @pytest.mark.parametrize(("voice", "base"), CASES)
 def test_clone_speaks_at_the_speakers_pitch(every_voice, voice, base):
-    from evaluation.metrics import f0_errors_st, voiced_f0
+    from evaluation.pitch_metrics import f0_errors_st, voiced_f0
     from voiceclone.voices.enroll import fit_from_references
 
     clips, texts = reference_of(every_voice, voice, seconds=10)

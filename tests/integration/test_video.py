@@ -9,15 +9,11 @@ import subprocess
 import numpy as np
 import pytest
 
+from voiceclone.dubbing.mixing import ATTACK_S, DUCK_DB, PEAK_LIMIT, RELEASE_S, duck_and_mix
 from voiceclone.dubbing.video import (
-    ATTACK_S,
-    DUCK_DB,
-    PEAK_LIMIT,
-    RELEASE_S,
     MediaInfo,
     Muxed,
     VideoError,
-    duck_and_mix,
     extract_audio,
     probe,
     put_audio,

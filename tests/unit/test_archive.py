@@ -8,7 +8,8 @@ import zipfile
 import pytest
 
 from evaluation.bundle import BundleError, extract_bundle
-from evaluation.listening.design import DesignError, extract_zip
+from evaluation.listening.design import DesignError
+from evaluation.listening.manifest import extract_zip
 
 
 def _zip(path, members: dict, compression=zipfile.ZIP_DEFLATED):

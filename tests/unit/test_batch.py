@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.batch import BatchSettings, ManifestError, read_manifest, run_batch
+from evaluation.batch import BatchSettings, run_batch
+from evaluation.batch_rows import ManifestError, read_manifest
 from tests.conftest import write_manifest
 from voiceclone.audio.clips import load_audio, save_audio
 from voiceclone.constants import SAMPLE_RATE

@@ -20,15 +20,12 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import stats
 
-from evaluation.listening.analysis import (
-    RATING_COLUMNS,
-    ScreeningRules,
-    analyse,
-    bradley_terry,
-    screen,
-    validate_ratings,
-)
+from evaluation.listening.analysis import analyse
+from evaluation.listening.design import RATING_COLUMNS
 from evaluation.listening.plots import plot_ranking, plot_systems, plot_votes
+from evaluation.listening.screening import ScreeningRules, screen
+from evaluation.listening.statistics import bradley_terry
+from evaluation.listening.validation import validate_ratings
 
 SCALE_RANGES = {"mos": (1, 5), "smos": (1, 5), "mushra": (0, 100)}
 

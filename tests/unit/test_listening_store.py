@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from evaluation.listening.design import DesignError, SessionDesign, StimulusSpec
-from evaluation.listening.store import ListeningStore, SessionError
+from evaluation.listening.records import SessionError
+from evaluation.listening.store import ListeningStore
 from tests.conftest import sine, write
 
 SYSTEMS = ("base", "clone", "trained")
@@ -221,7 +222,7 @@ def test_mushra_screens_have_hidden_reference_and_anchor(store, tmp_path):
 
 
 def test_zip_members_cannot_escape(tmp_path):
-    from evaluation.listening.design import extract_zip
+    from evaluation.listening.manifest import extract_zip
 
     archive = tmp_path / "evil.zip"
     with zipfile.ZipFile(archive, "w") as zf:

@@ -9,20 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from voiceclone.dubbing.subtitle_parser import decode_subtitles, parse_subtitles, read_subtitles
 from voiceclone.dubbing.subtitles import (
-    MAX_CUE_CHARS,
-    MAX_CUES,
-    MAX_SUBTITLE_BYTES,
     Cue,
     SubtitleError,
-    decode_subtitles,
     format_srt,
     format_timestamp,
-    parse_subtitles,
-    read_subtitles,
     write_srt,
 )
 from voiceclone.errors import VoiceCloneError
+from voiceclone.limits import MAX_CUE_CHARS, MAX_CUES, MAX_SUBTITLE_BYTES
 
 FUZZ = settings(
     max_examples=200,

@@ -34,29 +34,19 @@ import numpy as np
 import soundfile as sf
 
 from voiceclone.audio.clips import resample, save_audio
-from voiceclone.errors import VoiceCloneError
+from voiceclone.dubbing.mixing import (
+    DUCK_DB,
+    VOICE_ACTIVE_DBFS,
+    check_rate,
+    check_signal,
+    duck_and_mix,
+    fit_length,
+)
+from voiceclone.errors import VideoError
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".mov", ".webm")
 """Output file types :func:`put_audio` writes (lower-case suffixes)."""
 
-DUCK_DB = -15.0
-"""Gain applied to the original sound while the dub voice speaks, in dB
-(negative: the original is lowered by 15 dB under the voice)."""
-
-FRAME_S = 0.020
-"""Length of the frames over which the voice's level is measured, in seconds."""
-
-VOICE_ACTIVE_DBFS = -45.0
-"""A frame of the voice whose RMS is above this level, in dBFS, counts as speech."""
-
-ATTACK_S = 0.050
-"""Time over which the original is lowered before the voice starts, in seconds."""
-
-RELEASE_S = 0.300
-"""Time over which the original comes back up after the voice stops, in seconds."""
-
-PEAK_LIMIT = 0.99
-"""Largest absolute sample value of a mix (full scale is 1.0)."""
 
 MUX_RATE = 48_000
 """Sample rate of the audio written into videos, in Hz."""
@@ -72,12 +62,6 @@ FFMPEG_TIMEOUT_S = 600.0
 
 _WEBM_VIDEO_CODECS = ("vp8", "vp9", "av1")
 _FFMPEG_FLAGS = ("-nostdin", "-hide_banner", "-loglevel", "error", "-y")
-_GAIN_STEP_S = 0.001  # resolution of the gain curve before interpolation, in seconds
-_BLOCK = 1 << 20  # samples mixed at a time, to bound memory on long videos
-
-
-class VideoError(VoiceCloneError):
-    """The video (or the output asked for) cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +178,7 @@ def extract_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
     VideoError
         If the file cannot be read or has no audio stream.
     """
-    sample_rate = _check_rate(sample_rate)
+    sample_rate = check_rate(sample_rate)
     info = probe(path)
     path = Path(path)
     if not info.has_audio:
@@ -216,67 +200,6 @@ def extract_audio(path: str | os.PathLike, sample_rate: int) -> np.ndarray:
             raise VideoError(f"the sound of {path.name} could not be decoded ({exc})") from exc
     mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     return np.ascontiguousarray(mono, dtype=np.float32)
-
-
-def duck_and_mix(
-    original: np.ndarray,
-    voice: np.ndarray,
-    sample_rate: int,
-    duck_db: float = DUCK_DB,
-) -> np.ndarray:
-    """Mix a voice over an original sound, lowering the original under the voice.
-
-    The voice counts as active in each :data:`FRAME_S` (20 ms) frame whose RMS
-    is above :data:`VOICE_ACTIVE_DBFS` (-45 dBFS). There the original's gain is
-    ``duck_db``; elsewhere it is 0 dB. The gain moves linearly in dB: it starts
-    going down :data:`ATTACK_S` (50 ms) before the voice starts, so it is fully
-    down when the voice begins, and comes back up over :data:`RELEASE_S`
-    (300 ms) after the voice stops. If the sum peaks above :data:`PEAK_LIMIT`
-    (0.99), the whole mix is scaled down to that peak (never clipped).
-
-    Parameters
-    ----------
-    original : np.ndarray
-        The original sound, mono, shape ``(n,)``, at ``sample_rate`` Hz.
-    voice : np.ndarray
-        The voice, mono, at ``sample_rate`` Hz; padded with silence or cut to
-        ``n`` samples.
-    sample_rate : int
-        Rate of both signals, in Hz.
-    duck_db : float
-        Gain of the original while the voice is active, in dB (<= 0).
-
-    Returns
-    -------
-    np.ndarray
-        The mix, shape ``(n,)``, float32, peak <= :data:`PEAK_LIMIT`.
-
-    Raises
-    ------
-    VideoError
-        If the signals are not 1-D finite arrays or the rate or gain is invalid.
-    """
-    sample_rate = _check_rate(sample_rate)
-    original = _check_signal(original, "the original sound")
-    voice = _fit(_check_signal(voice, "the voice"), len(original))
-    duck_db = float(duck_db)
-    if not np.isfinite(duck_db) or duck_db > 0:
-        raise VideoError(f"the ducking gain must be 0 dB or less, got {duck_db}")
-    n = len(original)
-    out = np.empty(n, dtype=np.float32)
-    if n == 0:
-        return out
-    points, gain = _gain_curve(voice, sample_rate, duck_db)
-    for start in range(0, n, _BLOCK):
-        stop = min(start + _BLOCK, n)
-        g = np.interp(np.arange(start, stop, dtype=np.float64), points, gain)
-        out[start:stop] = original[start:stop] * g.astype(np.float32) + voice[start:stop]
-    peak = float(np.max(np.abs(out)))
-    if peak > PEAK_LIMIT:
-        out *= np.float32(PEAK_LIMIT / peak)
-        # float32 rounding can leave a sample a hair above the limit
-        np.clip(out, -PEAK_LIMIT, PEAK_LIMIT, out=out)
-    return out
 
 
 def put_audio(
@@ -329,14 +252,30 @@ def put_audio(
         If the input is unreadable or has no video stream, the output type is
         not supported, the track is invalid, or ffmpeg fails.
     """
-    out = Path(out)
+    out, video = Path(out), Path(video)
+    sample_rate = check_rate(sample_rate)
+    track = check_signal(track, "the audio track")
+    info = _check_mux(video, out)
+    n_fit = round(info.duration * sample_rate)
+    audible = np.flatnonzero(np.abs(track) > 10 ** (VOICE_ACTIVE_DBFS / 20))
+    cut_s = max(0, int(audible[-1]) + 1 - n_fit) / sample_rate if audible.size else 0.0
+
+    n = round(info.duration * MUX_RATE)
+    sound = fit_length(resample(track, sample_rate, MUX_RATE), n)
+    if mix and info.has_audio:
+        original = fit_length(extract_audio(video, MUX_RATE), n)
+        sound = duck_and_mix(original, sound, MUX_RATE, duck_db)
+    _mux(video, sound, out)
+    return Muxed(info=probe(out), cut_s=float(cut_s))
+
+
+def _check_mux(video: Path, out: Path) -> MediaInfo:
+    """The input's :class:`MediaInfo`, once the input and output are known to
+    make a video together (else :class:`VideoError`, saying why)."""
     suffix = out.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
         raise VideoError(f"{out.name}: the output must end in one of {', '.join(VIDEO_SUFFIXES)}")
-    sample_rate = _check_rate(sample_rate)
-    track = _check_signal(track, "the audio track")
     info = probe(video)
-    video = Path(video)
     if not info.has_video:
         raise VideoError(f"{video.name} has no video stream")
     if out.exists() and out.resolve() == video.resolve():
@@ -348,24 +287,24 @@ def put_audio(
             f"a .webm can only hold VP8, VP9 or AV1 video and {video.name} has "
             f"{info.video_codec}; write .mp4 or .mkv instead"
         )
+    return info
 
-    n_fit = round(info.duration * sample_rate)
-    audible = np.flatnonzero(np.abs(track) > 10 ** (VOICE_ACTIVE_DBFS / 20))
-    cut_s = max(0, int(audible[-1]) + 1 - n_fit) / sample_rate if audible.size else 0.0
 
-    n = round(info.duration * MUX_RATE)
-    sound = _fit(resample(track, sample_rate, MUX_RATE), n)
-    if mix and info.has_audio:
-        original = _fit(extract_audio(video, MUX_RATE), n)
-        sound = duck_and_mix(original, sound, MUX_RATE, duck_db)
-
+def _audio_codec(suffix: str) -> list[str]:
+    """ffmpeg's audio codec arguments for a container: Opus in .webm, else AAC
+    (with the index up front in .mp4 and .mov, for streaming)."""
     if suffix == ".webm":
-        codec = ["-c:a", "libopus", "-b:a", OPUS_BITRATE]
-    else:
-        codec = ["-c:a", "aac", "-b:a", AAC_BITRATE]
+        return ["-c:a", "libopus", "-b:a", OPUS_BITRATE]
+    codec = ["-c:a", "aac", "-b:a", AAC_BITRATE]
     if suffix in (".mp4", ".mov"):
         codec += ["-movflags", "+faststart"]
+    return codec
 
+
+def _mux(video: Path, sound: np.ndarray, out: Path) -> None:
+    """``video``'s first video stream, copied, with ``sound`` (at
+    :data:`MUX_RATE`) as its only audio, written to ``out`` atomically."""
+    suffix = out.suffix.lower()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{suffix}")
     try:
@@ -373,7 +312,7 @@ def put_audio(
             wav = save_audio(Path(folder) / "track.wav", sound, MUX_RATE)
             proc = _run(
                 [_tool("ffmpeg"), *_FFMPEG_FLAGS, "-i", str(video), "-i", str(wav),
-                 "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *codec,
+                 "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", *_audio_codec(suffix),
                  "-ar", str(MUX_RATE), str(tmp)],
                 f"writing {out.name}",
             )  # fmt: skip
@@ -382,7 +321,6 @@ def put_audio(
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return Muxed(info=probe(out), cut_s=float(cut_s))
 
 
 def video_stream_md5(path: str | os.PathLike) -> str:
@@ -433,62 +371,6 @@ def _check_input(path: str | os.PathLike) -> Path:
     if path.stat().st_size == 0:
         raise VideoError(f"{path.name} is empty (0 bytes)")
     return path
-
-
-def _check_rate(sample_rate: int) -> int:
-    if isinstance(sample_rate, bool) or int(sample_rate) != sample_rate or sample_rate <= 0:
-        raise VideoError(f"invalid sample rate {sample_rate!r} Hz")
-    return int(sample_rate)
-
-
-def _check_signal(samples: np.ndarray, what: str) -> np.ndarray:
-    """Mono finite float32 samples, else VideoError."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if samples.ndim != 1:
-        raise VideoError(f"{what} must be mono (1-D), got shape {samples.shape}")
-    if not np.all(np.isfinite(samples)):
-        raise VideoError(f"{what} contains NaN or infinite samples")
-    return samples
-
-
-def _fit(samples: np.ndarray, n: int) -> np.ndarray:
-    """``samples`` cut or padded with zeros to exactly ``n`` samples."""
-    if len(samples) >= n:
-        return samples[:n]
-    return np.concatenate([samples, np.zeros(n - len(samples), dtype=samples.dtype)])
-
-
-def _gain_curve(voice: np.ndarray, sample_rate: int, duck_db: float):
-    """Gain of the original as points to interpolate linearly: sample positions
-    (one every :data:`_GAIN_STEP_S` seconds, plus each corner of the curve) and
-    linear gains."""
-    n = len(voice)
-    frame = max(1, round(FRAME_S * sample_rate))
-    frames = -(-n // frame)
-    padded = np.zeros(frames * frame, dtype=np.float64)
-    padded[:n] = voice
-    rms = np.sqrt(np.mean(padded.reshape(frames, frame) ** 2, axis=1))
-    active = rms > 10 ** (VOICE_ACTIVE_DBFS / 20)
-    step = max(1, round(_GAIN_STEP_S * sample_rate))
-    grid = np.append(np.arange(0, n, step), n - 1).astype(np.float64)
-    if not active.any():
-        return grid, np.ones_like(grid)
-    attack = max(ATTACK_S * sample_rate, 1.0)  # in samples
-    release = max(RELEASE_S * sample_rate, 1.0)
-    # Runs of active frames: first and last active sample of each.
-    edges = np.diff(np.concatenate([[0], active.astype(np.int8), [0]]))
-    firsts = (np.flatnonzero(edges == 1) * frame).astype(np.float64)
-    lasts = (np.minimum(np.flatnonzero(edges == -1) * frame, n) - 1).astype(np.float64)
-    corners = np.concatenate([firsts, lasts, firsts - attack, lasts + release])
-    points = np.unique(np.concatenate([grid, np.clip(corners, 0, n - 1)]))
-    nxt = np.searchsorted(firsts, points, side="right")  # first run starting after the point
-    last = nxt - 1  # last run starting at or before it
-    inside = (last >= 0) & (points <= lasts[np.maximum(last, 0)])
-    since = np.where(last >= 0, points - lasts[np.maximum(last, 0)], np.inf)
-    until = np.where(nxt < len(firsts), firsts[np.minimum(nxt, len(firsts) - 1)] - points, np.inf)
-    depth = np.clip(np.maximum(1 - until / attack, 1 - since / release), 0.0, 1.0)
-    depth = np.where(inside, 1.0, depth)  # 1: fully ducked
-    return points, 10 ** (duck_db * depth / 20)
 
 
 def _float_or_none(value) -> float | None:

@@ -1,0 +1,68 @@
+"""What the commands share: the voice a command speaks in, its progress bar,
+text given inline or as a file, and output paths checked before any work."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from voiceclone.errors import VoiceCloneError
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+def model_for(args: argparse.Namespace):
+    """The conversion model of --voice, or one fitted now from --reference."""
+    if args.voice:
+        from voiceclone.voices.store import load_voice
+
+        if args.base:
+            raise VoiceCloneError("--base applies to --reference (a saved voice keeps its base)")
+        return load_voice(args.voice).model
+    from voiceclone.cloning.bank import check_base
+    from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.clips import prepare_clips
+    from voiceclone.voices.enroll import fit_from_references
+
+    require_confirmed(Consent(args.consent, via="command line"))
+    if args.base:
+        check_base(args.base)
+    refs, texts = prepare_clips(list(args.reference))
+    return fit_from_references([r.audio for r in refs], texts, args.base).model
+
+
+def report_beside(path: Path) -> Path:
+    return path.with_name(path.stem + ".timing.csv")
+
+
+@contextlib.contextmanager
+def percent_bar():
+    """A tqdm bar on stderr driven by ``progress(fraction, message)`` calls."""
+    from tqdm import tqdm
+
+    with tqdm(total=100, unit="%", disable=None, file=sys.stderr, leave=False) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.set_description(message)
+            bar.update(int(fraction * 100) - bar.n)
+
+        yield progress
+
+
+def read_text(value: str) -> str:
+    if value.startswith("@"):
+        path = Path(value[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise VoiceCloneError(f"cannot read text file {path}: {exc}") from exc
+    return value
+
+
+def check_out(path: Path) -> None:
+    if path.suffix.lower() not in AUDIO_SUFFIXES:
+        raise VoiceCloneError(f"output must end in one of {', '.join(AUDIO_SUFFIXES)}: {path}")
+    if path.is_dir():
+        raise VoiceCloneError(f"output is a folder: {path}")
