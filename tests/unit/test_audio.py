@@ -77,6 +77,9 @@ def test_empty_inputs(tmp_path):
         load_audio(write(tmp_path / "noframes.wav", np.zeros(0), 16_000))
     with pytest.raises(EmptyAudioError):
         load_audio(np.zeros(0, dtype=np.float32), source_sr=16_000)
+    # One sample at 44.1 kHz is no sample at 16 kHz (found by the fuzzer).
+    with pytest.raises(EmptyAudioError, match="1 sample"):
+        load_audio(np.ones((1, 1), dtype=np.float32), 16_000, source_sr=44_100)
 
 
 def test_silence(tmp_path):

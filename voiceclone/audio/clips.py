@@ -167,6 +167,10 @@ def load_clip(
     mono = np.clip(mono, -1.0, 1.0)  # before resampling: huge float samples would overflow it
     if rate != sr:
         mono = np.clip(soxr.resample(mono, rate, sr, quality="HQ"), -1.0, 1.0)
+        if mono.size == 0:  # fewer samples than one at the new rate
+            raise EmptyAudioError(
+                f"the audio is {data.shape[0]} sample(s) long, too short to use; upload speech"
+            )
     mono = mono.astype(np.float32, copy=False)
     return AudioClip(
         samples=np.ascontiguousarray(mono),
