@@ -16,9 +16,9 @@ from voiceclone.safety.consent import STATEMENT
 from webapp import session as visitor
 from webapp.errors import friendly_errors
 from webapp.voices import (
+    EXAMPLES_PICKER,
     FIT_REFRESH_S,
     NEAREST_BASE,
-    VOICE_PICKER,
     base_choices,
     file_stem,
     fit_panel,
@@ -441,7 +441,7 @@ def tab() -> SimpleNamespace:
                 c.prompts = _prompt_section()
         with gr.Column():
             gr.Markdown("### 2. Hear it")
-            c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **VOICE_PICKER)
+            c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **EXAMPLES_PICKER)
             c.fit_status = gr.Markdown(label="fitted voice", elem_id="clone-fit-status")
             c.fit_now = gr.Button(
                 "Fit this voice (a closer clone)", size="sm", elem_id="clone-fit-now"

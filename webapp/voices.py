@@ -14,6 +14,18 @@ VOICE_PICKER = {"choices": [], "allow_custom_value": True}
 loads; a script names any voice of its library (checked when it is loaded)."""
 
 
+def _examples_picker() -> dict:
+    """A voice picker that already holds the shipped examples, the first one
+    chosen: the Clone tab's **Speak** works from the first moment, before the
+    page's load event fills in the visitor's own voices."""
+    from voiceclone.voices.store import EXAMPLES_DIR
+
+    names = sorted(p.name for p in EXAMPLES_DIR.glob("*") if (p / "profile.json").is_file())
+    choices = [(f"{name} (example)", name) for name in names]
+    return {**VOICE_PICKER, "choices": choices, "value": names[0] if names else None}
+
+
+EXAMPLES_PICKER = _examples_picker()
 VOICE_PICKERS = ("speak", "convert", "dub", "train", "library", "listening")
 """The voice pickers :func:`voice_choices` updates, in its output order."""
 
