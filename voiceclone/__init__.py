@@ -1,19 +1,93 @@
 """voiceclone: personalised voice cloning, stage by stage.
 
-Stages (one module each): ``audio`` (the entry point), ``intake`` (reference
-clean-up and quality report), ``base_voice`` (Piper TTS), ``transcribe``
-(Whisper base), ``speaker`` (speaker embeddings), ``quality`` (DNSMOS, SNR).
+The public API (what the README's Python section uses):
+
+- :func:`load_audio`, :func:`load_clip`, :func:`save_audio`: any audio file
+  (or array) in, mono float32 at the rate asked for; a WAV out.
+- :func:`enroll`: a saved voice (the quick clone) from reference clips, with
+  the uploader's :class:`Consent`; :func:`fit_voice` upgrades it to the
+  fitted voice in place, keeping whichever clone is nearer the speaker.
+- :func:`load_voice`: a saved voice (or a shipped example) by name.
+- :func:`speak`: text in a voice, as ``(samples, sample_rate)``.
+
+The packages below, by job and from the bottom layer up (each imports only
+the ones before it; ``tests/unit/test_layers.py`` checks it): ``runtime``,
+``text``, ``audio``, ``engines``, ``safety``, ``cloning``, ``voices``,
+``dubbing``, ``jobs``; ``cli`` is the command line. Heavy parts load only
+when first used.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from voiceclone.audio.clips import AudioClip, AudioLimits, load_audio, load_clip, save_audio
 from voiceclone.errors import VoiceCloneError
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from voiceclone.voices.store import Voice
+
 __all__ = [
     "AudioClip",
     "AudioLimits",
+    "Consent",
     "VoiceCloneError",
+    "enroll",
+    "fit_voice",
     "load_audio",
     "load_clip",
+    "load_voice",
     "save_audio",
+    "speak",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    if name == "Consent":  # imported on first use: it loads the consent checker's modules
+        from voiceclone.safety.consent import Consent
+
+        return Consent
+    raise AttributeError(f"module 'voiceclone' has no attribute {name!r}")
+
+
+def enroll(name: str, clips: list, texts: list[str] | None = None, **options) -> Voice:
+    """Save the voice ``name`` (the quick clone) from reference ``clips``
+    (paths or arrays) and their ``texts`` (transcribed by Whisper when not
+    given). ``consent=Consent(True, via=...)`` is required; the other options
+    are :func:`voiceclone.voices.enroll.enroll`'s (``overwrite``, ``base``,
+    ``denoise``, ``library``, ``progress``...)."""
+    from voiceclone.voices.enroll import enroll as enrol
+
+    return enrol(name, list(clips), texts, **options)
+
+
+def fit_voice(name: str, **options) -> Voice:
+    """Upgrade the saved voice ``name`` to the fitted voice (minutes on a CPU);
+    the quick clone stays if the fitted voice is not nearer the speaker."""
+    from voiceclone.voices.upgrade import fit_saved_voice
+
+    return fit_saved_voice(name, **options)
+
+
+def load_voice(name: str, **options) -> Voice:
+    """The saved voice (or shipped example) ``name``."""
+    from voiceclone.voices.store import load_voice as load
+
+    return load(name, **options)
+
+
+def speak(
+    voice: Voice | str, text: str, *, speed: float = 1.0, pitch: float = 0.0
+) -> tuple[np.ndarray, int]:
+    """``text`` in ``voice`` (a :class:`~voiceclone.voices.store.Voice` or a
+    saved voice's name) at ``speed`` times the base voice's rate and ``pitch``
+    semitones off the voice's own: ``(mono float32 samples, sample rate)``,
+    watermarked like every clip voiceclone makes."""
+    from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
+
+    model = (load_voice(voice) if isinstance(voice, str) else voice).model
+    settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
+    return speak_in_voice(model, text, settings), output_rate(model)
