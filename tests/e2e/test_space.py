@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.e2e.test_app import ROOT, _free_port, _http_status, _log_tail
+from tests.e2e.test_app import ROOT, _free_port, _http_status, _log_tail, stop
 
 pytestmark = [pytest.mark.space, pytest.mark.slow]
 
@@ -157,12 +157,7 @@ def space_app(space_python, space_dir, tmp_path_factory):
     finally:
         for pid in _worker_pids(space_dir):
             os.kill(pid, 9)
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "space-check.json").write_text(json.dumps(FIGURES, indent=2))
         shutil.copyfile(log_path, ARTIFACTS / "space-app.log")
