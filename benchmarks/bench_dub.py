@@ -109,7 +109,7 @@ def _cos(a: np.ndarray, b: np.ndarray) -> float:
 def _onsets(track16: np.ndarray, timings) -> list[float]:
     """Where speech really starts for each cue, in s: the first speech edge
     silero VAD finds (its padding taken off) near where the cue was placed."""
-    from voiceclone.dubbing.dub import speech_edges
+    from voiceclone.dubbing.source import speech_edges
 
     before, after = ONSET_SEARCH_S
     out = []
@@ -196,7 +196,8 @@ def bench_translation(folder: Path) -> tuple[list[list], dict]:
 
     from voiceclone.audio.transcribe import default_transcriber
     from voiceclone.cloning.bank import engine_for
-    from voiceclone.dubbing.dub import dub_cues, translate_source, voice_of_source
+    from voiceclone.dubbing.dub import dub_cues
+    from voiceclone.dubbing.source import translate_source, voice_of_source
 
     spec = json.loads(SENTENCES.read_text(encoding="utf-8"))
     rows, figures = [], {}
@@ -255,7 +256,7 @@ def bench_respeak(folder: Path) -> tuple[list[list], dict]:
     from voiceclone.audio.quality import default_dnsmos
     from voiceclone.audio.transcribe import default_transcriber
     from voiceclone.cloning.synth import output_rate, revoice
-    from voiceclone.dubbing.dub import phrases, respeak
+    from voiceclone.dubbing.source import phrases, respeak
     from voiceclone.voices.store import load_voice
 
     voice = load_voice(EXAMPLE_VOICE)

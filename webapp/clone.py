@@ -15,6 +15,7 @@ from voiceclone.runtime.device import gpu_task, zero_gpu
 from voiceclone.safety.consent import STATEMENT
 from webapp import session as visitor
 from webapp.errors import friendly_errors
+from webapp.prompts import keep_prompt_recording, prompt_section, save_prompt_voice, skip_prompt
 from webapp.voices import (
     EXAMPLES_PICKER,
     FIT_REFRESH_S,
@@ -273,73 +274,6 @@ def clone_voice(
     return save_voice(name, clips, *settings, progress, request=request)
 
 
-def _prompt_view(index: int, kept: list[dict]) -> str:
-    """The prompt to read now, and what has been kept so far."""
-    from voiceclone.cloning.prompts import PROMPTS
-
-    seconds = sum(k["seconds"] for k in kept)
-    if index >= len(PROMPTS):
-        return f"All {len(PROMPTS)} prompts done. Kept {len(kept)} recordings ({seconds:.0f} s)."
-    return (
-        f"**Prompt {index + 1} of {len(PROMPTS)}**: read this aloud, then keep it.\n\n"
-        f"> {PROMPTS[index]}\n\nKept so far: {len(kept)} recordings ({seconds:.0f} s; "
-        "a minute or more is enough to train)."
-    )
-
-
-@friendly_errors
-@visitor.rate_limited
-def keep_prompt_recording(
-    recording: str | None, index: int, kept: list[dict], request: gr.Request = None
-):
-    """Clone tab, prompts: check that the recording says its prompt, keep it, move on."""
-    from voiceclone.audio.clips import load_audio, save_audio
-    from voiceclone.cloning.prompts import PROMPTS, check_reading
-    from voiceclone.constants import SAMPLE_RATE
-
-    if index >= len(PROMPTS):
-        raise VoiceCloneError("every prompt is done: save the voice")
-    if not recording:
-        raise VoiceCloneError("record (or upload) yourself reading the prompt first")
-    audio = load_audio(recording, SAMPLE_RATE)
-    check = check_reading(audio, PROMPTS[index])
-    if not check.ok:
-        raise VoiceCloneError(
-            f'that does not sound like the prompt (heard: "{check.heard}"); record it again'
-        )
-    folder = visitor.scratch(request, "prompt-")
-    path = save_audio(folder / f"prompt{index + 1}.wav", audio, SAMPLE_RATE)
-    entry = {"path": str(path), "text": PROMPTS[index], "seconds": len(audio) / SAMPLE_RATE}
-    kept = [*kept, entry]
-    return _prompt_view(index + 1, kept), None, kept, index + 1
-
-
-def skip_prompt(index: int, kept: list[dict]):
-    return _prompt_view(index + 1, kept), index + 1
-
-
-@friendly_errors
-def save_prompt_voice(
-    name: str,
-    kept: list[dict],
-    consent: bool,
-    overwrite: bool,
-    denoise: bool,
-    base: str | None = None,
-    fit_voice: bool = True,
-    consent_recording: str | None = None,
-    progress=gr.Progress(),
-    request: gr.Request = None,
-):
-    """Clone tab, prompts: enrol the kept recordings with their prompts as transcripts."""
-    if not kept:
-        raise VoiceCloneError("keep at least one recording of a prompt first")
-    paths, texts = [k["path"] for k in kept], [k["text"] for k in kept]
-    name = (name or "").strip() or "my voice"
-    settings = (consent, overwrite, denoise, base, fit_voice, consent_recording)
-    return save_voice(name, paths, *settings, progress, texts, request=request)
-
-
 def consent_phrase_view(name: str | None, reference: str | None) -> str:
     """The consent phrase for the voice about to be saved (Markdown)."""
     from voiceclone.safety.consent import consent_phrase
@@ -438,7 +372,7 @@ def tab() -> SimpleNamespace:
                 c.plot = gr.Plot(label="Waveform and spectrogram")
                 c.report_json = gr.JSON(label="Quality report", elem_id="quality-json")
             with gr.Accordion("Nothing to read? Record the prompt list", open=False):
-                c.prompts = _prompt_section()
+                c.prompts = prompt_section()
         with gr.Column():
             gr.Markdown("### 2. Hear it")
             c.voice = gr.Dropdown(label="Voice", elem_id="clone-voice", **EXAMPLES_PICKER)
@@ -459,27 +393,6 @@ def tab() -> SimpleNamespace:
             )  # fmt: skip
             c.download = gr.File(label="Download (WAV)", elem_id="clone-download")
     return c
-
-
-def _prompt_section() -> SimpleNamespace:
-    p = SimpleNamespace()
-    gr.Markdown(
-        "Read the project's prompts one by one (they cover the sounds of English). Each "
-        "recording is checked with Whisper against its prompt before it is kept; the "
-        "prompts become the transcripts. Uses the name and options above."
-    )
-    p.kept = gr.State([])
-    p.index = gr.State(0)
-    p.prompt = gr.Markdown(_prompt_view(0, []), elem_id="prompt-text")
-    p.recording = gr.Audio(
-        sources=["microphone", "upload"], type="filepath", label="Your reading",
-        elem_id="prompt-audio",
-    )  # fmt: skip
-    with gr.Row():
-        p.keep = gr.Button("Keep and next", variant="primary", elem_id="prompt-keep")
-        p.skip = gr.Button("Skip this prompt", elem_id="prompt-skip")
-        p.save = gr.Button("Save voice from recordings", elem_id="prompt-save")
-    return p
 
 
 def wire(c: SimpleNamespace, pickers: list) -> None:

@@ -31,7 +31,7 @@ def convert_speech(
     re-speaking its words at its timing or by filtering its own sound."""
     from voiceclone.audio.clips import load_audio
     from voiceclone.cloning.synth import CloneSettings, output_rate, revoice
-    from voiceclone.dubbing.dub import respeak
+    from voiceclone.dubbing.source import respeak
     from voiceclone.voices.store import load_voice
 
     if not voice_name:

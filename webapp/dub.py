@@ -106,7 +106,7 @@ def read_cues(
     uploaded speech (with what Whisper heard in its own language)."""
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dubbing.dub import translate_source
+    from voiceclone.dubbing.source import translate_source
     from voiceclone.dubbing.subtitle_parser import read_subtitles
 
     if subtitles:
@@ -156,7 +156,7 @@ def _model(voice_name, from_source, consent, media, request, report):
     """The voice to dub in: a saved one, or one cloned from the uploaded speaker."""
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dubbing.dub import voice_of_source
+    from voiceclone.dubbing.source import voice_of_source
     from voiceclone.safety.consent import Consent, require_confirmed
     from voiceclone.voices.store import load_voice
 

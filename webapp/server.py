@@ -20,6 +20,8 @@ from webapp import dub as dub_page
 from webapp import evaluate as evaluate_page
 from webapp import library as library_page
 from webapp import listening as listening_page
+from webapp import rating as rating_page
+from webapp import results as results_page
 from webapp import session as visitor
 from webapp import train as train_page
 from webapp.voices import VOICE_PICKER, fit_tick, list_voices_json, voice_choices
@@ -100,9 +102,9 @@ def build_app() -> gr.Blocks:
         gr.api(list_voices_json, api_name="voices")
         demo.unload(visitor.end_session)
     with demo.route("Listen", "/listen", show_in_navbar=False):
-        listening_page.rater_page(demo)
+        rating_page.rater_page(demo)
     with demo.route("Results", "/results", show_in_navbar=False):
-        listening_page.results_page(demo)
+        results_page.results_page(demo)
     return demo
 
 

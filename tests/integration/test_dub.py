@@ -161,7 +161,8 @@ def test_spanish_speech_comes_back_in_english_in_the_speakers_own_voice(tmp_path
 
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning.bank import engine_for
-    from voiceclone.dubbing.dub import dub_cues, translate_source, voice_of_source
+    from voiceclone.dubbing.dub import dub_cues
+    from voiceclone.dubbing.source import translate_source, voice_of_source
 
     talk = _spanish_talk(tmp_path)
     source = translate_source(talk)
@@ -211,7 +212,7 @@ def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
 def test_respeaking_moves_the_voice_keeps_words_and_timing(example, tmp_path, transcriber):
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.cloning.synth import revoice
-    from voiceclone.dubbing.dub import respeak
+    from voiceclone.dubbing.source import respeak
 
     text = "The ferry leaves at half past seven, so pack the tent tonight."
     path = tmp_path / "awb.wav"

@@ -282,5 +282,5 @@ def test_browser_secret_survives_a_restart(tmp_path, monkeypatch):
     import webapp.listening as app_listening
 
     monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
-    first = app_listening._browser_secret()
-    assert len(first) == 32 and app_listening._browser_secret() == first
+    first = app_listening.browser_secret()
+    assert len(first) == 32 and app_listening.browser_secret() == first

@@ -57,7 +57,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     rate = output_rate(model)
     if args.method == "respeak":
         from voiceclone.constants import SAMPLE_RATE
-        from voiceclone.dubbing.dub import respeak
+        from voiceclone.dubbing.source import respeak
 
         speech = load_audio(args.source, SAMPLE_RATE)  # a video's sound too (ffmpeg)
         with percent_bar() as progress:
@@ -75,8 +75,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
 def cmd_dub(args: argparse.Namespace) -> int:
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dubbing.dub import DubSettings, translate_source, voice_of_source
+    from voiceclone.dubbing.dub import DubSettings
     from voiceclone.dubbing.media import dub_media
+    from voiceclone.dubbing.source import translate_source, voice_of_source
     from voiceclone.dubbing.subtitle_parser import read_subtitles
     from voiceclone.dubbing.subtitles import write_srt
 

@@ -352,11 +352,7 @@ def fit_style(
     started = time.perf_counter()
     model = torch_kokoro()
     device = torch_device()
-    used = fit_clips([len(r) / SAMPLE_RATE for r in references], settings.fit_seconds)
-    clips = []
-    for n, i in enumerate(used):
-        report(0.25 * n / len(used), f"reading clip {n + 1} of {len(used)}")
-        clips.append(prepare_clip(model, transcripts[i], references[i], start_pack))
+    clips = _read_clips(model, references, transcripts, start_pack, settings, report)
     rng = np.random.default_rng(settings.seed)
     train, held = clips[:-1], clips[-1]
     starts = [torch.from_numpy(c.start).reshape(1, -1).to(device) for c in clips]
@@ -410,6 +406,17 @@ def fit_style(
     result = best[1].clone()
     result[:, STYLE:] = half
     return StyleFit(result.cpu().numpy().ravel(), curve, pitch_curve, time.perf_counter() - started)
+
+
+def _read_clips(model, references, transcripts, start_pack, settings, report) -> list[Clip]:
+    """The clips the fit uses (:func:`fit_clips`), each read once by the model
+    (the first quarter of the progress)."""
+    used = fit_clips([len(r) / SAMPLE_RATE for r in references], settings.fit_seconds)
+    clips = []
+    for n, i in enumerate(used):
+        report(0.25 * n / len(used), f"reading clip {n + 1} of {len(used)}")
+        clips.append(prepare_clip(model, transcripts[i], references[i], start_pack))
+    return clips
 
 
 def fit_clips(seconds: list[float], budget_s: float) -> list[int]:

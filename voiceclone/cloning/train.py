@@ -248,31 +248,9 @@ def train(
     epoch = _stage(
         net, opt, fit_t, val_t, settings, settings.mse_epochs, best, curve, "mse", 0, total, report
     )
+    mse_best = dict(best)
     if settings.gan:
-        # The adversarial stage starts from the best MSE model and keeps its own
-        # best epoch: it trades a little distance for less over-smoothing.
-        disc = _discriminator().to(device)
-        d_opt = torch.optim.Adam(disc.parameters(), lr=settings.learning_rate / 2)
-        net.load_state_dict(best["state"])
-        mse_best = dict(best)
-        best["mcd"] = float("inf")
-        _stage(
-            net,
-            torch.optim.Adam(net.parameters(), lr=settings.learning_rate / 4),
-            fit_t,
-            val_t,
-            settings,
-            settings.gan_epochs,
-            best,
-            curve,
-            "gan",
-            epoch,
-            total,
-            report,
-            disc=(disc, d_opt),
-        )
-    else:
-        mse_best = best
+        _gan_stage(net, fit_t, val_t, settings, best, curve, epoch, total, report)
     net.load_state_dict(best["state"])
     net.eval().cpu()
     meta["metrics"] = {
@@ -287,6 +265,33 @@ def train(
     meta["curve"] = curve
     report(1.0, f"trained: held-out MCD {best['mcd']:.2f} dB (instant {instant_mcd:.2f} dB)")
     return TrainedTimbre(net, instant, meta)
+
+
+def _gan_stage(net, fit_t, val_t, settings, best, curve, epoch, total, report) -> None:
+    """The adversarial stage: it starts from the best MSE model and keeps its
+    own best epoch in ``best``; it trades a little distance for less
+    over-smoothing."""
+    import torch
+
+    disc = _discriminator().to(next(net.parameters()).device)
+    d_opt = torch.optim.Adam(disc.parameters(), lr=settings.learning_rate / 2)
+    net.load_state_dict(best["state"])
+    best["mcd"] = float("inf")
+    _stage(
+        net,
+        torch.optim.Adam(net.parameters(), lr=settings.learning_rate / 4),
+        fit_t,
+        val_t,
+        settings,
+        settings.gan_epochs,
+        best,
+        curve,
+        "gan",
+        epoch,
+        total,
+        report,
+        disc=(disc, d_opt),
+    )
 
 
 def data_hash(refs: list[np.ndarray], transcripts: list[str]) -> str:

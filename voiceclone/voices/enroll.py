@@ -80,21 +80,10 @@ def enroll(
         Fit the Kokoro base voice's own style to the reference first
         (:mod:`voiceclone.cloning.style`): closer clones, minutes of CPU.
     """
-    from voiceclone.cloning.bank import check_base
-
     report = progress or (lambda fraction, message: None)
     require_confirmed(consent)
     folder = voice_folder(name, library)
-    if folder.exists() and not overwrite:
-        raise VoiceNameError(f"a voice named {name!r} exists; choose another name or overwrite")
-    if not sources:
-        raise VoiceCloneError("give at least one reference clip")
-    if len(sources) > MAX_REFERENCE_CLIPS:
-        raise VoiceCloneError(f"at most {MAX_REFERENCE_CLIPS} reference clips per voice")
-    if texts is not None and len(texts) != len(sources):
-        raise VoiceCloneError("give one text per reference clip, or none")
-    if base is not None:
-        check_base(base)
+    _check_enrolment(folder, name, sources, texts, base, overwrite)
     start = time.perf_counter()
     prepared, transcripts = prepare_clips(sources, texts, denoise=denoise, progress=report)
     reports = [ref.report.to_dict() for ref in prepared]
@@ -108,6 +97,36 @@ def enroll(
         spoken = passed(check_spoken(consent.recording, consent_phrase(name), reference))
     report(0.9, "saving")
     profile = {
+        **_profile(name, prepared, transcripts, reports, fit, base),
+        "enroll_seconds": round(time.perf_counter() - start, 2),
+        "consent": consent_record(consent, spoken),
+    }
+    write_atomically(folder, profile, reference, model, embedding, overwrite)
+    report(1.0, "saved")
+    return Voice(name, folder, profile, model)
+
+
+def _check_enrolment(folder, name, sources, texts, base, overwrite) -> None:
+    """Refuse an enrolment that cannot be done, before any work."""
+    from voiceclone.cloning.bank import check_base
+
+    if folder.exists() and not overwrite:
+        raise VoiceNameError(f"a voice named {name!r} exists; choose another name or overwrite")
+    if not sources:
+        raise VoiceCloneError("give at least one reference clip")
+    if len(sources) > MAX_REFERENCE_CLIPS:
+        raise VoiceCloneError(f"at most {MAX_REFERENCE_CLIPS} reference clips per voice")
+    if texts is not None and len(texts) != len(sources):
+        raise VoiceCloneError("give one text per reference clip, or none")
+    if base is not None:
+        check_base(base)
+
+
+def _profile(name, prepared, transcripts, reports, fit: Fit, base: str | None) -> dict:
+    """A new voice's profile: its clips, its base voice and how it was
+    chosen, its model's settings (the caller adds the time and consent)."""
+    model, reference = fit.model, fit.reference
+    return {
         "format_version": PROFILE_VERSION,
         "name": name,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -128,12 +147,7 @@ def enroll(
             "target_median_hz": round(model.target_median_hz, 1),
             "fit_mcd_db": round(model.fit_mcd, 2),
         },
-        "enroll_seconds": round(time.perf_counter() - start, 2),
-        "consent": consent_record(consent, spoken),
     }
-    write_atomically(folder, profile, reference, model, embedding, overwrite)
-    report(1.0, "saved")
-    return Voice(name, folder, profile, model)
 
 
 @dataclass(frozen=True)
