@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 
 from voiceclone.errors import VoiceCloneError
 from voiceclone.runtime.device import gpu_task, zero_gpu
@@ -66,13 +65,8 @@ def train_voice_ui(
 ):
     """Train tab: train the chosen voice, then play a sentence before and after
     with the speaker similarity to the voice's reference and DNSMOS OVRL."""
-    from voiceclone.audio.clips import resample
-    from voiceclone.audio.quality import default_dnsmos
-    from voiceclone.audio.speaker import cosine, default_encoder
-    from voiceclone.cloning.synth import output_rate, speak_in_voice
-    from voiceclone.constants import SAMPLE_RATE
     from voiceclone.plots import training_figure
-    from voiceclone.voices.store import load_voice
+    from voiceclone.voices.upgrade import compare_trained
 
     if not voice_name:
         raise VoiceCloneError("clone a voice in the Clone tab first, then pick it here")
@@ -86,17 +80,11 @@ def train_voice_ui(
         )
     progress(1.0, desc="speaking the sentence before and after")
     sentence = (sentence or "").strip() or TRAIN_EXAMPLE
-    before = speak_in_voice(load_voice(voice_name, trained=False, library=library).model, sentence)
-    voice = load_voice(voice_name, library=library)
-    after = speak_in_voice(voice.model, sentence)
-    rate = output_rate(voice.model)
-    reference = np.load(voice.folder / "embedding.npy")
-    encoder, dnsmos = default_encoder(), default_dnsmos()
-    rows = []
-    for label, audio in (("instant clone", before), ("trained", after)):
-        at_16k = resample(audio, rate, SAMPLE_RATE)
-        similarity, ovrl = cosine(encoder.embed(at_16k), reference), dnsmos.score(at_16k).ovrl
-        rows.append(f"| {label} | {similarity:.3f} | {ovrl:.2f} |")
+    heard = compare_trained(voice_name, sentence, library)
+    rows = [
+        f"| {label} | {heard.similarity[i]:.3f} | {heard.ovrl[i]:.2f} |"
+        for i, label in enumerate(("instant clone", "trained"))
+    ]
     m = meta["metrics"]
     status = (
         f"Trained **{voice_name}** in {m['train_seconds']:.1f} s on {m['frames']} frames "
@@ -108,8 +96,8 @@ def train_voice_ui(
     return (
         status,
         training_figure(meta["curve"]),
-        (rate, pcm16(before)),
-        (rate, pcm16(after)),
+        (heard.sample_rate, pcm16(heard.before)),
+        (heard.sample_rate, pcm16(heard.after)),
     )
 
 

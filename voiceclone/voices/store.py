@@ -330,3 +330,11 @@ def delete_voice(name: str, library: Path | None = None) -> None:
     trash = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.deleted")
     os.replace(folder, trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+def reference_embedding(voice: Voice) -> np.ndarray:
+    """The speaker embedding of a saved voice's reference (256 values)."""
+    try:
+        return np.load(voice.folder / "embedding.npy")
+    except (OSError, ValueError) as exc:
+        raise _damaged(voice.name, "embedding.npy", exc) from exc

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from voiceclone.voices.store import (
     ProgressFn,
     Voice,
     load_voice,
+    reference_embedding,
     refuse_example,
     replace_model,
     write_profile,
@@ -210,3 +212,35 @@ def audition_fit(
         audio = load_audio(spoken, SAMPLE_RATE, source_sr=voice.sample_rate)
         out[label] = float(cosine(default_encoder().embed(audio), embedding))
     return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One sentence spoken by a voice's instant clone and by its trained
+    model, each with its speaker similarity to the voice's reference and its
+    DNSMOS OVRL (both measured at 16 kHz)."""
+
+    sample_rate: int
+    before: np.ndarray
+    after: np.ndarray
+    similarity: tuple[float, float]
+    ovrl: tuple[float, float]
+
+
+def compare_trained(name: str, sentence: str, library: Path | None = None) -> Comparison:
+    """``sentence`` in the saved voice ``name`` before and after training."""
+    from voiceclone.audio.clips import resample
+    from voiceclone.audio.quality import default_dnsmos
+    from voiceclone.audio.speaker import cosine, default_encoder
+    from voiceclone.cloning.synth import output_rate, speak_in_voice
+
+    before = speak_in_voice(load_voice(name, trained=False, library=library).model, sentence)
+    voice = load_voice(name, library=library)
+    after = speak_in_voice(voice.model, sentence)
+    rate = output_rate(voice.model)
+    reference = reference_embedding(voice)
+    encoder, dnsmos = default_encoder(), default_dnsmos()
+    at_16k = [resample(audio, rate, SAMPLE_RATE) for audio in (before, after)]
+    similarity = tuple(cosine(encoder.embed(a), reference) for a in at_16k)
+    ovrl = tuple(dnsmos.score(a).ovrl for a in at_16k)
+    return Comparison(rate, before, after, similarity, ovrl)
