@@ -239,7 +239,7 @@ class RaterPage:
         )  # fmt: skip
 
     @staticmethod
-    def picker_choices(test_type: str):
+    def _choices(test_type: str):
         if test_type == "mushra":
             return gr.update(visible=False, value=None)
         if test_type in ("ab", "abx"):
