@@ -4,8 +4,6 @@ must stay on the CPU outside a GPU task."""
 
 from __future__ import annotations
 
-import pytest
-
 from voiceclone import warmup
 from voiceclone.runtime import device, paths
 
@@ -57,21 +55,3 @@ def test_a_failing_warm_up_step_is_logged_and_the_rest_run():
     assert lines[1] == "voiceclone: model files [2/3] second: failed (OSError: disk full)"
     assert lines[0].startswith("voiceclone: model files [1/3] first in ")
     assert lines[2].startswith("voiceclone: model files [3/3] third in ")
-
-
-@pytest.mark.slow
-def test_model_files_are_assembled_into_an_empty_home(tmp_path, monkeypatch):
-    """A first start on an empty data folder: the three model files are
-    joined there, and a second start only checks them."""
-    monkeypatch.setenv("VOICECLONE_HOME", str(tmp_path))
-    lines = []
-    warmup.assemble_models(lines.append)
-    assert len(lines) == 3 and not any("failed" in line for line in lines), lines
-    files = [
-        tmp_path / "cache" / "whisper-base" / "model.bin",
-        tmp_path / "cache" / "kokoro" / "kokoro-v1.0.int8.onnx",
-        tmp_path / "cache" / "kokoro" / "torch-state.pt",
-    ]
-    written = [f.stat().st_mtime_ns for f in files]
-    warmup.assemble_models(lines.append)
-    assert [f.stat().st_mtime_ns for f in files] == written  # checked, not written again
