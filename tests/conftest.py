@@ -4,6 +4,7 @@ from the bundled Piper voice, a second voice from Debian's flite)."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -115,6 +116,45 @@ def reference_of(corpus, voice: str, seconds: float = 30.0):
     return clips, [u.text for u in refs[: len(clips)]]
 
 
+ENROLMENTS = {
+    "slt": ("slt", 8.0, None),
+    "slt gongitsune": ("slt", 12.0, "jf_gongitsune"),
+    "rms kumo": ("rms", 12.0, "jm_kumo"),
+}
+"""Voices the session enrols once, by key: (corpus speaker, seconds of
+reference, base voice or None for the nearest)."""
+
+
+@pytest.fixture(scope="session")
+def saved_voice(tmp_path_factory, corpus):
+    """``saved_voice(key, name)``: the voice :data:`ENROLMENTS` names by ``key``,
+    enrolled once per session (with :data:`CONSENTED`) and copied into the
+    current ``VOICECLONE_HOME`` as ``name``; returns its folder. Tests that
+    damage or upgrade a voice change their copy only."""
+    from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.store import voice_folder
+
+    library = tmp_path_factory.mktemp("enrolled")
+    templates: dict[str, Path] = {}
+
+    def install(key: str, name: str) -> Path:
+        if key not in templates:
+            speaker, seconds, base = ENROLMENTS[key]
+            clips, texts = reference_of(corpus, speaker, seconds)
+            templates[key] = enroll(
+                key, clips, texts, base=base, consent=CONSENTED, library=library
+            ).folder
+        folder = voice_folder(name)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(templates[key], folder)
+        profile = json.loads((folder / "profile.json").read_text(encoding="utf-8"))
+        profile["name"] = name
+        (folder / "profile.json").write_text(json.dumps(profile), encoding="utf-8")
+        return folder
+
+    return install
+
+
 @pytest.fixture(scope="session")
 def transcriber():
     from voiceclone.audio.transcribe import default_transcriber
@@ -141,6 +181,37 @@ def clone_16k(model, text: str, settings=None, *, repeatable: bool = False) -> n
     else:
         audio = speak_in_voice(model, text, settings)
     return resample(audio, output_rate(model), SAMPLE_RATE)
+
+
+def cli(*args: str, program: str = "voiceclone") -> subprocess.CompletedProcess:
+    """``python -m <program> *args`` run in this process, as a finished process:
+    exit status, stdout and stderr. The models the command loads stay loaded
+    for the next one, so the tests of what a command does and says need not pay
+    a fresh process each; the process boundary itself is tested with real
+    subprocesses (``tests/integration/test_cli.py``, the fuzzing tests)."""
+    import contextlib
+    import io
+
+    if program == "voiceclone":
+        from voiceclone.cli.main import main
+    else:
+        from evaluation.cli import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse: --help, usage errors
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    return subprocess.CompletedProcess([program, *args], code, out.getvalue(), err.getvalue())
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    for word in words:
+        assert word in lines[0]
 
 
 def sine(seconds: float, sr: int = SAMPLE_RATE, freq: float = 220.0, amp: float = 0.5):

@@ -125,39 +125,6 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """The app on a free localhost port with its own data folder."""
-    with serve_app(isolated_home(tmp_path_factory.mktemp("home"))) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(UI_TIMEOUT_MS)
-    page.goto(app_url)
-    page.locator("#reference-audio").wait_for(state="visible")
-    try:
-        yield page
-    finally:
-        context.close()
-
-
-@pytest.fixture(scope="module")
 def reference_wav(tmp_path_factory) -> Path:
     """About 13 s of English spoken by the project's own base voice."""
     from voiceclone.audio.clips import save_audio

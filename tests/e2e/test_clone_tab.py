@@ -24,8 +24,6 @@ from tests.conftest import CONSENTED
 from tests.e2e import test_app
 from tests.e2e.test_app import UI_TIMEOUT_MS
 
-browser = test_app.browser
-
 VOICE = "browser voice"
 SENTENCE = "The birch canoe slid on the smooth planks."
 SAVE_TIMEOUT_MS = 120_000  # Whisper transcribes every clip on the first save
@@ -51,13 +49,6 @@ def references(corpus):
 @pytest.fixture(scope="module")
 def reference_clips(references) -> list[str]:
     return [str(u.path) for u in references]
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """The app with its own VOICECLONE_HOME (voices saved by the test stay there)."""
-    with test_app.serve_app(_home(tmp_path_factory.mktemp("home"))) as url:
-        yield url
 
 
 # --- handlers --------------------------------------------------------------

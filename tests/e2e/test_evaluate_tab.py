@@ -25,14 +25,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.e2e import test_app
 from tests.e2e.test_app import RESULT_TIMEOUT_MS, ROOT
 
 # The browser test reuses test_app's fixtures: the real ``python app.py`` (one
 # server for this module), headless Chromium, and a fresh page on the app.
-app_url = test_app.app_url
-browser = test_app.browser
-page = test_app.page
 
 CLIP_TEXT = "Please call Stella and ask her to bring these things with her from the store."
 BATCH_SENTENCES = (

@@ -17,8 +17,6 @@ from tests.e2e.test_app import UI_TIMEOUT_MS
 from voiceclone import jobs
 from voiceclone.voices.store import EXAMPLES_DIR
 
-browser = test_app.browser
-
 VOICE = "page voice"
 REFRESH_TIMEOUT_MS = 20_000
 """Longest wait for the page's fit refresh to show a change (it ticks every 3 s)."""

@@ -25,27 +25,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.e2e import test_app
 from tests.e2e.test_app import ROOT, UI_TIMEOUT_MS, assert_player_holds
 
-browser = test_app.browser
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 SAVE_TIMEOUT_MS = 180_000  # enrolment: intake, Whisper, the base voice's readings, the fit
 SPEAK_TIMEOUT_MS = 120_000
 SENTENCE = "The birch canoe slid on the smooth planks."
 ARTIFACTS = Path(os.environ.get("VOICECLONE_ARTIFACTS", "/tmp/voiceclone-artifacts"))
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return test_app.isolated_home(tmp_path_factory.mktemp("product-home"))
-
-
-@pytest.fixture(scope="module")
-def app_url(home):
-    with test_app.serve_app(home) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +133,7 @@ def _choices(page, element_id: str) -> list[str]:
 
 
 @pytest.mark.browser
-def test_newcomer_path(browser, app_url, home, reference, tmp_path):
+def test_newcomer_path(browser, app_url, app_home, reference, tmp_path):
     from playwright.sync_api import expect
 
     from evaluation.listening.store import ListeningStore
@@ -198,7 +185,7 @@ def test_newcomer_path(browser, app_url, home, reference, tmp_path):
         page.screenshot(path=str(tmp_path / "designer.png"), full_page=True)
 
     # ... rated from a phone-sized page.
-    store = ListeningStore(home / "listening")
+    store = ListeningStore(app_home / "listening")
     with _browser_page(browser, f"{link}&rater=newcomer", PHONE, "rater") as phone:
         phone.locator("#rt-start").wait_for()
         examples = len(store.training_clips(session_id)[:2])
@@ -368,7 +355,7 @@ def _raw_call(app_url: str, endpoint: str, data: list) -> str:
     return requests.get(f"{base}/{event}", timeout=300).text
 
 
-def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, short_references):
+def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, app_home, short_references):
     """Every file-taking endpoint, given paths to files the visitor never
     uploaded (system files, another visitor's voice, the app's own source,
     traversal out of the upload folder), refuses; nothing of them comes back."""
@@ -379,7 +366,7 @@ def test_no_file_outside_the_app_can_be_read_through_the_api(app_url, home, shor
         reference=handle_file(str(short_references[0])), more_clips=[], name="private",
         consent=True, api_name="/clone",
     )  # fmt: skip
-    private = next((home / "visitors").glob("*/voices/private/reference.wav"))
+    private = next((app_home / "visitors").glob("*/voices/private/reference.wav"))
     targets = [
         "/etc/passwd",
         str(private),

@@ -22,8 +22,6 @@ from voiceclone.cloning.prompts import (
 )
 from voiceclone.errors import VoiceCloneError
 
-browser = test_app.browser
-
 
 def test_prompts_cover_every_sound_of_english():
     counts = phoneme_counts()
@@ -99,12 +97,6 @@ def _upload(page, path: str) -> None:
         page.locator("#prompt-audio button[aria-label='Upload file']").click(force=True)
         page.wait_for_timeout(500)
     files.set_input_files(path)
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with test_app.serve_app(test_app.isolated_home(tmp_path_factory.mktemp("home"))) as url:
-        yield url
 
 
 def test_prompt_recorder_keeps_checked_readings_and_saves_a_voice(browser, app_url, readings):

@@ -113,7 +113,7 @@ def space_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def space_app(space_python, space_dir, tmp_path_factory):
     """``python app.py`` in the Space's folder with a Space's environment;
-    yields (url, process, log path). A fit there uses the fast preset."""
+    yields (url, process, log path). A fit there uses the brief preset."""
     home = tmp_path_factory.mktemp("space-user")
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -127,7 +127,7 @@ def space_app(space_python, space_dir, tmp_path_factory):
         "GRADIO_SERVER_PORT": str(port),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONUNBUFFERED": "1",
-        "VOICECLONE_FIT": "fast",
+        "VOICECLONE_FIT": "brief",
     }
     log_path = home / "app.log"
     started = time.monotonic()

@@ -265,15 +265,15 @@ def test_cli_lists_the_bank_and_speaks_with_a_chosen_base(tmp_path):
 
     import soundfile as sf
 
-    from tests.integration.test_cli import assert_one_line_error, run_cli
+    from tests.conftest import assert_one_line_error, cli
 
-    proc = run_cli("voices", "--bases", "--json")
+    proc = cli("voices", "--bases", "--json")
     assert proc.returncode == 0, proc.stderr
     bases = {row["name"]: row for row in json.loads(proc.stdout)}
     assert "joe" in bases and "jm_kumo" in bases and bases["jm_kumo"]["engine"] == "kokoro"
     out = tmp_path / "kumo.wav"
-    proc = run_cli("tts", "--base", "jm_kumo", "--text", "Hello there.", "--out", str(out))
+    proc = cli("tts", "--base", "jm_kumo", "--text", "Hello there.", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert sf.info(str(out)).samplerate == 24_000
-    proc = run_cli("tts", "--base", "slt", "--text", "Hello there.", "--out", str(out))
+    proc = cli("tts", "--base", "slt", "--text", "Hello there.", "--out", str(out))
     assert_one_line_error(proc, "no base voice 'slt'")

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import wer
-from tests.conftest import PARAGRAPH, write
+from tests.conftest import PARAGRAPH, assert_one_line_error, write
 from voiceclone.audio.clips import load_audio, save_audio
 
 TTS_TEXT = "Please call Stella and ask her to bring these things with her from the store."
@@ -24,15 +24,6 @@ def run_cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
         timeout=timeout,
         check=False,
     )
-
-
-def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:
-    assert proc.returncode != 0
-    assert "Traceback" not in proc.stderr
-    lines = [line for line in proc.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, proc.stderr
-    for word in words:
-        assert word in lines[0]
 
 
 def test_help_lists_subcommands():

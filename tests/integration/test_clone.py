@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from evaluation.metrics import wer
-from tests.conftest import CONSENTED, clone_16k
+from tests.conftest import CONSENTED, cli, clone_16k
 from voiceclone.audio.features import pitch_track
 from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
@@ -249,14 +247,7 @@ def test_bad_clone_settings_are_refused():
 
 
 def test_cli_enroll_voices_synth_convert(voice_home, target_voice, tmp_path, transcriber):
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "voiceclone", *args],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
+    run = cli  # in this process: the models load once
 
     refs = [str(p) for p in target_voice[0][:4]]
     audio_args = [a for r in refs for a in ("--audio", r)]

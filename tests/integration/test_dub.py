@@ -14,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from evaluation.metrics import wer
-from tests.integration.test_cli import assert_one_line_error, run_cli
+from tests.conftest import assert_one_line_error, cli
 from voiceclone.audio.clips import load_audio, resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.dubbing.subtitles import Cue
@@ -101,7 +101,7 @@ def test_dub_refuses_malformed_subtitles_naming_the_cue(tmp_path):
     bad = tmp_path / "bad.srt"
     bad.write_text(SRT.replace("00:00:03,400 --> 00:00:05,600", "00:00:03,4 -> 00:00:05,600"))
     out = tmp_path / "track.wav"
-    proc = run_cli("dub", "--voice", EXAMPLE, "--subtitles", str(bad), "--out", str(out))
+    proc = cli("dub", "--voice", EXAMPLE, "--subtitles", str(bad), "--out", str(out))
     assert_one_line_error(proc, "cue 2")
     assert not out.exists()
 
@@ -124,7 +124,7 @@ def test_dubbed_video_keeps_its_picture_bit_for_bit_and_its_length(tmp_path):
     subs = tmp_path / "cues.srt"
     subs.write_text(SRT, encoding="utf-8")
     out_video, track, report = tmp_path / "out.mp4", tmp_path / "t.wav", tmp_path / "r.csv"
-    proc = run_cli(
+    proc = cli(
         "dub", "--voice", EXAMPLE, "--subtitles", str(subs), "--video", str(video),
         "--out-video", str(out_video), "--out", str(track), "--report", str(report), "--mix",
     )  # fmt: skip
@@ -188,7 +188,7 @@ def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
     path = tmp_path / "es.wav"
     sf.write(path, _spanish_talk(tmp_path), SAMPLE_RATE)
     segments = tmp_path / "segments.srt"
-    proc = run_cli(
+    proc = cli(
         "dub", "--source", str(path), "--translate-to", "en", "--segments-out", str(segments)
     )
     assert proc.returncode == 0, proc.stderr
@@ -197,13 +197,13 @@ def test_cli_writes_translated_segments_to_edit_then_dubs_them(tmp_path):
     edited = tmp_path / "edited.srt"
     edited.write_text(segments.read_text().replace(cues[0].text, "Tomorrow we sail home."))
     out = tmp_path / "dub.wav"
-    proc = run_cli(
+    proc = cli(
         "dub", "--source", str(path), "--translate-to", "en", "--subtitles", str(edited),
         "--voice", EXAMPLE, "--out", str(out),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "dub.timing.csv").is_file()
-    proc = run_cli(
+    proc = cli(
         "dub", "--source", str(path), "--translate-to", "en", "--out", str(out),
     )  # fmt: skip
     assert_one_line_error(proc, "consent")

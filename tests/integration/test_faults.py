@@ -16,7 +16,7 @@ import pytest
 
 from evaluation.listening.design import SessionDesign
 from evaluation.listening.store import ListeningStore
-from tests.conftest import CONSENTED, reference_of
+from tests.conftest import CONSENTED, cli, reference_of
 from tests.unit.test_listening_store import _clips
 from voiceclone.errors import ModelError, VoiceCloneError
 from voiceclone.runtime.paths import PROJECT_ROOT
@@ -112,13 +112,11 @@ def test_a_failed_save_says_why_and_leaves_nothing(fresh_home, slt, monkeypatch,
         ("trained.json", b"{ truncated"),
     ],
 )
-def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, part, damage):
-    from voiceclone.voices.enroll import enroll
+def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, saved_voice, part, damage):
     from voiceclone.voices.store import delete_voice, list_voices, load_voice
 
-    enroll("good", *slt, consent=CONSENTED)
-    enroll("broken", *slt, consent=CONSENTED)
-    folder = fresh_home / "voices" / "broken"
+    saved_voice("slt", "good")
+    folder = saved_voice("slt", "broken")
     if part == "trained.json":
         (folder / "trained.pt").write_bytes(b"not a checkpoint")
     (folder / part).write_bytes(damage)
@@ -133,22 +131,13 @@ def test_a_damaged_voice_is_refused_and_the_list_still_works(fresh_home, slt, pa
     assert "broken" not in [v["name"] for v in list_voices()]
 
 
-def test_the_cli_shows_a_damaged_voice_in_one_line(fresh_home, slt):
-    from voiceclone.voices.enroll import enroll
-
-    enroll("broken", *slt, consent=CONSENTED)
+def test_the_cli_shows_a_damaged_voice_in_one_line(fresh_home, saved_voice):
+    saved_voice("slt", "broken")
     (fresh_home / "voices" / "broken" / "model.npz").write_bytes(b"garbage")
-    env = dict(os.environ, VOICECLONE_HOME=str(fresh_home))
-    listing = subprocess.run(
-        [sys.executable, "-m", "voiceclone", "voices", "--json"],
-        capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, check=True,
-    )  # fmt: skip
+    listing = cli("voices", "--json")
+    assert listing.returncode == 0, listing.stderr
     assert "broken" in [v["name"] for v in json.loads(listing.stdout)]
     out = fresh_home / "out.wav"
-    proc = subprocess.run(
-        [sys.executable, "-m", "voiceclone", "synth", "--voice", "broken", "--text", "Hi.",
-         "--out", str(out)],
-        capture_output=True, text=True, env=env, cwd=PROJECT_ROOT,
-    )  # fmt: skip
+    proc = cli("synth", "--voice", "broken", "--text", "Hi.", "--out", str(out))
     assert proc.returncode == 1 and "damaged" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and not out.exists()

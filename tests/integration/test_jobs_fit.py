@@ -1,6 +1,6 @@
 """Saved voices upgraded to the fitted voice in the background, with real
-fits (three in all, on about 12 s of a benchmark voice: minutes each on two
-cores): a quick clone speaks at once and while its fit runs, then is
+fits (three in all, brief ones, of a quick clone enrolled once from about 12 s
+of a benchmark voice): a quick clone speaks at once and while its fit runs, then is
 upgraded in place; a fit whose worker process is killed is queued again and
 a new worker finishes it; a fit sent to a Dask cluster runs there. The app
 says the fitted voice is on its way and lists its state."""
@@ -18,26 +18,26 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import CONSENTED, reference_of
+from tests.conftest import cli
 from voiceclone import jobs
 from voiceclone.runtime.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(autouse=True)
+def brief_fits(monkeypatch):
+    """The fits here run in threads, worker processes and a Dask worker, all of
+    which read the preset from the environment: the brief one runs every stage
+    of a fit (what these tests are about) in about half a minute."""
+    monkeypatch.setenv("VOICECLONE_FIT", "brief")
+
+
 FIT_TIMEOUT_S = 1200.0
-"""Longest a test waits for one fit (seconds; each of these tests took 1.8-2.3 minutes
-on 2 cores shared with other work, 3-8 minutes before the fit was made faster)."""
-REFERENCE_S = 12.0
-"""Reference each test voice is enrolled from (seconds, whole corpus clips)."""
+"""Longest a test waits for one fit (seconds; with the fast preset each of these
+tests took 1.8-2.3 minutes on 2 cores shared with other work, the brief one about
+half a minute)."""
 TEXT = "The fitted voice is on its way, and the quick one speaks meanwhile."
-
-
-def quick_clone(corpus, name: str, speaker: str, base: str):
-    """A quick clone of a corpus speaker, saved in the current VOICECLONE_HOME."""
-    from voiceclone.voices.enroll import enroll
-
-    clips, texts = reference_of(corpus, speaker, seconds=REFERENCE_S)
-    return enroll(name, clips, texts, base=base, consent=CONSENTED)
 
 
 def speaks(name: str) -> np.ndarray:
@@ -82,8 +82,8 @@ def assert_upgraded(name: str) -> dict:
     return fit
 
 
-def test_a_saved_voice_speaks_at_once_and_while_it_is_upgraded(fresh_home, corpus):
-    quick_clone(corpus, "slt quick", "slt", "jf_gongitsune")
+def test_a_saved_voice_speaks_at_once_and_while_it_is_upgraded(fresh_home, saved_voice):
+    saved_voice("slt gongitsune", "slt quick")
     speaks("slt quick")
     assert next(v for v in jobs.voices_with_fit() if v["name"] == "slt quick")["fit"] == {
         "state": "quick"
@@ -105,8 +105,8 @@ def test_a_saved_voice_speaks_at_once_and_while_it_is_upgraded(fresh_home, corpu
     assert_upgraded("slt quick")
 
 
-def test_a_fit_whose_worker_is_killed_is_queued_again_and_finished(fresh_home, corpus):
-    quick_clone(corpus, "rms quick", "rms", "jm_kumo")
+def test_a_fit_whose_worker_is_killed_is_queued_again_and_finished(fresh_home, saved_voice):
+    saved_voice("rms kumo", "rms quick")
     job_id = jobs.submit_fit("rms quick")
     log = open(fresh_home / "killed-worker.log", "wb")
     proc = subprocess.Popen(
@@ -132,11 +132,11 @@ def test_a_fit_whose_worker_is_killed_is_queued_again_and_finished(fresh_home, c
     assert_upgraded("rms quick")
 
 
-def test_a_fit_sent_to_a_dask_cluster_runs_there(fresh_home, corpus, monkeypatch):
+def test_a_fit_sent_to_a_dask_cluster_runs_there(fresh_home, saved_voice, monkeypatch):
     pytest.importorskip("distributed")
     from evaluation.batch import local_dask_cluster
 
-    quick_clone(corpus, "slt dask", "slt", "jf_gongitsune")
+    saved_voice("slt gongitsune", "slt dask")
     with local_dask_cluster(1) as cluster:  # its worker starts with this VOICECLONE_HOME
         monkeypatch.setenv(jobs.DASK_SCHEDULER_ENV, cluster.scheduler_address)
         job_id = jobs.submit_fit("slt dask")  # the client that sent it has gone
@@ -187,12 +187,7 @@ def test_cli_enroll_says_which_clone_it_saved_and_voices_lists_the_fit(fresh_hom
 
     clip = corpus.select("slt", "reference")[0]
 
-    def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "voiceclone", *args], cwd=PROJECT_ROOT, capture_output=True,
-            text=True, timeout=600,
-        )  # fmt: skip
-
+    run = cli
     proc = run(
         "enroll", "--name", "one", "--consent", "--audio", str(clip.path), "--text", clip.text
     )

@@ -134,10 +134,12 @@ def test_fitting_refuses_a_piper_start_and_a_single_clip(corpus):
         fit_style(clips[:1], texts[:1], style_packs()[START])
 
 
-def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus):
+def test_the_upgrade_never_leaves_a_voice_further_than_its_quick_clone(corpus, monkeypatch):
     """Whatever the fit gives, the clone kept speaks held-out sentences (not
     the clip the audition heard) at least about as near the speaker as the
-    quick clone does; the outcome names the clone kept."""
+    quick clone does; the outcome names the clone kept. (The property is the
+    audition's, whatever the fit: a brief one is enough.)"""
+    monkeypatch.setenv("VOICECLONE_FIT", "brief")
     from voiceclone.audio.speaker import cosine, default_encoder
     from voiceclone.voices.enroll import fit_from_references
     from voiceclone.voices.upgrade import upgrade

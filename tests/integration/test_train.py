@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import clone_16k, spoken_consent
+from tests.conftest import cli, clone_16k, spoken_consent
 from tests.e2e import test_app
 from voiceclone.cloning.train import FORMAT_VERSION
 from voiceclone.errors import ModelError, TooShortError
@@ -147,13 +145,10 @@ def test_training_is_reproducible_and_needs_two_clips(home):
 
 
 def test_cli_train(home, trained):
-    root, _ = home
-    env = {**os.environ, "VOICECLONE_HOME": str(root)}
-    cmd = [sys.executable, "-m", "voiceclone", "train"]
-    ok = subprocess.run([*cmd, "--voice", "slt"], capture_output=True, text=True, env=env)
+    ok = cli("train", "--voice", "slt")  # the module's home is this process's VOICECLONE_HOME
     assert ok.returncode == 0, ok.stderr
     assert "held-out MCD" in ok.stdout
-    bad = subprocess.run([*cmd, "--voice", "nobody"], capture_output=True, text=True, env=env)
+    bad = cli("train", "--voice", "nobody")
     assert bad.returncode == 1
     assert len(bad.stderr.strip().splitlines()) == 1 and "no voice named" in bad.stderr
 

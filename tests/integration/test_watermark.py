@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.conftest import cli
 from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.safety.watermark import DETECT_THRESHOLD, detect, detect_file, mark
@@ -79,10 +79,7 @@ def test_detect_command(cloned, tmp_path):
     sf.write(path, audio, rate)
 
     def run(*args):
-        return subprocess.run(
-            [sys.executable, "-m", "voiceclone", "detect", *args],
-            capture_output=True, text=True, timeout=300, check=False,
-        )  # fmt: skip
+        return cli("detect", *args)
 
     proc = run(str(path), "--json")
     assert proc.returncode == 0, proc.stderr
