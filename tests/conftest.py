@@ -238,6 +238,22 @@ def write_manifest(root: Path, rows: list[list[str]]) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Debian's, through Playwright)."""
+    from tests.e2e.test_app import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
 def _cuda_available() -> bool:
     try:
         import torch

@@ -1,5 +1,5 @@
 """What the end-to-end tests share: one running ``python app.py`` (its own data
-folder, started once for the whole tier) and one headless Chromium. Tests that
+folder, started once for the whole tier; Chromium is ``tests/conftest.py``'s). Tests that
 need the app started differently (other environment, a library they prepare)
 start their own with :func:`tests.e2e.test_app.serve_app`."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_app import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, isolated_home, serve_app
+from tests.e2e.test_app import UI_TIMEOUT_MS, isolated_home, serve_app
 
 
 @pytest.fixture(scope="session")
@@ -22,19 +22,6 @@ def app_url(app_home):
     """The app on a free localhost port, with a trailing slash."""
     with serve_app(app_home) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture

@@ -16,8 +16,6 @@ from voiceclone.cloning.train import FORMAT_VERSION
 from voiceclone.errors import ModelError, TooShortError
 from voiceclone.runtime.paths import cache_dir
 
-browser = test_app.browser
-
 HELD_OUT = (
     "Every spring the swallows return to nest under the barn roof.",
     "She tuned the old piano before the concert began in the village hall.",
