@@ -144,14 +144,8 @@ FULL_FIT = StyleSettings(
 """The first fitted voice's settings (every clip, 100 steps of 1.6 s windows,
 no early stop): kept to compare the fast fit against (``VOICECLONE_FIT=full``)."""
 
-BRIEF_FIT = StyleSettings(
-    steps=4,
-    check_every=2,
-    fit_seconds=6.0,
-    check_frames=60,
-    pitch_steps=3,
-    pitch_clips=2,
-)
+BRIEF_FIT = StyleSettings(steps=4, check_every=2, fit_seconds=6.0, check_frames=60,
+                          pitch_steps=3, pitch_clips=2)  # fmt: skip
 """A few steps on one clip (``VOICECLONE_FIT=brief``, about half a minute): it runs
 every stage of the fit and the upgrade's comparison, for checking the
 pipeline and the jobs around it, but moves a voice little; not for voices."""
