@@ -74,12 +74,11 @@ _STRESS = str.maketrans("", "", "ˈˌ")
 
 
 def phoneme_counts(sentences=PROMPTS) -> dict[str, int]:
-    """How often each of :data:`PHONEMES` occurs in ``sentences`` (by the base
-    voice's phonemiser; stress marks ignored, ``ɐ`` counted as ``ə``)."""
-    from voiceclone.engines.piper import default_voice
+    """How often each of :data:`PHONEMES` occurs in ``sentences`` (by espeak-ng's
+    en-us, the base voices' phonemiser; stress marks ignored, ``ɐ`` counted as ``ə``)."""
+    from voiceclone.engines.phonemes import espeak_ipa
 
-    voice = default_voice()
-    text = " ".join(voice.phonemes(s) for s in sentences).translate(_STRESS).replace("ɐ", "ə")
+    text = " ".join(espeak_ipa(s) for s in sentences).translate(_STRESS).replace("ɐ", "ə")
     counts = dict.fromkeys(PHONEMES, 0)
     longest = sorted(PHONEMES, key=len, reverse=True)
     i = 0

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
-from voiceclone.engines.phonemes import ESPEAK_LOCK, espeak_ipa
+from voiceclone.engines.phonemes import ESPEAK_LOCK
 from voiceclone.errors import ModelError
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.text.clean import clean_text, split_sentences
@@ -78,10 +78,6 @@ class BaseVoice(Engine):
                 chunks = [c.audio_float_array for c in self._piper.synthesize(sentence, config)]
             if chunks:
                 yield sentence, np.concatenate(chunks).astype(np.float32, copy=False)
-
-    def phonemes(self, text: str) -> str:
-        """``text`` in the voice's phonemes (espeak-ng IPA, with stress marks)."""
-        return espeak_ipa(text, self._piper.config.espeak_voice)
 
 
 def bundled_voice_paths() -> tuple[Path, Path]:
