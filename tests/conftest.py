@@ -183,8 +183,8 @@ def clone_16k(model, text: str, settings=None, *, repeatable: bool = False) -> n
     return resample(audio, output_rate(model), SAMPLE_RATE)
 
 
-def cli(*args: str, program: str = "voiceclone") -> subprocess.CompletedProcess:
-    """``python -m <program> *args`` run in this process, as a finished process:
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """``python -m voiceclone *args`` run in this process, as a finished process:
     exit status, stdout and stderr. The models the command loads stay loaded
     for the next one, so the tests of what a command does and says need not pay
     a fresh process each; the process boundary itself is tested with real
@@ -192,17 +192,15 @@ def cli(*args: str, program: str = "voiceclone") -> subprocess.CompletedProcess:
     import contextlib
     import io
 
-    if program == "voiceclone":
-        from voiceclone.cli.main import main
-    else:
-        from evaluation.cli import main
+    from voiceclone.cli.main import main
+
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse: --help, usage errors
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    return subprocess.CompletedProcess([program, *args], code, out.getvalue(), err.getvalue())
+    return subprocess.CompletedProcess(["voiceclone", *args], code, out.getvalue(), err.getvalue())
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, *words: str) -> None:

@@ -2,9 +2,9 @@
 sound as loud as the download, and on the real page a voice saved from uploaded
 clips is offered in both voice lists and speaks text that downloads as a WAV.
 
-The browser test runs its own ``python app.py`` with ``VOICECLONE_HOME`` in a
-temporary folder (so nothing is written into ``./data``), and reuses
-``tests.e2e.test_app``'s Chromium fixture; it is skipped when Chromium is missing.
+The browser test uses the tier's shared ``python app.py`` (its data folder
+temporary, so nothing is written into ``./data``) and the session's Chromium;
+it is skipped when Chromium is missing.
 """
 
 from __future__ import annotations

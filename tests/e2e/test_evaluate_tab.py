@@ -27,8 +27,8 @@ import pytest
 
 from tests.e2e.test_app import RESULT_TIMEOUT_MS, ROOT
 
-# The browser test reuses test_app's fixtures: the real ``python app.py`` (one
-# server for this module), headless Chromium, and a fresh page on the app.
+# The browser test uses the shared fixtures (tests/e2e/conftest.py): the real
+# ``python app.py`` (one server for the tier), headless Chromium, a fresh page.
 
 CLIP_TEXT = "Please call Stella and ask her to bring these things with her from the store."
 BATCH_SENTENCES = (
