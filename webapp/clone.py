@@ -130,17 +130,17 @@ def save_voice(
         consent=given,
     )
     p = voice.profile
-    transcripts = "\n".join(f"- {c['transcript']}" for c in p["clips"])
+    transcripts = "\n".join(f"- {text}" for text in p.transcripts)
     how = {
         "nearest": "nearest to the reference",
         "audition": "the closer clone of the two nearest",
-    }.get(p["base"]["chosen_by"], "your choice")
+    }.get(p.base["chosen_by"], "your choice")
     upgrade = _queue_fit(voice, visitor.library(request)) if fit_voice else ""
     status = (
-        f"Saved **{voice.name}**, the quick clone, from base voice **{p['base']['name']}** "
-        f"({how}): {p['reference_seconds']:.1f} s of reference, pitch "
-        f"{p['model']['target_median_hz']:.0f} Hz, formant ratio "
-        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s. It speaks now: "
+        f"Saved **{voice.name}**, the quick clone, from base voice **{p.base_name}** "
+        f"({how}): {p.reference_seconds:.1f} s of reference, pitch "
+        f"{p.model['target_median_hz']:.0f} Hz, formant ratio "
+        f"{p.model['formant_ratio']:.2f}, in {p.enroll_seconds:.1f} s. It speaks now: "
         "type text on the right and press **Speak**."
         + (" Spoken consent checked: it can be trained." if given.recording else "")
         + (f"\n\n{upgrade}" if upgrade else "")
@@ -167,7 +167,7 @@ def _queue_fit(voice, library: Path | None) -> str:
             "Background fitting is turned off on this server, so this stays the quick clone "
             "(`python -m voiceclone enroll` fits a voice on the command line)."
         )
-    if len(voice.profile["clips"]) < MIN_CLIPS:
+    if len(voice.profile.clips) < MIN_CLIPS:
         return (
             f"The fitted voice (a closer clone) needs at least {MIN_CLIPS} reference clips, one "
             "held out to check it: add another clip of the same voice (or record over 20 s, "
@@ -199,7 +199,7 @@ def fit_voice(voice_name: str | None, request: gr.Request = None) -> str:
         raise VoiceCloneError("pick one of your saved voices")
     library = visitor.library(request)
     voice = load_voice(voice_name, library=library)
-    if len(voice.profile["clips"]) < MIN_CLIPS:
+    if len(voice.profile.clips) < MIN_CLIPS:
         raise VoiceCloneError(
             f"the fitted voice needs at least {MIN_CLIPS} reference clips, one held out to "
             "check it: add another clip of the same voice and save it again"
@@ -226,7 +226,7 @@ def _fit_after_save(voice_name: str | None, wanted: bool, request: gr.Request = 
     if not wanted or not voice_name:
         return gr.skip()
     voice = load_voice(voice_name, library=visitor.library(request))
-    if len(voice.profile["clips"]) < MIN_CLIPS:
+    if len(voice.profile.clips) < MIN_CLIPS:
         return gr.skip()
     return fit_voice(voice_name, request)
 
@@ -239,7 +239,7 @@ def _fit_on_gpu(voice_name: str, library: Path | None) -> str:
     from voiceclone.voices.upgrade import fit_saved_voice
 
     voice = fit_saved_voice(voice_name, library=library)
-    return fit_outcome(voice.profile.get("fit"))
+    return fit_outcome(voice.profile.fit)
 
 
 def _default_name(reference: str | None) -> str:

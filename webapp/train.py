@@ -29,7 +29,7 @@ def consent_status(voice_name: str | None, request: gr.Request = None) -> str:
     if not voice_name:
         return ""
     voice = load_voice(voice_name, trained=False, library=visitor.library(request))
-    spoken = (voice.profile.get("consent") or {}).get("spoken") or {}
+    spoken = voice.profile.spoken_consent
     if spoken.get("passed"):
         return f"Spoken consent checked: *{spoken['transcript']}*. Ready to train."
     return (
@@ -125,7 +125,7 @@ def _transcript_rows(voice_name: str | None, request: gr.Request = None):
         return []
     return [
         [i + 1, round(c.get("samples", 0) / SAMPLE_RATE, 1), c["transcript"]]
-        for i, c in enumerate(voice.profile["clips"])
+        for i, c in enumerate(voice.profile.clips)
     ]
 
 

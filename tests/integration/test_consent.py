@@ -85,13 +85,13 @@ def test_training_needs_the_spoken_consent_and_the_profile_keeps_it(fresh_home, 
 
     clips, texts = reference_of(corpus, "slt", 10.0)
     enroll("slt", clips, texts, consent=CONSENTED)
-    given = load_voice("slt").profile["consent"]
+    given = load_voice("slt").profile.consent
     assert given["confirmed"] and given["spoken"] is None and given["via"] == "tests"
     with pytest.raises(ConsentError, match="spoken consent"):
         train_voice("slt")
     with pytest.raises(ConsentError, match="does not sound like"):
         add_spoken_consent("slt", readings["rms"])
-    assert load_voice("slt").profile["consent"]["spoken"] is None  # a failed check changes nothing
+    assert load_voice("slt").profile.consent["spoken"] is None  # a failed check changes nothing
     check = add_spoken_consent("slt", readings["slt"])
     profile = json.loads((fresh_home / "voices" / "slt" / "profile.json").read_text())
     assert profile["consent"]["spoken"]["passed"] and check.passed

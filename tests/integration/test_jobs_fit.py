@@ -70,7 +70,7 @@ def assert_upgraded(name: str) -> dict:
     status = jobs.fit_status(name)
     assert status["state"] == "done" and status["progress"] == 100, status
     voice = load_voice(name)
-    fit = voice.profile["fit"]
+    fit = voice.profile.fit
     assert fit["state"] in ("fitted", "kept-quick")
     assert set(fit["similarity"]) == {"quick", "fitted"}
     if fit["state"] == "fitted":

@@ -14,7 +14,7 @@ def test_enroll_load_and_speak(fresh_home, corpus):
     with pytest.raises(voiceclone.VoiceCloneError, match="consent"):
         voiceclone.enroll("anna", clips, texts)  # nothing is saved without consent
     saved = voiceclone.enroll("anna", clips, texts, consent=voiceclone.Consent(True, via="tests"))
-    assert voiceclone.load_voice("anna").profile["name"] == saved.name == "anna"
+    assert voiceclone.load_voice("anna").profile.name == saved.name == "anna"
     audio, rate = voiceclone.speak("anna", "The birch canoe slid on the smooth planks.")
     assert rate in (22_050, 24_000) and audio.dtype == np.float32
     assert 1.0 < len(audio) / rate < 6.0 and np.abs(audio).max() > 0.05

@@ -198,7 +198,7 @@ def test_one_long_recording_is_cut_into_clips_and_trains(home, tmp_path):
     path = tmp_path / "long.wav"
     subprocess.run(["flite", "-voice", "slt", "-t", text, "-o", str(path)], check=True)
     voice = enroll("slt long", [path], consent=spoken_consent("slt long", tmp_path))
-    clips = voice.profile["clips"]
+    clips = voice.profile.clips
     assert voice.reference_seconds > SPLIT_OVER_S and len(clips) >= 2
     assert wer(text, " ".join(c["transcript"] for c in clips)) < 0.15
     timbre = train_voice("slt long", TrainSettings(mse_epochs=3, gan=False, patience=10))

@@ -36,15 +36,15 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         )
     p = voice.profile
     print(
-        f"saved voice {voice.name!r} (quick clone): {p['reference_seconds']:.1f} s of "
-        f"reference, base voice {p['base']['name']} ({p['base']['chosen_by']}), "
-        f"pitch {p['model']['target_median_hz']:.0f} Hz, formant ratio "
-        f"{p['model']['formant_ratio']:.2f}, in {p['enroll_seconds']:.1f} s",
+        f"saved voice {voice.name!r} (quick clone): {p.reference_seconds:.1f} s of "
+        f"reference, base voice {p.base_name} ({p.base['chosen_by']}), "
+        f"pitch {p.model['target_median_hz']:.0f} Hz, formant ratio "
+        f"{p.model['formant_ratio']:.2f}, in {p.enroll_seconds:.1f} s",
         flush=True,
     )
     if args.quick:
         return 0
-    if len(p["clips"]) < MIN_CLIPS:
+    if len(p.clips) < MIN_CLIPS:
         print(
             f"kept the quick clone: fitting needs at least {MIN_CLIPS} reference clips "
             "(give more --audio, or a clip over 20 s, which is cut at pauses)"
@@ -55,7 +55,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             fitted = fit_saved_voice(voice.name, progress=progress)
         except VoiceCloneError as exc:
             raise VoiceCloneError(f"{exc} (the quick clone {voice.name!r} is saved)") from exc
-    print(fit_line(voice.name, fitted.profile.get("fit") or {}))
+    print(fit_line(voice.name, fitted.profile.fit or {}))
     return 0
 
 

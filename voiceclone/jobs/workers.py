@@ -136,7 +136,7 @@ def _execute(job: Job, worker: Worker, database) -> str:
             traceback.print_exc()
             error = f"internal error: {type(exc).__name__}: {one_line(exc)}"
         else:
-            finish(job.id, worker, message=fit_outcome(voice.profile.get("fit")), database=database)
+            finish(job.id, worker, message=fit_outcome(voice.profile.fit), database=database)
             return "done"
     finish(job.id, worker, error=error, database=database)
     return "failed"

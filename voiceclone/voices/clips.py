@@ -143,7 +143,7 @@ def quiet_runs(audio: np.ndarray) -> list[tuple[int, int]]:
 
 def reference_clips(voice: Voice) -> tuple[list[np.ndarray], list[str]]:
     """A saved voice's processed reference clips and their transcripts."""
-    clips = voice.profile["clips"]
+    clips = voice.profile.clips
     if not all("samples" in c for c in clips):
         raise ModelError(
             f"voice {voice.name!r} was saved before training existed; enrol it again to train"

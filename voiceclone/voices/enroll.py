@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.audio.clips import AudioSource, load_audio
-from voiceclone.cloning.convert import DEFAULT_BASE, ConversionModel, fit_conversion
+from voiceclone.cloning.convert import ConversionModel, fit_conversion
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import MAX_REFERENCE_CLIPS
@@ -23,8 +23,8 @@ from voiceclone.safety.consent import (
 )
 from voiceclone.safety.consent import record as consent_record
 from voiceclone.voices.clips import joined_reference, prepare_clips, reference_clips
+from voiceclone.voices.profile import Profile, model_settings, now
 from voiceclone.voices.store import (
-    PROFILE_VERSION,
     ProgressFn,
     Voice,
     VoiceNameError,
@@ -96,11 +96,10 @@ def enroll(
         report(0.88, "checking the spoken consent")
         spoken = passed(check_spoken(consent.recording, consent_phrase(name), reference))
     report(0.9, "saving")
-    profile = {
-        **_profile(name, prepared, transcripts, reports, fit, base),
-        "enroll_seconds": round(time.perf_counter() - start, 2),
-        "consent": consent_record(consent, spoken),
-    }
+    profile = _profile(name, prepared, transcripts, reports, fit, base).replace(
+        enroll_seconds=round(time.perf_counter() - start, 2),
+        consent=consent_record(consent, spoken),
+    )
     write_atomically(folder, profile, reference, model, embedding, overwrite)
     report(1.0, "saved")
     return Voice(name, folder, profile, model)
@@ -122,32 +121,27 @@ def _check_enrolment(folder, name, sources, texts, base, overwrite) -> None:
         check_base(base)
 
 
-def _profile(name, prepared, transcripts, reports, fit: Fit, base: str | None) -> dict:
+def _profile(name, prepared, transcripts, reports, fit: Fit, base: str | None) -> Profile:
     """A new voice's profile: its clips, its base voice and how it was
     chosen, its model's settings (the caller adds the time and consent)."""
     model, reference = fit.model, fit.reference
-    return {
-        "format_version": PROFILE_VERSION,
-        "name": name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "reference_seconds": round(len(reference) / SAMPLE_RATE, 2),
-        "clips": [
+    return Profile(
+        name=name,
+        created=now(),
+        reference_seconds=round(len(reference) / SAMPLE_RATE, 2),
+        clips=[
             {"transcript": t, "report": r, "samples": len(ref.audio)}
             for t, r, ref in zip(transcripts, reports, prepared, strict=True)
         ],
-        "base": {
+        base={
             "name": model.base,
             "chosen_by": "user" if base else ("audition" if fit.audition else "nearest"),
             "scores": {k: round(v, 4) for k, v in fit.base_scores.items()},
             "audition": {k: round(v, 4) for k, v in fit.audition.items()},
             "fitted": fit.style_fit,
         },
-        "model": {
-            "formant_ratio": model.formant_ratio,
-            "target_median_hz": round(model.target_median_hz, 1),
-            "fit_mcd_db": round(model.fit_mcd, 2),
-        },
-    }
+        model=model_settings(model),
+    )
 
 
 @dataclass(frozen=True)
@@ -319,8 +313,7 @@ def refit_outdated(voice: Voice) -> ConversionModel:
     a trained mapping built on the old one is removed (train the voice again)."""
 
     refs, transcripts = reference_clips(voice)
-    base = voice.profile.get("base", {}).get("name", DEFAULT_BASE)
-    model = fit_from_references(refs, transcripts, base).model
+    model = fit_from_references(refs, transcripts, voice.profile.base_name).model
     try:
         swap_model(voice.folder, model)
     except OSError:

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.audio.clips import AudioSource, load_audio, save_audio
-from voiceclone.cloning.convert import DEFAULT_BASE, ConversionModel
+from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
 from voiceclone.limits import MAX_TRANSCRIPT_CHARS
@@ -43,8 +43,8 @@ from voiceclone.safety.consent import (
     check_spoken,
     consent_phrase,
 )
+from voiceclone.voices.profile import Profile, ProfileError
 
-PROFILE_VERSION = 1
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
 ProgressFn = Callable[[float, str], None]
 
@@ -59,12 +59,12 @@ class Voice:
 
     name: str
     folder: Path
-    profile: dict
+    profile: Profile
     model: ConversionModel
 
     @property
     def reference_seconds(self) -> float:
-        return float(self.profile["reference_seconds"])
+        return float(self.profile.reference_seconds)
 
 
 def voices_dir(library: Path | None = None) -> Path:
@@ -126,27 +126,32 @@ def list_voices(library: Path | None = None) -> list[dict]:
             continue
         seen.add(folder.name)
         try:
-            data = json.loads(profile.read_text(encoding="utf-8"))
-            if not isinstance(data, dict):
-                raise ValueError("not a profile")
-        except (OSError, ValueError):  # listed, so that it can be deleted
-            data = {"name": folder.name, "damaged": True}
+            data, damaged = Profile.read(profile), False
+        except (OSError, ProfileError):  # listed, so that it can be deleted
+            data, damaged = Profile(name=folder.name, reference_seconds=0.0, clips=[]), True
         out.append(
             {
-                "name": data.get("name", folder.name),
-                "created": data.get("created", ""),
-                "reference_seconds": data.get("reference_seconds", 0.0),
-                "base": data.get("base", {}).get("name", DEFAULT_BASE),
-                "fitted": bool(data.get("base", {}).get("fitted")),
-                "fit": data.get("fit") or {},
+                "name": data.name,
+                "created": data.created,
+                "reference_seconds": data.reference_seconds,
+                "base": data.base_name,
+                "fitted": data.fitted,
+                "fit": data.fit or {},
                 "example": folder.parent == EXAMPLES_DIR,
-                "damaged": bool(data.get("damaged")),
+                "damaged": damaged,
             }
         )
     return sorted(out, key=lambda v: (v["example"], v["name"].lower()))
 
 
-def write_atomically(folder, profile, reference, model, embedding, overwrite) -> None:
+def write_atomically(
+    folder: Path,
+    profile: Profile,
+    reference: np.ndarray,
+    model: ConversionModel,
+    embedding: np.ndarray,
+    overwrite: bool,
+) -> None:
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -154,7 +159,7 @@ def write_atomically(folder, profile, reference, model, embedding, overwrite) ->
         save_audio(tmp / "reference.wav", reference, SAMPLE_RATE)
         model.save(tmp / "model.npz")
         np.save(tmp / "embedding.npy", embedding)
-        (tmp / "profile.json").write_text(json.dumps(profile, indent=2), encoding="utf-8")
+        (tmp / "profile.json").write_text(json.dumps(profile.to_dict(), indent=2), encoding="utf-8")
         if folder.exists():
             if not overwrite:
                 raise VoiceNameError(f"a voice named {folder.name!r} appeared meanwhile")
@@ -186,13 +191,9 @@ def load_voice(name: str, trained: bool = True, library: Path | None = None) -> 
         known = ", ".join(v["name"] for v in list_voices(library)) or "none yet"
         raise VoiceNameError(f"no voice named {name!r} (saved voices: {known})")
     try:
-        profile = json.loads(profile_path.read_text(encoding="utf-8"))
-        if not isinstance(profile, dict):
-            raise ValueError("it is not a voice profile")
-    except (OSError, ValueError) as exc:
+        profile = Profile.read(profile_path)
+    except (OSError, ProfileError) as exc:
         raise _damaged(name, "profile.json", exc) from exc
-    if profile.get("format_version") != PROFILE_VERSION:
-        raise ModelError(f"voice {name!r} has profile format {profile.get('format_version')}")
     try:
         model = ConversionModel.load(folder / "model.npz")
     except OutdatedModelError:
@@ -219,7 +220,7 @@ def _damaged(name: str, part: str, exc: Exception) -> ModelError:
     )
 
 
-def replace_model(folder: Path, model: ConversionModel, profile: dict) -> None:
+def replace_model(folder: Path, model: ConversionModel, profile: Profile) -> None:
     """Write a new model and its profile into a saved voice's folder: a trained
     mapping (built on the old model) goes first, then the model, then the
     profile, so no load pairs the new model with the old mapping, and a crash
@@ -255,7 +256,7 @@ def set_transcripts(name: str, transcripts: list[str], library: Path | None = No
     """
     refuse_example(name, library)
     voice = load_voice(name, trained=False, library=library)
-    clips = voice.profile["clips"]
+    clips = voice.profile.clips
     cleaned = [" ".join(str(t or "").split()) for t in transcripts]
     if len(cleaned) != len(clips):
         raise VoiceCloneError(f"voice {name!r} has {len(clips)} clips; got {len(cleaned)} texts")
@@ -266,9 +267,8 @@ def set_transcripts(name: str, transcripts: list[str], library: Path | None = No
             raise VoiceCloneError(
                 f"the transcript of clip {i + 1} is longer than {MAX_TRANSCRIPT_CHARS} characters"
             )
-    profile = dict(voice.profile)
-    profile["clips"] = [{**c, "transcript": t} for c, t in zip(clips, cleaned, strict=True)]
-    write_profile(voice.folder, profile)
+    clips = [{**c, "transcript": t} for c, t in zip(clips, cleaned, strict=True)]
+    write_profile(voice.folder, voice.profile.replace(clips=clips))
     return load_voice(name, library=library)
 
 
@@ -288,10 +288,8 @@ def add_spoken_consent(
     voice = load_voice(name, trained=False, library=library)
     reference = load_audio(voice.folder / "reference.wav", SAMPLE_RATE)
     spoken = passed(check_spoken(recording, consent_phrase(name), reference))
-    given = voice.profile.get("consent") or {}
-    profile = dict(voice.profile)
-    profile["consent"] = given | {"spoken": spoken.to_dict()}
-    write_profile(voice.folder, profile)
+    consent = (voice.profile.consent or {}) | {"spoken": spoken.to_dict()}
+    write_profile(voice.folder, voice.profile.replace(consent=consent))
     return spoken
 
 
@@ -301,9 +299,9 @@ def passed(spoken: SpokenCheck) -> SpokenCheck:
     return spoken
 
 
-def write_profile(folder: Path, profile: dict) -> None:
+def write_profile(folder: Path, profile: Profile) -> None:
     tmp = folder / f".profile.json.{os.getpid()}-{threading.get_ident()}.tmp"
-    tmp.write_text(json.dumps(profile, indent=2), encoding="utf-8")
+    tmp.write_text(json.dumps(profile.to_dict(), indent=2), encoding="utf-8")
     os.replace(tmp, folder / "profile.json")
 
 
@@ -315,9 +313,11 @@ def rename_voice(old: str, new: str, library: Path | None = None) -> None:
         raise VoiceNameError(f"no voice named {old!r}")
     if target.exists():
         raise VoiceNameError(f"a voice named {new!r} exists already")
-    profile = json.loads((source / "profile.json").read_text(encoding="utf-8"))
-    profile["name"] = new
-    write_profile(source, profile)
+    try:
+        profile = Profile.read(source / "profile.json")
+    except (OSError, ProfileError) as exc:
+        raise _damaged(old, "profile.json", exc) from exc
+    write_profile(source, profile.replace(name=new))
     os.replace(source, target)
 
 

@@ -3,7 +3,6 @@ the quick clone) and the trained mapping."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -22,6 +21,7 @@ from voiceclone.safety.consent import (
 )
 from voiceclone.voices.clips import reference_clips
 from voiceclone.voices.enroll import Fit, base_readings, fit_from_references
+from voiceclone.voices.profile import Profile, ProfileError, model_settings
 from voiceclone.voices.store import (
     ProgressFn,
     Voice,
@@ -49,7 +49,7 @@ def train_voice(
     report = progress or (lambda fraction, message: None)
     refuse_example(name, library)
     voice = load_voice(name, trained=False, library=library)
-    if not ((voice.profile.get("consent") or {}).get("spoken") or {}).get("passed"):
+    if not voice.profile.trainable:
         raise ConsentError(
             f"training {name!r} needs the speaker's spoken consent: record the consent "
             "phrase for this voice first"
@@ -111,32 +111,23 @@ def fit_saved_voice(
             f"fitting {name!r} needs at least {MIN_CLIPS} reference clips (one is held out "
             "to check the fit); the quick clone is kept"
         )
-    scores = voice.profile.get("base", {}).get("scores") or {}
-    fit, outcome = upgrade(refs, transcripts, voice.model, scores, report)
+    fit, outcome = upgrade(refs, transcripts, voice.model, voice.profile.base_scores, report)
     try:
         # Read again: consent or transcripts may have been added during the fit.
-        profile = json.loads((voice.folder / "profile.json").read_text(encoding="utf-8"))
-        if profile.get("created") != voice.profile.get("created"):
+        profile = Profile.read(voice.folder / "profile.json")
+        if profile.created != voice.profile.created:
             raise VoiceCloneError(
                 f"voice {name!r} was saved again while it was being fitted; this fit is dropped"
             )
-        profile["fit"] = outcome
+        profile = profile.replace(fit=outcome)
         if fit is not None:
             model = fit.model
-            profile["base"] = {
-                **profile.get("base", {}),
-                "name": model.base,
-                "fitted": fit.style_fit,
-            }
-            profile["model"] = {
-                "formant_ratio": model.formant_ratio,
-                "target_median_hz": round(model.target_median_hz, 1),
-                "fit_mcd_db": round(model.fit_mcd, 2),
-            }
+            base = {**profile.base, "name": model.base, "fitted": fit.style_fit}
+            profile = profile.replace(base=base, model=model_settings(model))
             replace_model(voice.folder, model, profile)
         else:
             write_profile(voice.folder, profile)
-    except (OSError, ValueError) as exc:
+    except (OSError, ProfileError) as exc:
         raise VoiceCloneError(
             f"voice {name!r} was renamed, deleted or damaged while it was being fitted "
             f"({type(exc).__name__}); the fit is dropped"
