@@ -8,7 +8,8 @@ The public API (what the README's Python section uses):
   the uploader's :class:`Consent`; :func:`fit_voice` upgrades it to the
   fitted voice in place, keeping whichever clone is nearer the speaker.
 - :func:`load_voice`: a saved voice (or a shipped example) by name.
-- :func:`speak`: text in a voice, as ``(samples, sample_rate)``.
+- :func:`speak`: text in a voice, in any of eight languages
+  (:data:`LANGUAGES`), as ``(samples, sample_rate)``.
 
 The packages below, by job and from the bottom layer up (each imports only
 the ones before it; ``tests/unit/test_layers.py`` checks it): ``runtime``,
@@ -33,6 +34,7 @@ __all__ = [
     "AudioClip",
     "AudioLimits",
     "Consent",
+    "LANGUAGES",
     "VoiceCloneError",
     "enroll",
     "fit_voice",
@@ -50,6 +52,10 @@ def __getattr__(name: str):
         from voiceclone.safety.consent import Consent
 
         return Consent
+    if name == "LANGUAGES":
+        from voiceclone.text.languages import LANGUAGES
+
+        return LANGUAGES
     raise AttributeError(f"module 'voiceclone' has no attribute {name!r}")
 
 
@@ -80,14 +86,23 @@ def load_voice(name: str, **options) -> Voice:
 
 
 def speak(
-    voice: Voice | str, text: str, *, speed: float = 1.0, pitch: float = 0.0
+    voice: Voice | str,
+    text: str,
+    *,
+    speed: float = 1.0,
+    pitch: float = 0.0,
+    language: str = "auto",
 ) -> tuple[np.ndarray, int]:
     """``text`` in ``voice`` (a :class:`~voiceclone.voices.store.Voice` or a
     saved voice's name) at ``speed`` times the base voice's rate and ``pitch``
     semitones off the voice's own: ``(mono float32 samples, sample rate)``,
-    watermarked like every clip voiceclone makes."""
+    watermarked like every clip voiceclone makes. ``language`` is one of
+    :data:`LANGUAGES` (``"en"``, ``"zh"``, ``"ja"``, ``"es"``, ``"fr"``,
+    ``"it"``, ``"pt"``, ``"hi"``) or ``"auto"``: each sentence's detected."""
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
+    from voiceclone.voices.speech import model_for
 
-    model = (load_voice(voice) if isinstance(voice, str) else voice).model
-    settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
+    voice = load_voice(voice) if isinstance(voice, str) else voice
+    settings = CloneSettings(float(speed), float(pitch), language)
+    model = model_for(voice, text, language)
     return speak_in_voice(model, text, settings), output_rate(model)

@@ -1,23 +1,39 @@
-"""espeak-ng as the engines share it: IPA with stress, and Kokoro's symbols
-mapped from it."""
+"""Text to phonemes as the engines share it: espeak-ng's IPA with stress,
+Kokoro's symbols mapped from it, and the Chinese and Japanese G2Ps."""
 
 from __future__ import annotations
 
 import pytest
 
-from voiceclone.engines.phonemes import espeak_ipa
+from voiceclone.engines.phonemes import espeak_ipa, kokoro_phonemes
 from voiceclone.errors import TextError
+
+SENTENCES = {
+    "zh": "我有3个苹果，价格是12.5元。你好吗？",
+    "ja": "りんごを3個、1200円で買いました。お元気ですか？",
+    "es": "Hoy es el 3 de mayo de 2024. ¿Quieres venir al cine esta noche?",
+    "fr": "Il a 25 ans et il habite à Paris. Nous voulons un bon vin blanc.",
+    "it": "Ho comprato 12 mele al mercato. Gli gnocchi sono buonissimi, vero?",
+    "pt": "Eu tenho 3 irmãos e moro em São Paulo. Você quer pão com manteiga?",
+    "hi": "मेरा नाम राम है और मैं 25 साल का हूँ। आप कैसे हैं?",
+}
+
+
+def _vocabulary() -> dict:
+    import json
+
+    from voiceclone.engines.kokoro import data_file
+
+    return json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
 
 
 def test_every_english_phoneme_has_a_kokoro_symbol():
     """What espeak-ng makes of the prompt list (all the sounds of English)
     maps into Kokoro's vocabulary without a symbol dropped."""
-    import json
-
     from voiceclone.cloning.prompts import PROMPTS
-    from voiceclone.engines.kokoro import data_file, to_kokoro_symbols
+    from voiceclone.engines.phonemes import to_kokoro_symbols
 
-    vocab = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
+    vocab = _vocabulary()
     symbols = to_kokoro_symbols(espeak_ipa(" ".join(PROMPTS)))
     missing = sorted({c for c in symbols if c not in vocab})
     assert not missing, missing
@@ -32,3 +48,28 @@ def test_ipa_has_stress_and_keeps_sentences_and_punctuation():
         espeak_ipa("   ")  # nothing to read: refused, as everywhere text is read
     # Another espeak-ng voice, another reading of the same letters.
     assert espeak_ipa("Hola", "es") != espeak_ipa("Hola", "en-us")
+
+
+@pytest.mark.parametrize("language", sorted(set(SENTENCES) - {"ja"}))
+def test_every_language_reads_into_kokoro_symbols(language):
+    """Each language's sentence (numbers included) becomes Kokoro symbols
+    with none outside its vocabulary, and reads differently from the same
+    letters read as English. (Japanese loads pyopenjtalk's reading model:
+    ``tests/integration/test_languages.py``.)"""
+    vocab = _vocabulary()
+    symbols = kokoro_phonemes(SENTENCES[language], language)
+    missing = sorted({c for c in symbols if c not in vocab})
+    assert not missing, missing
+    assert len(symbols) > 20
+    if language == "zh":
+        assert any(tone in symbols for tone in "→↓↗↘")  # tones, as Kokoro writes them
+        assert "sa→n" in symbols  # 3 read as 三 (sān)
+    if language == "ja":
+        assert "saɴ" in symbols  # 3 read as さん
+    if language in ("es", "fr", "it", "pt", "hi"):
+        assert symbols != kokoro_phonemes(SENTENCES[language], "en")
+
+
+def test_latin_words_inside_chinese_are_read_as_english():
+    symbols = kokoro_phonemes("我喜欢用Google。", "zh")
+    assert "ɡˈuɡᵊl" in symbols or "ɡˈuːɡəl" in symbols or "ɡˈu" in symbols, symbols

@@ -13,24 +13,30 @@ from voiceclone.errors import VoiceCloneError
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
-def model_for(args: argparse.Namespace):
-    """The conversion model of --voice, or one fitted now from --reference."""
+def model_for(args: argparse.Namespace, text: str = "", language: str = "en"):
+    """The conversion model of --voice, or one fitted now from --reference,
+    that speaks ``text`` in ``language`` (a clone of Piper's joe speaks the
+    other languages from its nearest Kokoro voice)."""
     if args.voice:
+        from voiceclone.voices.speech import model_for as speaking_model
         from voiceclone.voices.store import load_voice
 
         if args.base:
             raise VoiceCloneError("--base applies to --reference (a saved voice keeps its base)")
-        return load_voice(args.voice).model
+        return speaking_model(load_voice(args.voice), text, language)
     from voiceclone.cloning.bank import check_base
     from voiceclone.safety.consent import Consent, require_confirmed
     from voiceclone.voices.clips import prepare_clips
     from voiceclone.voices.enroll import fit_from_references
+    from voiceclone.voices.speech import nearest_kokoro_of, needs_kokoro
 
     require_confirmed(Consent(args.consent, via="command line"))
-    if args.base:
-        check_base(args.base)
+    base = check_base(args.base) if args.base else None
     refs, texts = prepare_clips(list(args.reference))
-    return fit_from_references([r.audio for r in refs], texts, args.base).model
+    audio = [r.audio for r in refs]
+    if base is None and needs_kokoro(text, language):
+        base = nearest_kokoro_of(audio)
+    return fit_from_references(audio, texts, base).model
 
 
 def report_beside(path: Path) -> Path:

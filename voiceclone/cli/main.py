@@ -36,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     tts.add_argument("--text", required=True, help="text to speak (or @FILE to read it)")
     tts.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
     tts.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
-    tts.add_argument("--base", default="joe", help="base voice (see: voices --bases)")
+    tts.add_argument(
+        "--base",
+        help="base voice (see: voices --bases); default joe, or jm_kumo for text joe "
+        "cannot speak (joe speaks English only)",
+    )
+    _language_choice(tts)
     tts.set_defaults(func=cmd_tts)
 
     inspect = sub.add_parser("inspect", help="quality report and transcript of a reference")
@@ -205,6 +210,18 @@ def _voice_choice(parser: argparse.ArgumentParser) -> None:
 def _voice_controls(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
     parser.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    _language_choice(parser)
+
+
+def _language_choice(parser: argparse.ArgumentParser) -> None:
+    from voiceclone.text.languages import LANGUAGES
+
+    parser.add_argument(
+        "--lang",
+        default="auto",
+        help="the text's language: auto (each sentence's, detected; the default) or one of "
+        + ", ".join(LANGUAGES),
+    )
 
 
 def run_command(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:

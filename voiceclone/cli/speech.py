@@ -26,16 +26,18 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from voiceclone.audio.clips import save_audio
     from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.engines.base import join_sentences
-    from voiceclone.text.clean import clean_text, split_sentences
+    from voiceclone.text.languages import AUTO, describe
+    from voiceclone.voices.speech import spoken_languages
 
     check_out(args.out)
     text = read_text(args.text)
-    settings = CloneSettings(speed=args.speed, pitch_semitones=args.pitch)
-    total = len(split_sentences(clean_text(text)))
-    model = model_for(args)
+    settings = CloneSettings(speed=args.speed, pitch_semitones=args.pitch, language=args.lang)
+    spoken = spoken_languages(text, args.lang)
+    print(f"language: {describe(spoken, args.lang == AUTO)}")
+    model = model_for(args, text, args.lang)
     start = time.perf_counter()
     parts = []
-    with tqdm(total=total, unit="sentence", disable=None, file=sys.stderr) as bar:
+    with tqdm(total=len(spoken), unit="sentence", disable=None, file=sys.stderr) as bar:
         for _, audio in sentences_in_voice(model, text, settings):
             parts.append(audio)
             bar.update(1)
@@ -164,13 +166,16 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from voiceclone.cloning.bank import check_base, engine
     from voiceclone.engines.base import SpeechSettings, join_sentences
     from voiceclone.safety.watermark import mark
-    from voiceclone.text.clean import clean_text, split_sentences
+    from voiceclone.text.languages import AUTO, describe
+    from voiceclone.voices.speech import DEFAULT_KOKORO, needs_kokoro, spoken_languages
 
     check_out(args.out)
     text = read_text(args.text)
-    settings = SpeechSettings(speed=args.speed)
-    sentences = split_sentences(clean_text(text))
-    voice = engine(check_base(args.base))
+    settings = SpeechSettings(speed=args.speed, language=args.lang)
+    sentences = spoken_languages(text, args.lang)
+    print(f"language: {describe(sentences, args.lang == AUTO)}")
+    base = args.base or (DEFAULT_KOKORO if needs_kokoro(text, args.lang) else "joe")
+    voice = engine(check_base(base))
     parts = []
     start = time.perf_counter()
     with tqdm(total=len(sentences), unit="sentence", disable=None, file=sys.stderr) as bar:

@@ -20,6 +20,7 @@ from voiceclone.cloning.convert import ConversionModel, convert
 from voiceclone.engines.base import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
 from voiceclone.safety.watermark import mark
+from voiceclone.text.languages import language
 
 MAX_PITCH_SEMITONES = 12.0
 
@@ -34,13 +35,19 @@ class CloneSettings:
         Speaking rate relative to the base voice (0.5-2.0).
     pitch_semitones : float
         Offset added to the cloned voice's pitch, in semitones (-12..12).
+    language : str
+        The text's language (:data:`voiceclone.text.languages.LANGUAGES`) or
+        ``"auto"``; a clone from Piper's joe speaks English only (see
+        :func:`voiceclone.voices.speech.model_for`).
     """
 
     speed: float = 1.0
     pitch_semitones: float = 0.0
+    language: str = "en"
 
     def __post_init__(self) -> None:
         SpeechSettings(self.speed)  # validates the range
+        language(self.language)  # a language offered, or auto
         if not -MAX_PITCH_SEMITONES <= self.pitch_semitones <= MAX_PITCH_SEMITONES:
             raise TextError(
                 f"pitch offset must be within +/-{MAX_PITCH_SEMITONES:.0f} semitones, "
@@ -68,7 +75,8 @@ def sentences_in_voice(
     """
     voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
-    for sentence, audio in voice.sentences(text, SpeechSettings(settings.speed)):
+    speech = SpeechSettings(settings.speed, language=settings.language)
+    for sentence, audio in voice.sentences(text, speech):
         yield sentence, mark(convert(model, audio, voice.sample_rate), voice.sample_rate)
 
 

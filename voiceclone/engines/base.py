@@ -36,10 +36,14 @@ class SpeechSettings:
         Leave out the generator's random noise, so the same text always gives
         the same audio (for fitting a clone: the same clips must give the same
         model). Kokoro is repeatable anyway.
+    language : str
+        The text's language (a code of :data:`voiceclone.text.languages.LANGUAGES`),
+        or ``"auto"``: each sentence's detected. Piper's joe speaks English only.
     """
 
     speed: float = 1.0
     repeatable: bool = False
+    language: str = "en"
 
     def __post_init__(self) -> None:
         if not MIN_SPEED <= self.speed <= MAX_SPEED:

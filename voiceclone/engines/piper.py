@@ -17,9 +17,10 @@ import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
 from voiceclone.engines.phonemes import ESPEAK_LOCK
-from voiceclone.errors import ModelError
+from voiceclone.errors import ModelError, TextError
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.text.clean import clean_text, split_sentences
+from voiceclone.text.languages import plan
 
 
 @dataclass
@@ -71,7 +72,15 @@ class BaseVoice(Engine):
         config = SynthesisConfig(length_scale=1.0 / settings.speed)
         if settings.repeatable:
             config.noise_scale = config.noise_w_scale = 0.0
-        for sentence in split_sentences(clean_text(text)):
+        text = clean_text(text)
+        if settings.language != "en":
+            spoken = {lang.name for _, lang in plan(text, settings.language)} - {"English"}
+            if spoken:
+                raise TextError(
+                    f"{self.name}, a Piper voice, speaks English only, not "
+                    f"{', '.join(sorted(spoken))}: use a Kokoro voice"
+                )
+        for sentence in split_sentences(text):
             # onnxruntime sessions are thread-safe, but Piper's phonemiser
             # (espeak-ng) keeps global state, shared with the other engines.
             with ESPEAK_LOCK:

@@ -22,7 +22,10 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes
 # or brackets, then whitespace.
 _SENTENCE_END = re.compile(r"(?<=[.!?\u2026])([\"'\u201d\u2019)\]]*)\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:\u2014])\s+")
+_CLAUSE_END = re.compile(r"(?<=[,;:\u2014])\s+|(?<=[\uff0c\uff1b\uff1a\u3001])\s*")
+# Chinese and Japanese end sentences with 。！？ and Hindi with । (danda),
+# with no space after: each such end is taken as a line break.
+_WIDE_END = re.compile(r"([\u3002\uff01\uff1f\u0964]+[\u300d\u300f\u201d\uff09)]*)\s*")
 
 
 def clean_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
@@ -51,10 +54,12 @@ def clean_text(text: str, max_chars: int = MAX_TEXT_CHARS) -> str:
 def split_sentences(text: str, max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
     """Split text into sentences of at most ``max_chars`` characters.
 
-    Paragraph breaks always end a sentence; a full stop after a common
+    Paragraph breaks always end a sentence, and so do Chinese, Japanese and
+    Hindi sentence marks (。！？ and ।); a full stop after a common
     abbreviation ("Dr.", "e.g.") or a single initial ("J.") does not.
     """
     sentences: list[str] = []
+    text = _WIDE_END.sub("\\1\n", text)
     for paragraph in re.split(r"\s*\n\s*", text.strip()):
         if not paragraph:
             continue
@@ -86,7 +91,8 @@ def _limit_length(sentence: str, max_chars: int) -> list[str]:
     current = ""
     for part in _CLAUSE_END.split(sentence):
         for word in part.split(" ") if len(part) > max_chars else [part]:
-            joined = f"{current} {word}".strip()
+            space = "" if current.endswith(("\uff0c", "\uff1b", "\uff1a", "\u3001")) else " "
+            joined = f"{current}{space}{word}".strip()
             if len(joined) <= max_chars or not current:
                 current = joined
             else:

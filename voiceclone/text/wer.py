@@ -2,29 +2,70 @@
 the core (the consent check, the prompt check) and the evaluation suite.
 
 Text is lower-cased, Unicode NFKC, apostrophes kept inside words ("don't"),
-hyphens and all other punctuation replaced by spaces, whitespace collapsed.
+hyphens and all other punctuation replaced by spaces (letters, digits and the
+vowel signs of scripts such as Devanagari are kept), whitespace collapsed.
 Numbers are not spelled out (Whisper writes digits or words inconsistently;
 both sides of a comparison should be produced the same way).
+
+Chinese and Japanese are scored by characters (:func:`error_rate`), spaces
+dropped. Chinese is also brought to simplified characters (zhconv: Whisper
+often writes traditional ones) with its Arabic numerals in Chinese numerals
+(cn2an), on both sides.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 
 import jiwer
 
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'"})
-_NOT_WORD = re.compile(r"[^\w\s']|_")
 _LOOSE_APOSTROPHE = re.compile(r"(?<!\w)'|'(?!\w)")
+CHARACTER_LANGUAGES = ("zh", "ja")
+"""Languages written without spaces between words: scored by characters."""
 
 
-def normalise(text: str) -> str:
-    """Normalise text for word and character error rates."""
+def normalise(text: str, language: str = "en") -> str:
+    """Normalise text (in ``language``) for word and character error rates."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
-    text = _NOT_WORD.sub(" ", text)
+    text = "".join(ch if _kept(ch) else " " for ch in text)
     text = _LOOSE_APOSTROPHE.sub(" ", text)
+    if language == "zh":
+        text = _simplified_with_numerals(text)
+    if language in CHARACTER_LANGUAGES:
+        return "".join(text.split())
     return " ".join(text.split())
+
+
+def _kept(ch: str) -> bool:
+    return ch == "'" or ch.isspace() or unicodedata.category(ch)[0] in "LNM"
+
+
+def _simplified_with_numerals(text: str) -> str:
+    import cn2an
+
+    with warnings.catch_warnings():  # zhconv imports pkg_resources
+        warnings.simplefilter("ignore")
+        import zhconv
+
+    text = zhconv.convert(text, "zh-cn")
+    try:
+        return cn2an.transform(text, "an2cn")
+    except (ValueError, KeyError):  # a digit string cn2an cannot read: left as it is
+        return text
+
+
+def error_rate(reference: str, hypothesis: str, language: str = "en") -> float:
+    """The intelligibility error of one utterance in ``language``: character
+    error rate for Chinese and Japanese, word error rate for the others."""
+    ref, hyp = normalise(reference, language), normalise(hypothesis, language)
+    if not ref:
+        raise ValueError("the reference text has nothing to compare")
+    if language in CHARACTER_LANGUAGES:
+        return float(jiwer.cer(ref, hyp))
+    return float(jiwer.wer(ref, hyp))
 
 
 def wer(reference: str, hypothesis: str) -> float:
