@@ -43,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--degraded", required=True, type=Path, help="clip under test")
     score.add_argument("--reference", type=Path, help="same words by the target (intrusive)")
     score.add_argument("--text", help="what the clip says (WER, CER, speaking rate)")
+    score.add_argument(
+        "--language",
+        default="en",
+        help="language of --text (en, zh, ja, es, fr, it, pt, hi): Whisper is told it; "
+        "Chinese and Japanese are scored by characters (CER)",
+    )
     score.add_argument("--speaker-reference", type=Path, help="another clip of the target")
     score.add_argument("--source", type=Path, help="unconverted source (similarity floor)")
     score.add_argument("--metrics", type=_metrics, default=ALL, help="set or comma list")
@@ -246,6 +252,15 @@ def _saved_results(path: Path) -> dict:
     }
 
 
+def _language(code: str) -> str:
+    from voiceclone.text.languages import language
+
+    found = language(code)
+    if found is None:
+        raise VoiceCloneError("--language names the text's language (auto is not a language)")
+    return found.code
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from evaluation.scoring import score
 
@@ -256,6 +271,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         speaker_reference=args.speaker_reference,
         source=args.source,
         metrics=args.metrics,
+        language=_language(args.language),
     )
     if args.json:
         print(json.dumps(card.to_dict(), indent=2))

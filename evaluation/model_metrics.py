@@ -10,11 +10,12 @@ import hashlib
 import threading
 from collections import OrderedDict
 
+import jiwer
 import numpy as np
 
 from evaluation.metrics import MetricResult, metric_result, refuse
 from voiceclone.constants import SAMPLE_RATE
-from voiceclone.text.wer import cer, normalise, wer
+from voiceclone.text.wer import CHARACTER_LANGUAGES, normalise
 
 MIN_EMBED_S = 1.0
 
@@ -96,11 +97,12 @@ given text (the parallel-content check); a batch may take it from a window
 shared with other clips (see ``evaluation.batch_rows.prepare_transcripts``)."""
 
 
-def transcribe(audio: np.ndarray) -> str:
-    """Whisper base transcript, remembered by content."""
+def transcribe(audio: np.ndarray, language: str = "en") -> str:
+    """Whisper base transcript (told ``language``), remembered by content."""
     from voiceclone.audio.transcribe import default_transcriber
 
-    return memo(TRANSCRIPT, audio, lambda a: default_transcriber().transcribe(a).text)
+    kind = TRANSCRIPT if language == "en" else f"{TRANSCRIPT} {language}"
+    return memo(kind, audio, lambda a: default_transcriber().transcribe(a, language=language).text)
 
 
 def dnsmos_scores(degraded: np.ndarray) -> dict[str, MetricResult]:
@@ -144,20 +146,36 @@ def speaker_scores(
     return {"speaker_similarity": metric_result("speaker_similarity", value, **details)}
 
 
-def intelligibility_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:
-    """WER and CER of Whisper base's transcript against ``text``."""
-    if not text or not normalise(text):
+NORMALISERS = {
+    "en": "lower-case, punctuation stripped (voiceclone.text.wer)",
+    "zh": "simplified characters (zhconv), Arabic numerals as Chinese numerals (cn2an), "
+    "punctuation and spaces stripped (voiceclone.text.wer)",
+    "ja": "NFKC, punctuation and spaces stripped (voiceclone.text.wer)",
+}
+"""How each language's text is normalised before scoring (the others as English)."""
+
+
+def intelligibility_scores(
+    degraded: np.ndarray, text: str | None, language: str = "en"
+) -> dict[str, MetricResult]:
+    """WER and CER of Whisper base's transcript (told ``language``) against
+    ``text``; Chinese and Japanese, written without spaces, are scored by
+    characters only."""
+    if not text or not normalise(text, language):
         return refuse(("wer", "cer"), "no text given")
-    hypothesis = transcribe(degraded)
+    hypothesis = transcribe(degraded, language)
     info = {
         "asr": "Whisper base (faster-whisper int8, beam 5)",
-        "normaliser": "lower-case, punctuation stripped (voiceclone.text.wer)",
+        "language": language,
+        "normaliser": NORMALISERS.get(language, NORMALISERS["en"]),
         "transcript": hypothesis,
     }
-    return {
-        "wer": metric_result("wer", wer(text, hypothesis), **info),
-        "cer": metric_result("cer", cer(text, hypothesis), **info),
-    }
+    ref, hyp = normalise(text, language), normalise(hypothesis, language)
+    cer_value = metric_result("cer", float(jiwer.cer(ref, hyp)), **info)
+    if language in CHARACTER_LANGUAGES:
+        return {"wer": refuse(["wer"], f"{language} is scored by characters (CER)")["wer"],
+                "cer": cer_value}  # fmt: skip
+    return {"wer": metric_result("wer", float(jiwer.wer(ref, hyp)), **info), "cer": cer_value}
 
 
 def timing_scores(degraded: np.ndarray, text: str | None) -> dict[str, MetricResult]:

@@ -101,6 +101,7 @@ def score(
     metrics: tuple[str, ...] = ALL,
     settings: MetricSettings = MetricSettings(),
     decoded: Mapping[str, np.ndarray] | None = None,
+    language: str = "en",
 ) -> Scorecard:
     """Score ``degraded`` with the metrics named in ``metrics``.
 
@@ -120,6 +121,9 @@ def score(
         File path (``str``) -> the clip as :func:`load_for_metrics` loads it,
         for files already read (a batch decodes each file once); the results
         are those of reading the files here.
+    language : str
+        The language of ``text`` (:data:`voiceclone.text.languages.LANGUAGES`):
+        Whisper is told it, and Chinese and Japanese are scored by characters.
     """
     unknown = set(metrics) - set(ALL)
     if unknown:
@@ -153,7 +157,7 @@ def score(
         results.update(
             high_band_scores(*native_rate(reference, decoded), *native_rate(degraded, decoded))
         )
-    results.update(_non_intrusive_scores(deg, ref, spk, spk_problem, src, text, wanted))
+    results.update(_non_intrusive_scores(deg, ref, spk, spk_problem, src, (text, language), wanted))
     return _ordered(results, metrics, notes, settings)
 
 
@@ -191,12 +195,13 @@ def _non_intrusive_scores(
     spk: np.ndarray | None,
     spk_problem: str | None,
     src: np.ndarray | None,
-    text: str | None,
+    said: tuple[str | None, str],
     wanted: set[str],
 ) -> dict[str, MetricResult]:
     """The wanted non-intrusive metrics: DNSMOS, speaker similarity, the F0
     distribution (against the speaker reference, else the reference), WER and
-    CER, timing."""
+    CER of ``said`` (the text and its language), timing."""
+    text, language = said
     results: dict[str, MetricResult] = {}
     if _wants(wanted, "dnsmos_sig", "dnsmos_bak", "dnsmos_ovrl", "dnsmos_p808"):
         results.update(dnsmos_scores(deg))
@@ -210,7 +215,7 @@ def _non_intrusive_scores(
         wanted_pitch = pitch_scores(deg, speaker)
         results.update({k: v for k, v in wanted_pitch.items() if k in wanted})
     if _wants(wanted, "wer", "cer"):
-        results.update(intelligibility_scores(deg, text))
+        results.update(intelligibility_scores(deg, text, language))
     if _wants(wanted, "duration_s", "speech_s", "speaking_rate_wpm"):
         results.update(timing_scores(deg, text))
     return results

@@ -15,6 +15,7 @@ from voiceclone.runtime.device import gpu_task, zero_gpu
 from voiceclone.safety.consent import STATEMENT
 from webapp import session as visitor
 from webapp.errors import friendly_errors
+from webapp.languages import language_choices, language_view
 from webapp.prompts import keep_prompt_recording, prompt_section, save_prompt_voice, skip_prompt
 from webapp.voices import (
     EXAMPLES_PICKER,
@@ -288,19 +289,28 @@ def consent_phrase_view(name: str | None, reference: str | None) -> str:
 @friendly_errors
 @visitor.rate_limited
 def speak_cloned(
-    voice_name: str | None, text: str, speed: float, pitch: float, request: gr.Request = None
+    voice_name: str | None,
+    text: str,
+    speed: float,
+    pitch: float,
+    language: str = "auto",
+    request: gr.Request = None,
 ):
-    """Clone tab: text in the chosen voice, streamed sentence by sentence; the
-    whole clip is offered for download (a WAV file) at the end."""
+    """Clone tab: text in the chosen voice and language (``auto``: each
+    sentence's, detected), streamed sentence by sentence; the whole clip is
+    offered for download (a WAV file) at the end."""
     from voiceclone.audio.clips import save_audio
     from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.engines.base import join_sentences
+    from voiceclone.voices.speech import model_for
     from voiceclone.voices.store import load_voice
 
     if not voice_name:
         raise VoiceCloneError("clone a voice first, or pick one from the list")
-    settings = CloneSettings(speed=float(speed), pitch_semitones=float(pitch))
-    model = load_voice(voice_name, library=visitor.library(request)).model
+    language = language or "auto"
+    settings = CloneSettings(float(speed), float(pitch), language)
+    voice = load_voice(voice_name, library=visitor.library(request))
+    model = model_for(voice, text or "", language)
     rate = output_rate(model)
     parts = []
     for _, audio in sentences_in_voice(model, text or "", settings):
@@ -384,6 +394,14 @@ def tab() -> SimpleNamespace:
             c.fit_shown = gr.State([])
             c.text = gr.Textbox(label="Text", value=EXAMPLE_TEXT, lines=4, elem_id="clone-text")
             with gr.Row():
+                c.language = gr.Dropdown(
+                    label="Language", choices=language_choices(), value="auto",
+                    elem_id="clone-language", scale=1,
+                )  # fmt: skip
+                c.language_note = gr.Markdown(
+                    language_view(EXAMPLE_TEXT, "auto"), elem_id="clone-language-note"
+                )
+            with gr.Row():
                 c.speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                 c.pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
             c.speak = gr.Button("Speak", variant="primary", elem_id="clone-speak")
@@ -429,10 +447,13 @@ def wire(c: SimpleNamespace, pickers: list) -> None:
     c.voice.change(**fit_panel_event(c))
     c.speak.click(
         speak_cloned,
-        inputs=[c.voice, c.text, c.speed, c.pitch],
+        inputs=[c.voice, c.text, c.speed, c.pitch, c.language],
         outputs=[c.audio, c.download],
         api_name="speak",
     )
+    note = {"fn": language_view, "inputs": [c.text, c.language], "outputs": c.language_note}
+    c.text.change(**note, api_visibility="private", show_progress="hidden")
+    c.language.change(**note, api_visibility="private", show_progress="hidden")
     p = c.prompts
     p.keep.click(
         keep_prompt_recording,

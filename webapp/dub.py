@@ -16,6 +16,7 @@ from voiceclone.errors import VoiceCloneError
 from voiceclone.safety.consent import STATEMENT
 from webapp import session as visitor
 from webapp.errors import friendly_errors
+from webapp.languages import language_choices
 
 CUE_HEADERS = ["cue", "start (s)", "end (s)", "text"]
 TIMING_HEADERS = ["cue", "start (s)", "placed at (s)", "slot (s)", "spoken (s)", "speed"]
@@ -61,6 +62,10 @@ def tab(voice_picker: dict) -> SimpleNamespace:
                 elem_id="dub-from-source",
             )
             d.consent = gr.Checkbox(label=STATEMENT, elem_id="dub-consent")
+            d.language = gr.Dropdown(
+                label="Language of the subtitles", choices=language_choices(), value="auto",
+                elem_id="dub-language",
+            )  # fmt: skip
             d.max_speed = gr.Slider(1.0, 2.0, value=1.25, step=0.05, label="Fastest speed")
             d.mix = gr.Checkbox(
                 label="Keep the video's own sound under the voice (lowered by 15 dB)",
@@ -84,13 +89,13 @@ def tab(voice_picker: dict) -> SimpleNamespace:
     )
     d.preview.click(
         preview_cue,
-        inputs=[d.voice, d.cues, d.cue_number, d.max_speed],
+        inputs=[d.voice, d.cues, d.cue_number, d.max_speed, d.language],
         outputs=d.preview_audio,
         api_name="dub_preview",
     )
     d.run.click(
         dub_track,
-        inputs=[d.voice, d.cues, d.media, d.from_source, d.consent, d.max_speed, d.mix],
+        inputs=[d.voice, d.cues, d.media, d.from_source, d.consent, d.max_speed, d.mix, d.language],
         outputs=[d.summary, d.track, d.video, d.files, d.timings],
         api_name="dub",
     )
@@ -152,12 +157,14 @@ def cues_from_rows(rows) -> list:
     return parse_subtitles(format_srt(cues), name="the cue table")
 
 
-def _model(voice_name, from_source, consent, media, request, report):
-    """The voice to dub in: a saved one, or one cloned from the uploaded speaker."""
+def _model(voice_name, from_source, consent, media, request, report, cues, language):
+    """The voice to dub in: a saved one (speaking the cues' language), or one
+    cloned from the uploaded speaker."""
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
     from voiceclone.dubbing.source import voice_of_source
     from voiceclone.safety.consent import Consent, require_confirmed
+    from voiceclone.voices.speech import model_for
     from voiceclone.voices.store import load_voice
 
     if from_source:
@@ -167,17 +174,17 @@ def _model(voice_name, from_source, consent, media, request, report):
         return voice_of_source(load_audio(media, SAMPLE_RATE), progress=report)
     if not voice_name:
         raise VoiceCloneError("pick a voice, or tick the box to use the uploaded speaker's own")
-    return load_voice(voice_name, library=visitor.library(request)).model
+    voice = load_voice(voice_name, library=visitor.library(request))
+    return model_for(voice, " ".join(c.text for c in cues), language)
 
 
 @friendly_errors
 @visitor.rate_limited
-def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None):
+def preview_cue(voice_name, rows, number, max_speed, language="auto", request: gr.Request = None):
     """One cue in the voice, fitted to its slot as the track would have it."""
     from voiceclone.audio.clips import pcm16
     from voiceclone.cloning.synth import output_rate
-    from voiceclone.dubbing.dub import DubSettings, fit_to_slot
-    from voiceclone.voices.store import load_voice
+    from voiceclone.dubbing.dub import DubSettings, cues_language, fit_to_slot
 
     cues = cues_from_rows(rows)
     chosen = [c for c in cues if c.index == int(number or 0)]
@@ -185,12 +192,12 @@ def preview_cue(voice_name, rows, number, max_speed, request: gr.Request = None)
         raise VoiceCloneError(f"there is no cue {number}; the table has cues 1-{len(cues)}")
     if not voice_name:
         raise VoiceCloneError("pick a saved voice to preview a cue")
-    model = load_voice(voice_name, library=visitor.library(request)).model
+    language = cues_language(cues, language or "auto")  # as the whole track would have it
+    model = _model(voice_name, False, None, None, request, None, cues, language)
     rate = output_rate(model)
     cue = chosen[0]
-    audio, _ = fit_to_slot(
-        model, cue.text, cue.end - cue.start, DubSettings(max_speed=float(max_speed)), rate
-    )
+    settings = DubSettings(max_speed=float(max_speed), language=language)
+    audio, _ = fit_to_slot(model, cue.text, cue.end - cue.start, settings, rate)
     return rate, pcm16(audio)
 
 
@@ -204,26 +211,29 @@ def dub_track(
     consent,
     max_speed,
     mix,
+    language="auto",
     progress=gr.Progress(),
     request: gr.Request = None,
 ):
     """Speak the table's cues in the voice: the track, the video (when a video
     was uploaded), the timing report (CSV and JSON) and a summary."""
-    from voiceclone.dubbing.dub import DubSettings
+    from voiceclone.dubbing.dub import DubSettings, cues_language
     from voiceclone.dubbing.media import dub_media, is_video
 
     def report(fraction: float, message: str) -> None:
         progress(fraction, desc=message)
 
     cues = cues_from_rows(rows)
+    language = cues_language(cues, language or "auto")
     model = _model(
-        voice_name, from_source, consent, media, request, lambda f, m: report(0.5 * f, m)
-    )
+        voice_name, from_source, consent, media, request, lambda f, m: report(0.5 * f, m),
+        cues, language,
+    )  # fmt: skip
     folder = visitor.scratch(request, "dub-")
     stem = visitor.file_stem(None if from_source else voice_name, "dub")
     picture = media if is_video(media) else None
     dubbed = dub_media(
-        model, cues, DubSettings(max_speed=float(max_speed)), picture=picture,
+        model, cues, DubSettings(max_speed=float(max_speed), language=language), picture=picture,
         audio_out=folder / f"{stem}.wav",
         video_out=folder / f"{stem}{Path(media).suffix.lower()}" if picture else None,
         reports=(folder / f"{stem}.timing.csv", folder / f"{stem}.timing.json"),

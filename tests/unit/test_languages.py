@@ -105,3 +105,16 @@ def test_each_language_is_scored_by_its_own_unit():
     assert error_rate("Hoy es el 3 de mayo.", "hoy es el 3 de mayo", "es") == 0.0
     with pytest.raises(ValueError):
         error_rate("。！", "x", "zh")
+
+
+def test_auto_finds_the_language_of_every_benchmark_sentence():
+    """The 160 sentences of the multilingual benchmark, each alone."""
+    from evaluation.languages import SENTENCES
+
+    wrong = [
+        (code, s, [lang.code for _, lang in plan(s)])
+        for code, sentences in SENTENCES.items()
+        for s in sentences
+        if any(lang.code != code for _, lang in plan(s))
+    ]
+    assert not wrong, wrong

@@ -50,24 +50,13 @@ def test_ipa_has_stress_and_keeps_sentences_and_punctuation():
     assert espeak_ipa("Hola", "es") != espeak_ipa("Hola", "en-us")
 
 
-@pytest.mark.parametrize("language", sorted(set(SENTENCES) - {"ja"}))
-def test_every_language_reads_into_kokoro_symbols(language):
-    """Each language's sentence (numbers included) becomes Kokoro symbols
-    with none outside its vocabulary, and reads differently from the same
-    letters read as English. (Japanese loads pyopenjtalk's reading model:
+def test_mandarin_reads_into_kokoro_symbols_with_tones_and_numbers():
+    """(The other languages load a model or start espeak-ng's version check:
     ``tests/integration/test_languages.py``.)"""
-    vocab = _vocabulary()
-    symbols = kokoro_phonemes(SENTENCES[language], language)
-    missing = sorted({c for c in symbols if c not in vocab})
-    assert not missing, missing
-    assert len(symbols) > 20
-    if language == "zh":
-        assert any(tone in symbols for tone in "→↓↗↘")  # tones, as Kokoro writes them
-        assert "sa→n" in symbols  # 3 read as 三 (sān)
-    if language == "ja":
-        assert "saɴ" in symbols  # 3 read as さん
-    if language in ("es", "fr", "it", "pt", "hi"):
-        assert symbols != kokoro_phonemes(SENTENCES[language], "en")
+    symbols = kokoro_phonemes(SENTENCES["zh"], "zh")
+    assert not sorted({c for c in symbols if c not in _vocabulary()})
+    assert any(tone in symbols for tone in "→↓↗↘")  # tones, as Kokoro writes them
+    assert "sa→n" in symbols  # 3 read as 三 (sān)
 
 
 def test_latin_words_inside_chinese_are_read_as_english():

@@ -33,6 +33,11 @@ WHISPER_MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c0071968
 WHISPER_SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 BEAM_SIZE = 5
 LANGUAGE = "en"
+SCRIPT_PROMPTS = {"hi": "नमस्ते, आप कैसे हैं? मैं ठीक हूँ।"}
+"""A short text in the language's own script, given as Whisper's previous
+text when a transcription in that language is asked for: Whisper base, told
+"hi", still writes an English translation of Hindi speech without it
+(measured: docs/BENCHMARKS.md, "Languages")."""
 WINDOW_S = 29.0
 """Whisper hears 30 s at a time; short clips are packed into one such window."""
 PACK_GAP_S = 1.0
@@ -169,8 +174,12 @@ class Transcriber:
 
     def _decode(self, audio: np.ndarray, **options) -> tuple[list, object]:
         """Whisper on ``audio`` (one window at a time, no voice-activity filter, no
-        conditioning on the previous window) with ``options``: its segments, all
-        decoded while the model's lock is held, and the run's info."""
+        conditioning on the previous window) with ``options`` (and the
+        language's :data:`SCRIPT_PROMPTS`, if any): its segments, all decoded
+        while the model's lock is held, and the run's info."""
+        prompt = SCRIPT_PROMPTS.get(options.get("language"))
+        if prompt and options.get("task", "transcribe") == "transcribe":
+            options = {"initial_prompt": prompt, **options}
         with self._lock:
             segments, info = self._model.transcribe(
                 np.asarray(audio, dtype=np.float32),

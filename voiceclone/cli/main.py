@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--source", required=True, type=Path, help="speech to re-voice")
     convert.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
     convert.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    _language_choice(convert)
     convert.add_argument(
         "--method",
         choices=("respeak", "filter"),
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-speed", type=float, default=1.25, help="fastest rate a cue may take to fit"
     )
     dub.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
+    _language_choice(dub)
     dub.set_defaults(func=cmd_dub)
 
     enroll = sub.add_parser("enroll", help="build and save a voice from reference clips")

