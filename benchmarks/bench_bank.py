@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaluation.corpus import HELD_OUT_SENTENCES, LATENCY_TEXT, REFERENCE_SENTENCES
 from evaluation.metrics import corpus_wer
-from evaluation.report import machine_line, markdown_table, write_section
+from evaluation.report import machine_line, markdown_table, publish, write_section
 from voiceclone.audio.clips import resample
 from voiceclone.audio.features import pitch_track
 from voiceclone.cloning.bank import BANK_FILE, BANK_SENTENCES, CANDIDATES, MAX_WER_OVER_JOE, engine
@@ -252,9 +252,9 @@ def main() -> int:
     )
     print(main_table + "\n\n" + sim_table)
     if not args.no_docs:
-        body = [
+        publish(
+            "Base voices (the bank)",
             f"Measured {machine_line()}. Command: `python benchmarks/bench_bank.py`.",
-            "",
             f"Each candidate base voice read {len(WER_SENTENCES)} benchmark sentences (the 8 "
             "held-out and the first 12 reference sentences): WER is Whisper base, "
             "corpus-level; DNSMOS OVRL the mean per sentence; RTF the synthesis time over the "
@@ -262,15 +262,10 @@ def main() -> int:
             "300-character latency text is ready (warm). A voice whose WER exceeds joe's by "
             f"more than {100 * MAX_WER_OVER_JOE:.0f} points is not offered for English. "
             "Embeddings and pitch come from 12 project prompts (not benchmark sentences).",
-            "",
             main_table,
-            "",
             "Speaker-encoder cosine between the candidates (Resemblyzer):",
-            "",
             sim_table,
-        ]
-        path = write_section("Base voices (the bank)", "\n".join(body))
-        print(f"wrote {path}")
+        )
     return 0
 
 

@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaluation.corpus import VOICES, build_corpus, take_seconds
 from evaluation.languages import SENTENCES
-from evaluation.report import machine_line, markdown_table, write_section
+from evaluation.report import machine_line, markdown_table, publish
 from voiceclone.audio.clips import load_audio, resample
 from voiceclone.audio.quality import default_dnsmos
 from voiceclone.audio.speaker import cosine, default_encoder
@@ -258,31 +258,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
     if not args.no_docs:
-        body = "\n".join(
-            [
-                machine_line(),
-                f"Command: `.venv/bin/python benchmarks/bench_languages.py --sentences "
-                f"{args.sentences} --voices {args.voices}` ({time.perf_counter() - started:.0f} "
-                "s). Quick clones of the voices from "
-                f"{args.reference_seconds:.0f} s of English reference each; "
-                f"{args.sentences} sentences a language (evaluation/languages.py). Error: "
-                "corpus-level WER, CER for Chinese and Japanese (Whisper base told the "
-                "language; Hindi with a Devanagari prompt). Similarity: Resemblyzer cosine of "
-                "all the sentences joined to the voice's English reference; floor: the base "
-                "voice unconverted; ceiling: the voice's own held-out English speech. Penalty: "
-                "the clone's similarity in English minus in the language (mean over voices). "
-                f"Targets: clone error within {100 * TARGET_OVER_BASE:.0f} points of the base "
-                f"and at most {100 * TARGET_ERROR:.0f} %, penalty at most {TARGET_PENALTY}, "
-                "RTF at most 0.6, first audio at most 1.5 s.",
-                "",
-                main_table,
-                "",
-                "Per voice:",
-                "",
-                detail,
-            ]
+        publish(
+            "Languages",
+            machine_line()
+            + f". Command: `.venv/bin/python benchmarks/bench_languages.py --sentences "
+            f"{args.sentences} --voices {args.voices}` ({time.perf_counter() - started:.0f} "
+            "s). Quick clones of the voices from "
+            f"{args.reference_seconds:.0f} s of English reference each; "
+            f"{args.sentences} sentences a language (evaluation/languages.py). Error: "
+            "corpus-level WER, CER for Chinese and Japanese (Whisper base told the "
+            "language; Hindi with a Devanagari prompt). Similarity: Resemblyzer cosine of "
+            "all the sentences joined to the voice's English reference; floor: the base "
+            "voice unconverted; ceiling: the voice's own held-out English speech. Penalty: "
+            "the clone's similarity in English minus in the language (mean over voices). "
+            f"Targets: clone error within {100 * TARGET_OVER_BASE:.0f} points of the base "
+            f"and at most {100 * TARGET_ERROR:.0f} %, penalty at most {TARGET_PENALTY}, "
+            "RTF at most 0.6, first audio at most 1.5 s.",
+            main_table,
+            "Per voice:",
+            detail,
         )
-        print(f"wrote {write_section('Languages', body)}")
     return 0
 
 

@@ -47,7 +47,7 @@ from evaluation import model_metrics
 from evaluation.batch import BatchSettings, run_batch
 from evaluation.corpus import build_corpus, concat
 from evaluation.metrics import ALL, CHEAP
-from evaluation.report import machine_line, markdown_table, write_section
+from evaluation.report import machine_line, markdown_table, publish
 from voiceclone.audio.clips import save_audio
 from voiceclone.constants import SAMPLE_RATE
 
@@ -235,31 +235,26 @@ def main() -> int:
     print(md)
     if args.write_docs:
         size = f"--clips {args.clips}" if args.clips else f"--voices {args.voices}"
-        body = "\n".join(
-            [
-                f"Measured {machine_line()}. Command: "
-                f"`python benchmarks/bench_metrics.py {size} "
-                f"--workers {args.workers} --write-docs`.",
-                "",
-                f"{len(rows)} clips ({audio_s:.1f} s of audio) from the benchmark corpus, each "
-                "scored against the same words with light noise added, with text and a "
-                "speaker reference. Cheap set: PESQ wb+nb, STOI, ESTOI, MCD (no cache). Full "
-                "set: every metric (adds SI-SDR, LSD, mel distance, F0 metrics, DNSMOS, speaker "
-                "similarity, Whisper base WER/CER, a parallel-content check that transcribes "
-                "the reference too, and VAD timing), cold (empty metric cache) and warm (the "
-                "same manifest again, served from the cache). One local worker runs in-process "
-                "with models loaded; pool and dask wall times include starting their workers "
-                "and loading their models. Peak memory: the largest resident set so far of the "
-                "benchmark process and of any finished worker. Targets: cheap set >= "
-                f"{CHEAP_TARGET_X_PER_CORE:.0f}x real time per core; full set >= "
-                f"{FULL_TARGET_X_ON_2_CORES:.0f}x real time on 2 cores.",
-                "",
-                md,
-                "",
-                NOTE,
-            ]
+        publish(
+            "Metric throughput",
+            f"Measured {machine_line()}. Command: "
+            f"`python benchmarks/bench_metrics.py {size} "
+            f"--workers {args.workers} --write-docs`.",
+            f"{len(rows)} clips ({audio_s:.1f} s of audio) from the benchmark corpus, each "
+            "scored against the same words with light noise added, with text and a "
+            "speaker reference. Cheap set: PESQ wb+nb, STOI, ESTOI, MCD (no cache). Full "
+            "set: every metric (adds SI-SDR, LSD, mel distance, F0 metrics, DNSMOS, speaker "
+            "similarity, Whisper base WER/CER, a parallel-content check that transcribes "
+            "the reference too, and VAD timing), cold (empty metric cache) and warm (the "
+            "same manifest again, served from the cache). One local worker runs in-process "
+            "with models loaded; pool and dask wall times include starting their workers "
+            "and loading their models. Peak memory: the largest resident set so far of the "
+            "benchmark process and of any finished worker. Targets: cheap set >= "
+            f"{CHEAP_TARGET_X_PER_CORE:.0f}x real time per core; full set >= "
+            f"{FULL_TARGET_X_ON_2_CORES:.0f}x real time on 2 cores.",
+            md,
+            NOTE,
         )
-        print(f"wrote {write_section('Metric throughput', body)}")
     return 0
 
 

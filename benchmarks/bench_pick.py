@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from evaluation.corpus import SyntheticVoice, build_corpus, concat, take_seconds
 from evaluation.metrics import corpus_wer
-from evaluation.report import machine_line, markdown_table, write_section
+from evaluation.report import machine_line, markdown_table, publish
 from voiceclone.audio.clips import resample
 from voiceclone.cloning.bank import bank, base_scores, pick_base
 from voiceclone.constants import SAMPLE_RATE
@@ -133,22 +133,17 @@ def main() -> int:
     print("\n" + table_voices + "\n\n" + table_rules)
     if not args.no_docs:
         command = f"python benchmarks/bench_pick.py --reference-seconds {args.reference_seconds:g}"
-        body = [
+        publish(
+            "Choosing the base voice",
             f"Measured {machine_line()}. Command: `{command} --sentences {args.sentences}`.",
-            "",
             f"Every target cloned (instant clone, {args.reference_seconds:g} s of reference) "
             f"from every bank voice; {args.sentences} held-out sentences each: Resemblyzer "
             "similarity to the reference / WER (Whisper base). Targets: the six benchmark "
             "voices and three espeak-ng variants in neither the benchmark nor the tests.",
-            "",
             table_voices,
-            "",
             "Each rule's pick against the best base (regret: similarity lost):",
-            "",
             table_rules,
-        ]
-        path = write_section("Choosing the base voice", "\n".join(body))
-        print(f"wrote {path}")
+        )
     return 0
 
 

@@ -56,3 +56,11 @@ def write_section(heading: str, body: str, path: Path = BENCHMARKS_MD) -> Path:
     tmp.write_text(new, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def publish(heading: str, *parts: str, path: Path = BENCHMARKS_MD) -> Path:
+    """Write the ``## heading`` section from ``parts`` (paragraphs, tables), a
+    blank line between each, and say where it went."""
+    written = write_section(heading, "\n\n".join(p.strip() for p in parts), path)
+    print(f"wrote {written}")
+    return written

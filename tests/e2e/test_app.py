@@ -236,3 +236,30 @@ def test_silent_reference_gets_one_line(page, silent_wav):
     expect(toast.first).not_to_contain_text("something went wrong")
     assert "Traceback" not in page.locator("body").inner_text()
     expect(page.locator("#quality-report")).not_to_contain_text("Findings")
+
+
+@pytest.mark.browser
+def test_the_page_says_which_language_it_will_speak_and_speaks_chinese(page, transcriber):
+    """Typed text is given its language as it is typed (detected, or the one
+    chosen); the example voice then speaks a Chinese sentence that Whisper,
+    told nothing, hears as Chinese."""
+    from playwright.sync_api import expect
+
+    note = page.locator("#clone-language-note")
+    box = page.locator("#clone-text textarea")
+    box.fill("¿Dónde está la estación de tren más cercana?")
+    expect(note).to_contain_text("Spanish", timeout=UI_TIMEOUT_MS)
+    expect(note).to_contain_text("detected")
+    box.fill("Привет, как дела?")
+    expect(note).to_contain_text("cannot read Cyrillic", timeout=UI_TIMEOUT_MS)
+    box.fill("明天早上八点我们在火车站门口见面。")
+    expect(note).to_contain_text("Mandarin Chinese", timeout=UI_TIMEOUT_MS)
+    page.locator("#clone-speak").click()
+    link = page.locator('#clone-download a[href$=".wav"]')
+    expect(link).to_have_count(1, timeout=60_000)
+    audio, rate = sf.read(io.BytesIO(page.request.get(link.get_attribute("href")).body()))
+    from voiceclone.audio.clips import resample
+
+    heard = transcriber.transcribe(resample(audio.astype("float32"), rate, 16_000), language=None)
+    assert heard.language == "zh", heard
+    assert "Traceback" not in page.locator("body").inner_text()
