@@ -184,6 +184,31 @@ def run(args) -> dict:
     return {"sentences": args.sentences, "voices": names, "rows": rows}
 
 
+ESPEAK_VOICES = {
+    "en": "en-us", "zh": "cmn", "ja": "ja", "es": "es", "fr": "fr-fr", "it": "it",
+    "pt": "pt-br", "hi": "hi",
+}  # fmt: skip
+"""espeak-ng's voice for each language: its robotic but rule-exact reading
+shows how well Whisper base hears the language at all."""
+
+
+def judge_floor(sentences: int) -> dict[str, float]:
+    """Whisper base's error on espeak-ng reading each language's sentences."""
+    import subprocess
+
+    asr, out = default_transcriber(), {}
+    with tempfile.TemporaryDirectory() as folder:
+        for code, voice in tqdm(ESPEAK_VOICES.items(), unit="language", file=sys.stderr):
+            texts = list(SENTENCES[code][:sentences])
+            heard = []
+            for i, text in enumerate(texts):
+                path = Path(folder) / f"{code}{i}.wav"
+                subprocess.run(["espeak-ng", "-v", voice, "-w", str(path), text], check=True)
+                heard.append(asr.transcribe(load_audio(path, SAMPLE_RATE), language=code).text)
+            out[code] = error(texts, heard, code)
+    return out
+
+
 def tables(result: dict) -> tuple[str, str]:
     rows = result["rows"]
     per_language = []
@@ -194,10 +219,12 @@ def tables(result: dict) -> tuple[str, str]:
             np.mean([r["clone_error"] for r in mine]),
             np.mean([r["base_error"] for r in mine]),
         )
+        judged = result.get("judge", {}).get(code)
         per_language.append(
             [
                 lang.name,
                 unit,
+                f"{100 * judged:.1f} %" if judged is not None else "",
                 f"{100 * base:.1f} %",
                 f"{100 * clone:.1f} %",
                 f"{100 * (clone - base):+.1f}",
@@ -213,7 +240,8 @@ def tables(result: dict) -> tuple[str, str]:
         )
     main = markdown_table(
         [
-            "language", "unit", "base error", "clone error", "clone - base (points)",
+            "language", "unit", "espeak-ng error", "base error", "clone error",
+            "clone - base (points)",
             "base OVRL", "clone OVRL", "floor", "similarity", "ceiling",
             "penalty vs English", "RTF", "first audio s",
         ],
@@ -242,10 +270,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--from-json", type=Path, help="write the tables of an earlier run's --json, not run again"
     )
+    parser.add_argument(
+        "--judge-only",
+        action="store_true",
+        help="only measure Whisper base on espeak-ng reading each language (--json keeps it)",
+    )
+    parser.add_argument("--judge-json", type=Path, help="with --from-json: a --judge-only run")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.judge_only:
+        floor = judge_floor(args.sentences)
+        print(json.dumps(floor, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(floor, indent=2), encoding="utf-8")
+        return 0
     if args.from_json:
         result = json.loads(args.from_json.read_text(encoding="utf-8"))
+        if args.judge_json:
+            result["judge"] = json.loads(args.judge_json.read_text(encoding="utf-8"))
         args.sentences, args.voices = result["sentences"], ",".join(result["voices"])
         started -= result.get("seconds", 0.0)
     else:
@@ -267,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.reference_seconds:.0f} s of English reference each; "
             f"{args.sentences} sentences a language (evaluation/languages.py). Error: "
             "corpus-level WER, CER for Chinese and Japanese (Whisper base told the "
-            "language; Hindi with a Devanagari prompt). Similarity: Resemblyzer cosine of "
+            "language; Hindi with a Devanagari prompt); espeak-ng error: Whisper base on "
+            "espeak-ng reading the same sentences (how well the judge hears the language "
+            "at all). Similarity: Resemblyzer cosine of "
             "all the sentences joined to the voice's English reference; floor: the base "
             "voice unconverted; ceiling: the voice's own held-out English speech. Penalty: "
             "the clone's similarity in English minus in the language (mean over voices). "
