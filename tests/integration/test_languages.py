@@ -175,6 +175,8 @@ def test_the_cli_names_the_language_and_refuses_what_it_cannot_speak(tmp_path):
     proc = cli("synth", "--voice", "example-slt", "--text", text, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "language: Mandarin Chinese" in proc.stdout and out.is_file()
+    found = cli("detect", str(out), "--json")  # marked as every clip in English is
+    assert json.loads(found.stdout)["watermarked"], found.stdout
     proc = cli("tts", "--text", "Bonjour à tous, comment allez-vous ?", "--out", str(out))
     assert proc.returncode == 0 and "French" in proc.stdout, proc.stderr
     for args, words in (
