@@ -293,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure Whisper base on espeak-ng reading each language (--json keeps it)",
     )
     parser.add_argument("--judge-json", type=Path, help="with --from-json: a --judge-only run")
+    parser.add_argument("--note", default="", help="a sentence on how the run went, for the docs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     if args.judge_only:
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             main_table,
             "Per voice:",
             detail,
+            *([args.note] if args.note else []),
             NOTE,
         )
     return 0
