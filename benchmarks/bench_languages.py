@@ -226,6 +226,23 @@ def judge_floor(sentences: int) -> dict[str, float]:
     return out
 
 
+def speed(sentences: int, repeats: int = 3) -> list[list[str]]:
+    """RTF over ``sentences`` sentences and first audio of the ~300-character
+    text (median of ``repeats``), per language, in the example voice, warm."""
+    from voiceclone.voices.store import load_voice
+
+    voice = load_voice("example-slt")
+    rows = []
+    for code, lang in tqdm(LANGUAGES.items(), unit="language", file=sys.stderr):
+        texts = list(SENTENCES[code][:sentences])
+        model = model_for(voice, " ".join(texts), code)
+        speak_clone(model, texts[:1], code)  # warm
+        _, spent, audio_s = speak_clone(model, texts, code)
+        first = sorted(first_audio_s(model, code) for _ in range(repeats))[repeats // 2]
+        rows.append([lang.name, f"{spent / audio_s:.2f}", f"{first:.2f}"])
+    return rows
+
+
 def tables(result: dict) -> tuple[str, str]:
     rows = result["rows"]
     per_language = []
@@ -293,9 +310,28 @@ def main(argv: list[str] | None = None) -> int:
         help="only measure Whisper base on espeak-ng reading each language (--json keeps it)",
     )
     parser.add_argument("--judge-json", type=Path, help="with --from-json: a --judge-only run")
+    parser.add_argument(
+        "--speed", action="store_true", help="only time each language (quiet machine), warm"
+    )
     parser.add_argument("--note", default="", help="a sentence on how the run went, for the docs")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.speed:
+        rows = speed(args.sentences)
+        table = markdown_table(["language", "RTF", "first audio s (median of 3)"], rows)
+        print(table)
+        if not args.no_docs:
+            publish(
+                "Languages: speed",
+                machine_line()
+                + ". Command: `.venv/bin/python benchmarks/bench_languages.py --speed "
+                f"--sentences {args.sentences}`, nothing else running. The example voice "
+                "(a trained clone of slt from jf_gongitsune), warm: RTF over the first "
+                f"{args.sentences} sentences of each language, first audio of a text of about "
+                f"{LATENCY_CHARS} characters. Targets: RTF at most 0.6, first audio at most 1.5 s.",
+                table,
+            )
+        return 0
     if args.judge_only:
         floor = judge_floor(args.sentences)
         print(json.dumps(floor, indent=2))
