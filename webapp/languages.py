@@ -8,13 +8,13 @@ from voiceclone.errors import VoiceCloneError
 
 def language_view(text: str, language: str) -> str:
     """Clone tab: the language the text will be spoken in, as it is typed."""
-    from voiceclone.text.clean import clean_text
-    from voiceclone.text.languages import AUTO, describe, plan
+    from voiceclone.text.languages import AUTO, describe
+    from voiceclone.voices.speech import spoken_languages
 
     if not (text or "").strip():
         return ""
     try:
-        steps = plan(clean_text(text), language or AUTO)
+        steps = spoken_languages(text, language or AUTO)
     except VoiceCloneError as exc:
         return f"Cannot speak this: {exc}"
     return f"Speaks: **{describe(steps, (language or AUTO) == AUTO)}**"

@@ -181,9 +181,6 @@ class Detection:
     language: Language
     detected: bool
 
-    def describe(self) -> str:
-        return f"{self.language.label}{' (detected)' if self.detected else ''}"
-
 
 def choose(text: str, code: str | None = AUTO) -> Detection:
     """The language of the whole ``text``: the one asked for, checked against
