@@ -94,3 +94,31 @@ def test_detect_command(cloned, tmp_path):
         proc = run(str(bad))
         assert proc.returncode == 1 and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("suffix", [".flac", ".mp3", ".opus"])
+def test_the_cli_writes_each_format_by_extension_and_the_mark_survives_it(tmp_path, suffix):
+    """``synth --out`` writes what the extension names (read back by
+    libsndfile as that format), and ``detect`` still finds the mark in it."""
+    out = tmp_path / f"clip{suffix}"
+    proc = cli("synth", "--voice", "example-slt", "--text", SENTENCE, "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    info = sf.info(out)
+    assert (info.format, info.subtype) == {
+        ".flac": ("FLAC", "PCM_16"),
+        ".mp3": ("MP3", "MPEG_LAYER_III"),
+        ".opus": ("OGG", "OPUS"),
+    }[suffix]
+    assert info.duration > 2.0
+    proc = cli("detect", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["watermarked"] is True
+
+
+def test_an_unknown_output_format_is_refused_before_any_work(tmp_path):
+    proc = cli(
+        "synth", "--voice", "example-slt", "--text", SENTENCE, "--out", str(tmp_path / "a.m4a")
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert ".mp3" in proc.stderr and ".opus" in proc.stderr
+    assert not list(tmp_path.iterdir())

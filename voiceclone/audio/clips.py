@@ -195,16 +195,30 @@ def pcm16(samples: np.ndarray) -> np.ndarray:
     return np.round(np.clip(samples, -1.0, 1.0) * 32767).astype(np.int16)
 
 
+OUTPUT_FORMATS = {
+    ".wav": ("WAV", "PCM_16"),
+    ".flac": ("FLAC", "PCM_16"),
+    ".ogg": ("OGG", "VORBIS"),
+    ".mp3": ("MP3", "MPEG_LAYER_III"),
+    ".opus": ("OGG", "OPUS"),
+}
+"""What an output file's extension writes: libsndfile's container and codec."""
+OPUS_RATES = (8_000, 12_000, 16_000, 24_000, 48_000)
+"""The sample rates Opus encodes; audio at another rate is resampled to 48 kHz."""
+
+
 def save_audio(path: str | os.PathLike, samples: np.ndarray, sr: int) -> Path:
-    """Write mono float samples as 16-bit PCM WAV (or FLAC/OGG by extension).
+    """Write mono float samples in the format the extension names
+    (:data:`OUTPUT_FORMATS`; 16-bit PCM WAV for any other).
 
     The file is written next to its destination and renamed into place, so a
     crash never leaves a half-written file under the final name.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fmt = {".flac": "FLAC", ".ogg": "OGG"}.get(path.suffix.lower(), "WAV")
-    subtype = {"FLAC": "PCM_16", "OGG": "VORBIS", "WAV": "PCM_16"}[fmt]
+    fmt, subtype = OUTPUT_FORMATS.get(path.suffix.lower(), OUTPUT_FORMATS[".wav"])
+    if subtype == "OPUS" and sr not in OPUS_RATES:
+        samples, sr = resample(samples, sr, OPUS_RATES[-1]), OPUS_RATES[-1]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         sf.write(tmp, np.clip(samples, -1.0, 1.0), sr, format=fmt, subtype=subtype)

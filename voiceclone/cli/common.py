@@ -10,8 +10,6 @@ from pathlib import Path
 
 from voiceclone.errors import VoiceCloneError
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-
 
 def model_for(args: argparse.Namespace, text: str = "", language: str = "en"):
     """The conversion model of --voice, or one fitted now from --reference,
@@ -68,7 +66,9 @@ def read_text(value: str) -> str:
 
 
 def check_out(path: Path) -> None:
-    if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise VoiceCloneError(f"output must end in one of {', '.join(AUDIO_SUFFIXES)}: {path}")
+    from voiceclone.audio.clips import OUTPUT_FORMATS
+
+    if path.suffix.lower() not in OUTPUT_FORMATS:
+        raise VoiceCloneError(f"output must end in one of {', '.join(OUTPUT_FORMATS)}: {path}")
     if path.is_dir():
         raise VoiceCloneError(f"output is a folder: {path}")
