@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("safety",),
     ("cloning",),
     ("voices",),
-    ("dubbing",),
+    ("dubbing", "production"),
     ("jobs",),
     ("warmup", "plots", "cli", "__init__", "__main__", "layers"),
 )

@@ -31,7 +31,7 @@ import gradio as gr
 
 from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import RATE_LIMIT, RATE_WINDOW_S
-from voiceclone.runtime.paths import data_home
+from voiceclone.runtime.paths import data_home, file_stem  # noqa: F401 (used as visitor.file_stem)
 
 VISITOR_COOKIE = "voiceclone_visitor"
 _VISITOR = re.compile(r"^[0-9a-f]{32}$")
@@ -95,11 +95,6 @@ def scratch(request: gr.Request | None, prefix: str) -> Path:
     _remove_stale(root.parent)
     root.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
-
-
-def file_stem(name: str | None, fallback: str) -> str:
-    """``name`` made safe as a download's file name (``fallback`` when nothing is left)."""
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name or "").strip("._") or fallback
 
 
 def _remove_stale(sessions: Path) -> None:

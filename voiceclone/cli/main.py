@@ -12,7 +12,14 @@ import sys
 import warnings
 from pathlib import Path
 
-from voiceclone.cli.speech import DEFAULT_CONVERT_METHOD, cmd_convert, cmd_dub, cmd_synth, cmd_tts
+from voiceclone.cli.speech import (
+    DEFAULT_CONVERT_METHOD,
+    cmd_convert,
+    cmd_dub,
+    cmd_script,
+    cmd_synth,
+    cmd_tts,
+)
 from voiceclone.cli.voices import (
     cmd_consent,
     cmd_detect,
@@ -24,6 +31,8 @@ from voiceclone.cli.voices import (
 )
 from voiceclone.errors import VoiceCloneError
 
+OUT_HELP = "output file: .wav, .flac, .mp3, .opus or .ogg (the extension names the format)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -34,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     tts = sub.add_parser("tts", help="speak text with a base voice (default: Piper's joe)")
     tts.add_argument("--text", required=True, help="text to speak (or @FILE to read it)")
-    tts.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
+    tts.add_argument("--out", required=True, type=Path, help=OUT_HELP)
     tts.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
     tts.add_argument(
         "--base",
@@ -55,14 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     synth = sub.add_parser("synth", help="speak text in a cloned voice")
     _voice_choice(synth)
     synth.add_argument("--text", required=True, help="text to speak (or @FILE)")
-    synth.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
+    synth.add_argument("--out", required=True, type=Path, help=OUT_HELP)
     _voice_controls(synth)
     synth.set_defaults(func=cmd_synth)
 
     convert = sub.add_parser("convert", help="re-voice speech into a cloned voice")
     _voice_choice(convert)
     convert.add_argument("--source", required=True, type=Path, help="speech to re-voice")
-    convert.add_argument("--out", required=True, type=Path, help="output .wav/.flac/.ogg")
+    convert.add_argument("--out", required=True, type=Path, help=OUT_HELP)
     convert.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
     _language_choice(convert)
     convert.add_argument(
@@ -97,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("en",),
         help="with --source: translate the speech into this language (Whisper: English only)",
     )
-    dub.add_argument("--out", type=Path, help="the dubbed track (.wav/.flac/.ogg)")
+    dub.add_argument("--out", type=Path, help="the dubbed track; " + OUT_HELP)
     dub.add_argument(
         "--report", type=Path, help="timing report, .csv or .json (default: beside the output)"
     )
@@ -121,6 +130,31 @@ def build_parser() -> argparse.ArgumentParser:
     dub.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
     _language_choice(dub)
     dub.set_defaults(func=cmd_dub)
+
+    script = sub.add_parser(
+        "script", help="speak a script of several voices (NAME: text lines) as one track"
+    )
+    script.add_argument(
+        "--script",
+        required=True,
+        type=Path,
+        help="the script: NAME: text a line; [pause 1.5s] anywhere; # comments",
+    )
+    script.add_argument(
+        "--voice",
+        action="append",
+        default=[],
+        metavar="SPEAKER=VOICE",
+        help="the saved voice (see: voices) each speaker speaks in; once per speaker",
+    )
+    script.add_argument("--out", required=True, type=Path, help=OUT_HELP)
+    script.add_argument("--stems", type=Path, help="also write each speaker's track in this folder")
+    script.add_argument(
+        "--pause", type=float, default=0.4, help="silence between turns, seconds (default 0.4)"
+    )
+    script.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
+    _language_choice(script)
+    script.set_defaults(func=cmd_script)
 
     enroll = sub.add_parser("enroll", help="build and save a voice from reference clips")
     enroll.add_argument("--name", required=True, help="voice name")

@@ -49,6 +49,49 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_script(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from voiceclone.production.script import (
+        check_cast,
+        parse_cast,
+        parse_script,
+        render,
+        save_rendered,
+    )
+    from voiceclone.voices.store import load_voice
+
+    check_out(args.out)
+    if args.stems is not None and args.stems.exists() and not args.stems.is_dir():
+        raise VoiceCloneError(f"--stems must be a folder: {args.stems}")
+    try:
+        script = args.script.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise VoiceCloneError(f"cannot read the script {args.script}: {exc}") from exc
+    turns = parse_script(script)
+    voices = check_cast(turns, parse_cast(args.voice), load_voice)
+    start = time.perf_counter()
+    with tqdm(total=len(turns), unit="turn", disable=None, file=sys.stderr) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.set_description(message)
+            bar.update(round(fraction * len(turns)) - bar.n)
+
+        rendered = render(
+            turns,
+            voices,
+            language=args.lang,
+            pause_s=args.pause,
+            speed=args.speed,
+            progress=progress,
+        )
+    for path in save_rendered(rendered, args.out, args.stems):
+        print(f"wrote {path}")
+    spent = time.perf_counter() - start
+    print(f"{len(turns)} turns, {rendered.duration_s:.1f} s of audio in {spent:.1f} s")
+    return 0
+
+
 def cmd_convert(args: argparse.Namespace) -> int:
     from voiceclone.audio.clips import load_audio, save_audio
     from voiceclone.cloning.synth import CloneSettings, output_rate, revoice

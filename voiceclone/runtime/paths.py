@@ -4,6 +4,7 @@ Space with persistent storage, ``/data/voiceclone``; else ``<project>/data``."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -30,3 +31,8 @@ def cache_dir() -> Path:
     path = data_home() / "cache"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def file_stem(name: str | None, fallback: str) -> str:
+    """``name`` made safe as a file's name (``fallback`` when nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name or "").strip("._") or fallback

@@ -1,0 +1,1 @@
+"""Speech for productions: scripts with several voices."""
