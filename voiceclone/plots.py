@@ -76,3 +76,22 @@ def training_figure(curve: list[dict]) -> Figure:
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def script_figure(placed, duration_s: float) -> Figure:
+    """A rendered script's turns on a timeline, a row per speaker (first
+    speaker on top), each turn a bar labelled with its number."""
+    speakers = list(dict.fromkeys(p.speaker for p in placed))
+    fig, ax = plt.subplots(figsize=(8, 0.7 + 0.5 * len(speakers)))
+    colours = plt.get_cmap("tab10")
+    for p in placed:
+        row = len(speakers) - 1 - speakers.index(p.speaker)
+        width = p.end_s - p.start_s
+        ax.barh(row, width, left=p.start_s, height=0.6, color=colours(speakers.index(p.speaker)))
+        ax.text(p.start_s + width / 2, row, str(p.turn), ha="center", va="center", fontsize=8)
+    ax.set_yticks(range(len(speakers)), list(reversed(speakers)))
+    ax.set_xlim(0, max(duration_s, 0.1))
+    ax.set_xlabel("time (s)")
+    ax.set_title("who speaks when (turn numbers as in the timing report)")
+    fig.tight_layout()
+    return fig

@@ -22,6 +22,7 @@ from webapp import library as library_page
 from webapp import listening as listening_page
 from webapp import rating as rating_page
 from webapp import results as results_page
+from webapp import script as script_page
 from webapp import session as visitor
 from webapp import train as train_page
 from webapp.voices import VOICE_PICKER, fit_tick, list_voices_json, voice_choices
@@ -55,7 +56,7 @@ ABOUT = Path(__file__).resolve().parents[1] / "docs" / "ABOUT.md"
 
 def build_app() -> gr.Blocks:
     """Build the Blocks UI (no models are loaded here). Tabs in the order of the
-    job: clone and speak, convert, dub, train, evaluate, detect, listening tests,
+    job: clone and speak, convert, dub, script, train, evaluate, detect, listening tests,
     library, about. Every action is a named API endpoint (see the README)."""
     with gr.Blocks(title="voiceclone", delete_cache=CACHE_CLEANUP) as demo:
         gr.Markdown(
@@ -69,6 +70,8 @@ def build_app() -> gr.Blocks:
             convert = convert_page.tab()
         with gr.Tab("Dub", id="dub"):
             dub = dub_page.tab(VOICE_PICKER)
+        with gr.Tab("Script", id="script"):
+            script_text, script_cast = script_page.tab()
         with gr.Tab("Train", id="train"):
             train_voice = train_page.tab()
         with gr.Tab("Evaluate", id="evaluate"):
@@ -97,6 +100,10 @@ def build_app() -> gr.Blocks:
         )
         demo.load(
             listening_page.designer_refresh, inputs=None, outputs=[lt_voices, lt_sessions],
+            api_visibility="private",
+        )  # fmt: skip
+        demo.load(
+            script_page.cast_rows, inputs=[script_text, script_cast], outputs=script_cast,
             api_visibility="private",
         )  # fmt: skip
         gr.api(list_voices_json, api_name="voices")

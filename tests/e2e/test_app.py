@@ -263,3 +263,29 @@ def test_the_page_says_which_language_it_will_speak_and_speaks_chinese(page, tra
     heard = transcriber.transcribe(resample(audio.astype("float32"), rate, 16_000), language=None)
     assert heard.language == "zh", heard
     assert "Traceback" not in page.locator("body").inner_text()
+
+
+@pytest.mark.browser
+def test_the_script_tab_casts_its_speakers_and_speaks_them(page):
+    """A newcomer opens the Script tab: the example dialogue's two speakers are
+    already cast (the example voice), and one click gives the track, the stems,
+    the report and the timeline."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Script").click()
+    cast = page.locator("#script-cast")
+    expect(cast).to_contain_text("ANNA")
+    expect(cast).to_contain_text("example-slt")
+    page.locator("#script-button").click()
+    links = page.locator("#script-files a")
+    expect(links).to_have_count(4, timeout=120_000)
+    hrefs = [links.nth(i).get_attribute("href") for i in range(4)]
+    names = sorted(href.rsplit("/", 1)[-1] for href in hrefs)
+    assert names == ["ANNA.wav", "BOB.wav", "script.timing.csv", "script.wav"], names
+    expect(page.locator("#script-report")).to_contain_text("BOB")
+    expect(page.locator("#script-plot")).to_be_visible()
+    track = next(h for h in hrefs if h.endswith("/script.wav"))
+    audio, rate = sf.read(io.BytesIO(page.request.get(track).body()))
+    assert len(audio) / rate > 5.0  # three turns
+    player = page.locator('#script-audio a[data-testid="download-link"]')
+    expect(player).to_have_attribute("href", re.compile(r"\.wav"))

@@ -278,6 +278,31 @@ def test_dub_speaks_two_cues_at_their_times(client, quick_voice, tmp_path):
     assert [row[0] for row in timings["data"]] == [1, 2]
 
 
+def test_a_script_speaks_two_voices_in_turn(client, quick_voice):
+    """/script: a saved voice and the example take turns; the downloads are
+    the mixed track and each speaker's track in the chosen format, and the report."""
+    script = "ANNA: Good morning, and welcome. [pause 1s] Shall we start?\nBOB: Yes, let us begin."
+    cast = {
+        "headers": ["speaker", "voice"],
+        "data": [["ANNA", quick_voice], ["BOB", "example-slt"]],
+    }
+    started = time.monotonic()
+    track, files, report, _plot = client.predict(
+        script=script, cast=cast, language="auto", pause_s=0.4, extension=".mp3",
+        api_name="/script",
+    )  # fmt: skip
+    FIGURES.setdefault("flows_s", {})["script"] = round(time.monotonic() - started, 1)
+    names = sorted(Path(f).name for f in files)
+    assert names == ["ANNA.mp3", "BOB.mp3", "script.mp3", "script.timing.csv"]
+    assert [row[1] for row in report["data"]] == ["ANNA", "BOB"]
+    bob_starts = report["data"][1][3]
+    audio, rate = sf.read(track)
+    assert abs(len(audio) / rate - report["data"][1][4]) < 0.1
+    assert (
+        np.abs(audio[int((bob_starts - 0.3) * rate) : int((bob_starts - 0.05) * rate)]).max() < 0.02
+    )
+
+
 def test_scores_a_clip_against_its_reference(client, slt):
     from gradio_client import handle_file
 
