@@ -58,3 +58,4 @@ bench: setup
 	$(PY) benchmarks/bench_ceiling.py --reference-seconds 30 --system bank
 	$(PY) benchmarks/bench_listening.py --write-docs
 	$(PY) benchmarks/bench_languages.py
+	$(PY) benchmarks/bench_script.py

@@ -10,11 +10,13 @@ The public API (what the README's Python section uses):
 - :func:`load_voice`: a saved voice (or a shipped example) by name.
 - :func:`speak`: text in a voice, in any of eight languages
   (:data:`LANGUAGES`), as ``(samples, sample_rate)``.
+- :func:`speak_script`: a script of several voices (``NAME: text`` lines)
+  as one track, a track per speaker and the turns' times.
 
 The packages below, by job and from the bottom layer up (each imports only
 the ones before it; ``tests/unit/test_layers.py`` checks it): ``runtime``,
 ``text``, ``audio``, ``engines``, ``safety``, ``cloning``, ``voices``,
-``dubbing``, ``jobs``; ``cli`` is the command line. Heavy parts load only
+``dubbing`` and ``production``, ``jobs``; ``cli`` is the command line. Heavy parts load only
 when first used.
 """
 
@@ -28,6 +30,7 @@ from voiceclone.errors import VoiceCloneError
 if TYPE_CHECKING:
     import numpy as np
 
+    from voiceclone.production.script import Rendered
     from voiceclone.voices.store import Voice
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "load_voice",
     "save_audio",
     "speak",
+    "speak_script",
 ]
 __version__ = "0.1.0"
 
@@ -106,3 +110,25 @@ def speak(
     settings = CloneSettings(float(speed), float(pitch), language)
     model = model_for(voice, text, language)
     return speak_in_voice(model, text, settings), output_rate(model)
+
+
+def speak_script(
+    script: str,
+    cast: dict,
+    *,
+    language: str = "auto",
+    pause_s: float = 0.4,
+    speed: float = 1.0,
+) -> Rendered:
+    """A script of several voices spoken turn by turn. ``script`` holds
+    ``NAME: text`` lines (``[pause 1.5s]`` anywhere, ``#`` comments); ``cast``
+    maps each NAME to a :class:`~voiceclone.voices.store.Voice` or a saved
+    voice's name. The result's ``audio`` (24 kHz), ``stems`` (a track per
+    speaker, the same length) and ``placed`` (each turn's start and end) are
+    written with :func:`voiceclone.production.script.save_rendered`."""
+    from voiceclone.production.script import check_cast, parse_script, render
+    from voiceclone.voices.store import Voice
+
+    turns = parse_script(script)
+    voices = check_cast(turns, cast, lambda v: v if isinstance(v, Voice) else load_voice(v))
+    return render(turns, voices, language=language, pause_s=pause_s, speed=speed)

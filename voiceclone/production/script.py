@@ -221,7 +221,7 @@ def check_cast(turns: list[Turn], cast: Mapping[str, str], load: Callable) -> di
             raise ScriptError(f"line {line}: {speaker}'s voice: {exc}") from exc
         if not has_consent(voice):
             raise ScriptError(
-                f"line {line}: {speaker}'s voice {name!r} was saved without the uploader's "
+                f"line {line}: {speaker}'s voice {voice.name!r} was saved without the uploader's "
                 "consent; save it again with consent"
             )
         voices[speaker] = voice
