@@ -268,3 +268,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+FIRST_SENTENCES = {
+    "en": "The ferry to the island leaves at half past seven every morning.",
+    "zh": "明天早上八点我们在火车站门口见面。",
+    "ja": "明日の朝八時に駅の前で会いましょう。",
+    "es": "El tren a Sevilla sale a las siete y media de la mañana.",
+    "fr": "Le train pour Lyon part à sept heures et demie du matin.",
+    "hi": "दिल्ली जाने वाली ट्रेन सुबह साढ़े सात बजे निकलती है।",
+}
+"""A long first sentence in each script, for the first-audio cut."""
+
+
+def assert_cut_between_words(sentence: str, language: str) -> None:
+    """The first sentence of a text is spoken in two parts, cut where the
+    language's own segmenter puts a word boundary: the parts spell the
+    sentence, the first holds at most about FIRST_PART_TOKENS phonemes, and
+    it does not end on a short function word ("a", "to", "las")."""
+    from voiceclone.engines.kokoro import FIRST_PART_TOKENS, SHORT_WORD, first_parts
+    from voiceclone.engines.phonemes import kokoro_phonemes, word_ends
+
+    parts = first_parts(sentence, language, len(kokoro_phonemes(sentence, language)))
+    assert len(parts) == 2, parts
+    joiner = "" if language in ("zh", "ja") else " "
+    assert joiner.join(parts) == sentence
+    assert len(parts[0]) in word_ends(sentence, language)
+    assert len(kokoro_phonemes(parts[0], language)) <= 1.6 * FIRST_PART_TOKENS
+    if joiner:
+        assert len(parts[0].split()[-1]) > SHORT_WORD, parts

@@ -13,7 +13,14 @@ import pytest
 import soundfile as sf
 
 from evaluation.languages import SENTENCES
-from tests.conftest import CONSENTED, assert_one_line_error, cli, reference_of
+from tests.conftest import (
+    CONSENTED,
+    FIRST_SENTENCES,
+    assert_cut_between_words,
+    assert_one_line_error,
+    cli,
+    reference_of,
+)
 from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.text.wer import error_rate
@@ -74,6 +81,23 @@ def test_each_language_reads_into_kokoro_symbols(language):
         assert "saɴ" in symbols and "eɴ" in symbols  # 3 and 円 read
     else:
         assert symbols != kokoro_phonemes(READ[language], "en")
+
+
+@pytest.mark.parametrize("language", ["ja", "es", "fr", "hi"])
+def test_a_long_first_sentence_is_cut_between_words(language):
+    """(English and Mandarin are in the unit tier.)"""
+    assert_cut_between_words(FIRST_SENTENCES[language], language)
+
+
+def test_japanese_is_cut_only_after_a_particle():
+    """pyopenjtalk splits 八時 into two words; a cut there would break the
+    phrase, so Japanese text is cut only after a particle or a mark."""
+    from voiceclone.engines.phonemes import word_ends
+
+    text = FIRST_SENTENCES["ja"]
+    ends = word_ends(text, "ja")
+    assert ends and text.index("時") not in ends
+    assert all(text[at - 1] in "のにでをはがと、" for at in ends), [text[:at] for at in ends]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import FIRST_SENTENCES, assert_cut_between_words
 from voiceclone.engines.phonemes import espeak_ipa, kokoro_phonemes
 from voiceclone.errors import TextError
 
@@ -62,3 +63,21 @@ def test_mandarin_reads_into_kokoro_symbols_with_tones_and_numbers():
 def test_latin_words_inside_chinese_are_read_as_english():
     symbols = kokoro_phonemes("我喜欢用Google。", "zh")
     assert "ɡˈuɡᵊl" in symbols or "ɡˈuːɡəl" in symbols or "ɡˈu" in symbols, symbols
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_long_first_sentence_is_cut_between_words(language):
+    """(Japanese, Spanish, French and Hindi, whose readers start a process or
+    load a model, are in the integration tier.)"""
+    assert_cut_between_words(FIRST_SENTENCES[language], language)
+
+
+def test_short_first_sentences_and_early_commas():
+    """A short sentence is spoken whole; an early comma is where a long one is cut."""
+    from voiceclone.engines.kokoro import first_parts
+
+    short = "See you at seven."
+    assert first_parts(short, "en", len(kokoro_phonemes(short))) == [short]
+    sentence = "When the sea is calm, the ferry to the island leaves at half past seven."
+    parts = first_parts(sentence, "en", len(kokoro_phonemes(sentence)))
+    assert parts[0] == "When the sea is calm,"

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from voiceclone.engines.base import Engine, SpeechSettings
-from voiceclone.engines.phonemes import kokoro_phonemes
+from voiceclone.engines.phonemes import kokoro_phonemes, word_ends
 from voiceclone.errors import ModelError
 from voiceclone.runtime.assemble import joined
 from voiceclone.runtime.lazy import loaded_once
@@ -45,11 +45,17 @@ TRIM_LEVEL = 0.01
 """Leading and trailing audio quieter than this (absolute sample) is cut."""
 TRIM_PAD_S = 0.03
 """Audio kept on each side of the trimmed speech, in seconds."""
-FIRST_CUT_CHARS = 80
-"""A first sentence longer than this is spoken in two parts, cut at its first
-comma (after at least :data:`FIRST_CUT_MIN_CHARS`), so the first audio is
-ready sooner; later sentences are spoken whole."""
-FIRST_CUT_MIN_CHARS = 20
+FIRST_PART_TOKENS = 28
+"""A text's first sentence, when it is longer than about 1.5 times this many
+phoneme tokens, is spoken in two parts, so its first audio is ready sooner
+(Kokoro's time grows with the tokens: about 1.1 s for this many on two cores,
+with the conversion and the watermark still to come). The cut is at a clause
+mark that comes early enough, else at the word boundary nearest this share of
+the sentence; later sentences are spoken whole."""
+FIRST_CUT_SPAN = (0.15, 0.85)
+"""The share of the first sentence's characters within which it may be cut."""
+_CLAUSE_MARKS = ",，、;；:："
+SHORT_WORD = 3
 THREADS = 2
 """onnxruntime intra-op threads (the machine has two cores)."""
 
@@ -78,22 +84,44 @@ class KokoroVoice(Engine):
         self, text: str, settings: SpeechSettings = SpeechSettings()
     ) -> Iterator[tuple[str, np.ndarray]]:
         for i, (sentence, language) in enumerate(plan(clean_text(text), settings.language)):
-            parts = _first_cut(sentence) if i == 0 else [sentence]
+            parts = self._first_parts(sentence, language.code) if i == 0 else [sentence]
             for part in parts:
                 audio = self._model.speak(part, self.style, settings.speed, language.code)
                 if len(audio):
                     yield part, audio
 
+    def _first_parts(self, sentence: str, language: str) -> list[str]:
+        return first_parts(sentence, language, len(self._model.tokens(sentence, language)))
 
-def _first_cut(sentence: str) -> list[str]:
-    """A long first sentence as two parts, cut after its first comma."""
-    if len(sentence) <= FIRST_CUT_CHARS:
+
+def first_parts(sentence: str, language: str, tokens: int) -> list[str]:
+    """A text's first sentence (``tokens`` phoneme tokens long) as the parts it
+    is spoken in: two when it is long (see :data:`FIRST_PART_TOKENS`), else one."""
+    if tokens <= 1.5 * FIRST_PART_TOKENS:
         return [sentence]
-    found = [sentence.find(mark, FIRST_CUT_MIN_CHARS) for mark in (",", "，", "、")]
-    comma = min((at for at in found if at >= 0), default=-1)
-    if comma < 0 or len(sentence) - comma < FIRST_CUT_MIN_CHARS:
+    goal = len(sentence) * FIRST_PART_TOKENS / tokens
+    low, high = (share * len(sentence) for share in FIRST_CUT_SPAN)
+    cuts = [at for at in word_ends(sentence, language) if low <= at <= high]
+    if not cuts:
         return [sentence]
-    return [sentence[: comma + 1], sentence[comma + 1 :].strip()]
+    clauses = [at for at in cuts if sentence[at - 1] in _CLAUSE_MARKS and at <= 1.25 * goal]
+    at = max(clauses) if clauses else min(cuts, key=lambda at: _cut_cost(sentence, at, goal))
+    return [sentence[:at].strip(), sentence[at:].strip()]
+
+
+def _cut_cost(sentence: str, at: int, goal: float) -> float:
+    """How bad a cut at ``at`` is: its distance from ``goal`` (past it counts
+    double, as it delays the first audio), more when it leaves a short word
+    (a word of up to :data:`SHORT_WORD` letters: "a", "to", "las") at the end
+    of the first part, less when the second part starts with one, which is
+    where a phrase usually starts ("leaves | at half past seven")."""
+    cost = abs(at - goal) * (2 if at > goal else 1) / goal
+    before, after = sentence[:at].split()[-1:], sentence[at:].split()[:1]
+    if before and len(before[0]) <= SHORT_WORD:
+        cost += 0.5
+    if after and len(after[0]) <= SHORT_WORD:
+        cost -= 0.25
+    return cost
 
 
 class _KokoroModel:

@@ -18,6 +18,7 @@ Japanese G2Ps have a lock each.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 
@@ -99,6 +100,36 @@ def kokoro_phonemes(text: str, language: str = "en") -> str:
     with ESPEAK_LOCK:
         ipa = _misaki_espeak(ESPEAK_VOICES[language])(text)[0]
     return ipa.translate(_NOT_IN_VOCABULARY)
+
+
+def word_ends(text: str, language: str = "en") -> list[int]:
+    """Offsets ``i`` at which ``text`` may be cut between two words
+    (``text[:i]`` and ``text[i:]``), found as the language's G2P finds its
+    words: jieba for Mandarin; for Japanese, pyopenjtalk's words, cut only
+    after a particle or a mark (a phrase's end, so "八時" stays whole); spaces
+    for the others. Empty when the segmenter's words do not spell ``text``."""
+    if language not in ("zh", "ja"):
+        return [m.start() for m in re.finditer(r"\s+", text)]
+    with _CJK_LOCK:
+        if language == "zh":
+            import jieba
+
+            jieba.setLogLevel(60)
+            words = [(w, True) for w in jieba.lcut(text)]
+        else:
+            import pyopenjtalk
+
+            found = pyopenjtalk.run_frontend(text)
+            words = [(w["string"], w["pos"] in _PHRASE_ENDS) for w in found]
+    if "".join(w for w, _ in words) != text:
+        return []
+    ends = itertools.accumulate(len(w) for w, _ in words)
+    return [i for i, (_, ok) in zip(ends, words, strict=True) if ok and 0 < i < len(text)]
+
+
+_PHRASE_ENDS = {"助詞", "記号"}
+"""Japanese parts of speech (pyopenjtalk's) after which a phrase ends:
+particles and punctuation."""
 
 
 @functools.cache
