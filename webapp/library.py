@@ -1,4 +1,5 @@
-"""The Voice library tab: a visitor's voices, renamed or deleted."""
+"""The Voice library tab: a visitor's voices, renamed or deleted, and the
+visitor's keys to the speech API (:mod:`webapp.openai_api`)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,43 @@ def delete_voice(name: str | None, request: gr.Request = None):
     return f"Deleted **{name}**.", None
 
 
+KEY_HEADERS = ["key", "created"]
+
+
+@friendly_errors
+def create_api_key(request: gr.Request = None):
+    """Voice library: a new key to the speech API for this visitor's voices,
+    shown once; and the visitor's keys."""
+    from webapp import keys
+
+    who = visitor.owner(request)
+    key = keys.create_key(who)
+    note = (
+        f"Your new API key (shown only now; copy it): `{key}`\n\n"
+        "Use it with any OpenAI client: base URL `<this app's address>/v1`, this key, "
+        "and one of your voices' names as the voice."
+    )
+    return note, keys.keys_of(who)
+
+
+@friendly_errors
+def revoke_api_key(shown: str, request: gr.Request = None):
+    """Voice library: revoke one of this visitor's keys, by its first characters."""
+    from webapp import keys
+
+    who = visitor.owner(request)
+    if not keys.revoke(who, shown):
+        raise VoiceCloneError(f"you have no key starting {shown.strip()!r}")
+    return f"Revoked `{shown.strip()}`.", keys.keys_of(who)
+
+
+def api_keys(request: gr.Request = None):
+    """This visitor's keys, for the table."""
+    from webapp import keys
+
+    return keys.keys_of(visitor.owner(request))
+
+
 def tab() -> SimpleNamespace:
     lib = SimpleNamespace()
     gr.Markdown(
@@ -49,6 +87,22 @@ def tab() -> SimpleNamespace:
         lib.rename = gr.Button("Rename", elem_id="library-rename")
         lib.delete = gr.Button("Delete", variant="stop", elem_id="library-delete")
     lib.status = gr.Markdown(label="status", elem_id="library-status")
+    with gr.Accordion("API keys: your voices from any OpenAI client", open=False):
+        gr.Markdown(
+            "An application that speaks through OpenAI's speech API can speak in your voices: "
+            "point its base URL at this app's address followed by `/v1`, give it a key "
+            "made here, and name one of your voices. A key sees your voices only. Keys "
+            "are stored hashed: a key is shown once, when it is made."
+        )
+        lib.keys = gr.Dataframe(headers=KEY_HEADERS, interactive=False, elem_id="library-keys")
+        with gr.Row():
+            lib.create_key = gr.Button("Create an API key", elem_id="library-create-key")
+            lib.revoke_which = gr.Textbox(
+                label="Key to revoke (its first characters, as listed)",
+                elem_id="library-revoke-which",
+            )
+            lib.revoke_key = gr.Button("Revoke", variant="stop", elem_id="library-revoke-key")
+        lib.key_status = gr.Markdown(elem_id="library-key-status")
     return lib
 
 
@@ -61,3 +115,10 @@ def wire(lib: SimpleNamespace, pickers: list) -> None:
     lib.delete.click(
         delete_voice, inputs=lib.voice, outputs=outputs, api_name="delete_voice"
     ).success(**refresh, api_visibility="private")
+    lib.create_key.click(
+        create_api_key, inputs=None, outputs=[lib.key_status, lib.keys], api_name="create_api_key"
+    )
+    lib.revoke_key.click(
+        revoke_api_key, inputs=lib.revoke_which, outputs=[lib.key_status, lib.keys],
+        api_name="revoke_api_key",
+    )  # fmt: skip

@@ -20,6 +20,7 @@ from webapp import dub as dub_page
 from webapp import evaluate as evaluate_page
 from webapp import library as library_page
 from webapp import listening as listening_page
+from webapp import openai_api
 from webapp import rating as rating_page
 from webapp import results as results_page
 from webapp import script as script_page
@@ -106,6 +107,9 @@ def build_app() -> gr.Blocks:
             script_page.cast_rows, inputs=[script_text, script_cast], outputs=script_cast,
             api_visibility="private",
         )  # fmt: skip
+        demo.load(
+            library_page.api_keys, inputs=None, outputs=library.keys, api_visibility="private"
+        )
         gr.api(list_voices_json, api_name="voices")
         demo.unload(visitor.end_session)
     with demo.route("Listen", "/listen", show_in_navbar=False):
@@ -150,6 +154,7 @@ def main() -> None:
         head=visitor.HEAD,
         prevent_thread_lock=True,
     )
+    openai_api.mount(demo.app)
     print("voiceclone: serving; warming up the models", flush=True)
     _start_jobs()
     seconds = warmup.load_models(clone_page.EXAMPLE_VOICE, log)

@@ -79,8 +79,13 @@ def _cookie(request: gr.Request | None) -> str | None:
 
 def library(request: gr.Request | None) -> Path | None:
     """The folder of this visitor's saved voices (``None``: the shared one)."""
-    who = owner(request)
-    return None if who is None else data_home() / "visitors" / who / "voices"
+    return library_of(owner(request))
+
+
+def library_of(who: str | None) -> Path | None:
+    """The folder of the saved voices of visitor ``who`` (``None`` or empty:
+    the shared one)."""
+    return data_home() / "visitors" / who / "voices" if who else None
 
 
 def _session_root(request: gr.Request | None) -> Path:
@@ -156,6 +161,12 @@ def _visitor_key(request: gr.Request | None) -> str:
     forwarded = str(headers.get("x-forwarded-for", "") or "").split(",")[0].strip()
     client = getattr(request, "client", None)
     return f"host-{forwarded or getattr(client, 'host', '') or 'local'}"
+
+
+def count_action(key: str) -> None:
+    """Count one costly action against ``key`` (a visitor), or refuse it in
+    one line when the visitor is over :data:`voiceclone.limits.RATE_LIMIT`."""
+    _RATE.check(key)
 
 
 def rate_limited(fn):
