@@ -107,7 +107,9 @@ def speak(
     from voiceclone.voices.speech import model_for
 
     voice = load_voice(voice) if isinstance(voice, str) else voice
-    settings = CloneSettings(float(speed), float(pitch), language)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    settings = CloneSettings(float(speed), float(pitch), language, load_lexicon())
     model = model_for(voice, text, language)
     return speak_in_voice(model, text, settings), output_rate(model)
 
@@ -131,4 +133,8 @@ def speak_script(
 
     turns = parse_script(script)
     voices = check_cast(turns, cast, lambda v: v if isinstance(v, Voice) else load_voice(v))
-    return render(turns, voices, language=language, pause_s=pause_s, speed=speed)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    return render(
+        turns, voices, language=language, pause_s=pause_s, speed=speed, lexicon=load_lexicon()
+    )

@@ -308,7 +308,10 @@ def speak_cloned(
     if not voice_name:
         raise VoiceCloneError("clone a voice first, or pick one from the list")
     language = language or "auto"
-    settings = CloneSettings(float(speed), float(pitch), language)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    library = visitor.library(request)
+    settings = CloneSettings(float(speed), float(pitch), language, load_lexicon(library))
     voice = load_voice(voice_name, library=visitor.library(request))
     model = model_for(voice, text or "", language)
     rate = output_rate(model)

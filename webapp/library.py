@@ -37,6 +37,40 @@ def delete_voice(name: str | None, request: gr.Request = None):
 
 
 KEY_HEADERS = ["key", "created"]
+LEXICON_HEADERS = ["word", "said as", "pronunciation"]
+LEXICON_KINDS = [("a respelling (say)", "say"), ("phonemes in IPA", "ipa")]
+
+
+@friendly_errors
+def set_pronunciation(word: str, kind: str, value: str, request: gr.Request = None):
+    """Voice library: say ``word`` as ``value`` (a respelling, or IPA) in
+    every voice of this visitor's library."""
+    from voiceclone.voices.lexicon import load_lexicon, save_lexicon
+
+    library = visitor.library(request)
+    lexicon = load_lexicon(library).with_entry(word, kind, value)
+    save_lexicon(lexicon, library)
+    kind, value = lexicon.entries[word.strip().lower()]
+    return f"**{word.strip()}** is now said as {kind} `{value}`.", lexicon.rows()
+
+
+@friendly_errors
+def remove_pronunciation(word: str, request: gr.Request = None):
+    """Voice library: remove ``word`` from this visitor's lexicon."""
+    from voiceclone.voices.lexicon import load_lexicon, save_lexicon
+
+    library = visitor.library(request)
+    lexicon = load_lexicon(library).without(word)
+    save_lexicon(lexicon, library)
+    return f"Removed **{word.strip()}**.", lexicon.rows()
+
+
+@friendly_errors
+def lexicon_rows(request: gr.Request = None):
+    """This visitor's lexicon, for the table."""
+    from voiceclone.voices.lexicon import load_lexicon
+
+    return load_lexicon(visitor.library(request)).rows()
 
 
 @friendly_errors
@@ -87,6 +121,25 @@ def tab() -> SimpleNamespace:
         lib.rename = gr.Button("Rename", elem_id="library-rename")
         lib.delete = gr.Button("Delete", variant="stop", elem_id="library-delete")
     lib.status = gr.Markdown(label="status", elem_id="library-status")
+    with gr.Accordion("Pronunciation lexicon: how your voices say a word", open=False):
+        gr.Markdown(
+            "A name or a word the voices get wrong: give it a respelling (`Nguyen` said as "
+            "`win`) or its phonemes in IPA (`ˈnaɪki`). It applies to every voice in your "
+            "library, in the Clone, Script and API alike."
+        )
+        lib.lexicon = gr.Dataframe(
+            headers=LEXICON_HEADERS, interactive=False, elem_id="library-lexicon"
+        )
+        with gr.Row():
+            lib.word = gr.Textbox(label="Word", elem_id="library-word")
+            lib.kind = gr.Dropdown(
+                LEXICON_KINDS, value="say", label="Said as", elem_id="library-word-kind"
+            )
+            lib.pronunciation = gr.Textbox(label="Pronunciation", elem_id="library-pronunciation")
+        with gr.Row():
+            lib.set_word = gr.Button("Set", elem_id="library-set-word")
+            lib.remove_word = gr.Button("Remove", variant="stop", elem_id="library-remove-word")
+        lib.lexicon_status = gr.Markdown(elem_id="library-lexicon-status")
     with gr.Accordion("API keys: your voices from any OpenAI client", open=False):
         gr.Markdown(
             "An application that speaks through OpenAI's speech API can speak in your voices: "
@@ -115,6 +168,14 @@ def wire(lib: SimpleNamespace, pickers: list) -> None:
     lib.delete.click(
         delete_voice, inputs=lib.voice, outputs=outputs, api_name="delete_voice"
     ).success(**refresh, api_visibility="private")
+    lib.set_word.click(
+        set_pronunciation, inputs=[lib.word, lib.kind, lib.pronunciation],
+        outputs=[lib.lexicon_status, lib.lexicon], api_name="lexicon_set",
+    )  # fmt: skip
+    lib.remove_word.click(
+        remove_pronunciation, inputs=lib.word, outputs=[lib.lexicon_status, lib.lexicon],
+        api_name="lexicon_remove",
+    )  # fmt: skip
     lib.create_key.click(
         create_api_key, inputs=None, outputs=[lib.key_status, lib.keys], api_name="create_api_key"
     )

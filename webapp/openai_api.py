@@ -165,7 +165,9 @@ def _prepare(owner: str, name: str, text: str, language: str, speed: float) -> I
     except VoiceCloneError as exc:
         raise ApiError(400, str(exc), "input") from exc
     rate = output_rate(model)
-    settings = CloneSettings(speed, 0.0, language)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    settings = CloneSettings(speed, 0.0, language, load_lexicon(visitor.library_of(owner)))
 
     def sentences():
         for _, audio in sentences_in_voice(model, text, settings):

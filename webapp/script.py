@@ -70,6 +70,7 @@ def render_script(
         render,
         save_rendered,
     )
+    from voiceclone.voices.lexicon import load_lexicon
     from voiceclone.voices.store import load_voice
 
     if extension not in dict(FORMATS).values():
@@ -80,7 +81,7 @@ def render_script(
     voices = check_cast(turns, pairs, lambda name: load_voice(name, library=library))
     rendered = render(
         turns, voices, language=language or "auto", pause_s=float(pause_s),
-        progress=lambda f, m: progress(f, desc=m),
+        lexicon=load_lexicon(library), progress=lambda f, m: progress(f, desc=m),
     )  # fmt: skip
     folder = visitor.scratch(request, "script-")
     written = save_rendered(rendered, folder / f"script{extension}", folder / "stems")

@@ -110,6 +110,10 @@ def build_app() -> gr.Blocks:
         demo.load(
             library_page.api_keys, inputs=None, outputs=library.keys, api_visibility="private"
         )
+        demo.load(
+            library_page.lexicon_rows, inputs=None, outputs=library.lexicon,
+            api_visibility="private",
+        )  # fmt: skip
         gr.api(list_voices_json, api_name="voices")
         demo.unload(visitor.end_session)
     with demo.route("Listen", "/listen", show_in_navbar=False):

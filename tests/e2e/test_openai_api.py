@@ -142,3 +142,29 @@ def test_a_key_over_the_rate_limit_gets_429(app_url):
         for _ in range(RATE_LIMIT + 1)
     ]
     assert codes[:-1] == [404] * RATE_LIMIT and codes[-1] == 429
+
+
+def test_the_owners_lexicon_applies_to_the_api(app_url, app_home, transcriber):
+    """A word set in the Voice library's lexicon (/lexicon_set) is said that
+    way when the owner's key speaks it; another visitor's speech is untouched."""
+    from gradio_client import Client
+
+    from voiceclone.audio.clips import resample
+
+    owner, other = secrets.token_hex(16), secrets.token_hex(16)
+    page = Client(app_url, verbose=False, headers={"Cookie": f"voiceclone_visitor={owner}"})
+    status, rows = page.predict(word="Zorblax", kind="say", value="banana", api_name="/lexicon_set")
+    assert "banana" in status and rows["data"] == [["zorblax", "say", "banana"]]
+    text = "I bought a Zorblax at the market."
+    heard = []
+    for key in (_key(app_url, owner), _key(app_url, other)):
+        body = (
+            _client(app_url, key)
+            .audio.speech.create(
+                model="tts-1", voice="example-slt", input=text, response_format="wav"
+            )
+            .content
+        )
+        audio, rate = sf.read(io.BytesIO(body), dtype="float32")
+        heard.append(transcriber.transcribe(resample(audio, rate, 16_000)).text.lower())
+    assert "banana" in heard[0] and "banana" not in heard[1], heard

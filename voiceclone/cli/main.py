@@ -214,11 +214,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     worker.set_defaults(func=cmd_worker)
 
-    voices = sub.add_parser("voices", help="list, rename or delete saved voices")
+    voices = sub.add_parser(
+        "voices", help="list, rename or delete saved voices; edit the pronunciation lexicon"
+    )
     voices.add_argument("--rename", nargs=2, metavar=("OLD", "NEW"))
     voices.add_argument("--delete", metavar="NAME")
     voices.add_argument("--json", action="store_true")
     voices.add_argument("--bases", action="store_true", help="list the bank of base voices")
+    voices.add_argument(
+        "--lexicon",
+        nargs="?",
+        const="",
+        metavar="WORD=ipa:PHONEMES|WORD=say:RESPELLING",
+        help="list the pronunciation lexicon, or set how a word is said (every voice, "
+        "every engine)",
+    )
+    voices.add_argument("--lexicon-remove", metavar="WORD", help="remove a word from the lexicon")
     voices.set_defaults(func=cmd_voices)
     return parser
 

@@ -31,7 +31,9 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     check_out(args.out)
     text = read_text(args.text)
-    settings = CloneSettings(speed=args.speed, pitch_semitones=args.pitch, language=args.lang)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    settings = CloneSettings(args.speed, args.pitch, args.lang, load_lexicon())
     spoken = spoken_languages(text, args.lang)
     print(f"language: {describe(spoken, args.lang == AUTO)}")
     model = model_for(args, text, args.lang)
@@ -59,6 +61,7 @@ def cmd_script(args: argparse.Namespace) -> int:
         render,
         save_rendered,
     )
+    from voiceclone.voices.lexicon import load_lexicon
     from voiceclone.voices.store import load_voice
 
     check_out(args.out)
@@ -83,6 +86,7 @@ def cmd_script(args: argparse.Namespace) -> int:
             language=args.lang,
             pause_s=args.pause,
             speed=args.speed,
+            lexicon=load_lexicon(),
             progress=progress,
         )
     for path in save_rendered(rendered, args.out, args.stems):
@@ -227,7 +231,9 @@ def cmd_tts(args: argparse.Namespace) -> int:
     from voiceclone.voices.speech import DEFAULT_KOKORO, needs_kokoro, spoken_languages
 
     check_out(args.out)
-    text = read_text(args.text)
+    from voiceclone.voices.lexicon import load_lexicon
+
+    text = load_lexicon().apply(read_text(args.text))
     settings = SpeechSettings(speed=args.speed, language=args.lang)
     sentences = spoken_languages(text, args.lang)
     print(f"language: {describe(sentences, args.lang == AUTO)}")

@@ -145,6 +145,8 @@ def cmd_voices(args: argparse.Namespace) -> int:
         return 0
     if args.bases:
         return print_bases(args.json)
+    if args.lexicon is not None or args.lexicon_remove:
+        return edit_lexicon(args.lexicon, args.lexicon_remove, args.json)
     voices = voices_with_fit()
     if args.json:
         print(json.dumps(voices, indent=2))
@@ -158,6 +160,38 @@ def cmd_voices(args: argparse.Namespace) -> int:
                 f"{v['name']}\t{v['reference_seconds']:.1f} s\tbase {v['base']}\t"
                 f"{'-' if v['example'] else describe_fit(v['fit'])}\t{v['created']}{kind}"
             )
+    return 0
+
+
+def edit_lexicon(entry: str | None, remove: str | None, as_json: bool) -> int:
+    """``voices --lexicon`` lists the pronunciation lexicon; ``--lexicon
+    WORD=ipa:PHONEMES`` or ``WORD=say:RESPELLING`` sets a word;
+    ``--lexicon-remove WORD`` removes one."""
+    from voiceclone.voices.lexicon import load_lexicon, save_lexicon
+
+    lexicon = load_lexicon()
+    if remove:
+        save_lexicon(lexicon.without(remove))
+        print(f"removed {remove!r} from the lexicon")
+        return 0
+    if entry:
+        word, sep, spoken = entry.partition("=")
+        kind, colon, value = spoken.partition(":")
+        if not sep or not colon:
+            raise VoiceCloneError(
+                f"cannot read {entry!r}: write WORD=ipa:PHONEMES or WORD=say:RESPELLING"
+            )
+        lexicon = lexicon.with_entry(word, kind.strip(), value)
+        save_lexicon(lexicon)
+        kind, value = lexicon.entries[word.strip().lower()]
+        print(f"{word.strip()!r} is now said as {kind} {value!r}")
+        return 0
+    if as_json:
+        print(json.dumps(lexicon.to_dict(), ensure_ascii=False, indent=2))
+    elif not lexicon:
+        print("the lexicon is empty (add a word with: voices --lexicon WORD=say:RESPELLING)")
+    for word, kind, value in lexicon.rows() if not as_json else []:
+        print(f"{word}\t{kind}\t{value}")
     return 0
 
 

@@ -21,6 +21,7 @@ from voiceclone.engines.base import SpeechSettings, join_sentences
 from voiceclone.errors import TextError
 from voiceclone.safety.watermark import mark
 from voiceclone.text.languages import language
+from voiceclone.text.lexicon import Lexicon
 
 MAX_PITCH_SEMITONES = 12.0
 
@@ -39,11 +40,14 @@ class CloneSettings:
         The text's language (:data:`voiceclone.text.languages.LANGUAGES`) or
         ``"auto"``; a clone from Piper's joe speaks English only (see
         :func:`voiceclone.voices.speech.model_for`).
+    lexicon : Lexicon or None
+        Pronunciations applied to the text first (:mod:`voiceclone.text.lexicon`).
     """
 
     speed: float = 1.0
     pitch_semitones: float = 0.0
     language: str = "en"
+    lexicon: Lexicon | None = None
 
     def __post_init__(self) -> None:
         SpeechSettings(self.speed)  # validates the range
@@ -76,6 +80,8 @@ def sentences_in_voice(
     voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
     speech = SpeechSettings(settings.speed, language=settings.language)
+    if settings.lexicon:
+        text = settings.lexicon.apply(text)
     for sentence, audio in voice.sentences(text, speech):
         yield sentence, mark(convert(model, audio, voice.sample_rate), voice.sample_rate)
 

@@ -88,7 +88,25 @@ _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’.\- ]*[A-Za-z]|[A-Za-z]")
 
 def kokoro_phonemes(text: str, language: str = "en") -> str:
     """``text`` in ``language`` (a code of :data:`voiceclone.text.languages.LANGUAGES`)
-    as Kokoro's phoneme symbols."""
+    as Kokoro's phoneme symbols; phonemes written out in it (``[[ ˈnaɪki ]]``,
+    IPA) are kept as written (for English, in Kokoro's English symbols)."""
+    from voiceclone.text.languages import PHONEME_BLOCK
+
+    if PHONEME_BLOCK.search(text):
+        out, start = [], 0
+        for block in PHONEME_BLOCK.finditer(text):
+            out.append(_read(text[start : block.start()], language))
+            written = block.group()[2:-2].strip()
+            out.append(to_kokoro_symbols(written) if language == "en" else written)
+            start = block.end()
+        out.append(_read(text[start:], language))
+        return re.sub(r" {2,}", " ", " ".join(p for p in out if p.strip())).strip()
+    return _read(text, language)
+
+
+def _read(text: str, language: str) -> str:
+    if not text.strip():
+        return ""
     if language == "en":
         return to_kokoro_symbols(espeak_ipa(text, "en-us"))
     if language == "zh":

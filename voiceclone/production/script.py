@@ -248,11 +248,13 @@ def render(
     language: str = "auto",
     pause_s: float = TURN_PAUSE_S,
     speed: float = 1.0,
+    lexicon=None,
     progress: Callable[[float, str], None] | None = None,
 ) -> Rendered:
     """Speak every turn in its speaker's voice, one after the other.
 
-    ``voices`` maps each speaker to a loaded voice (:func:`check_cast`).
+    ``voices`` maps each speaker to a loaded voice (:func:`check_cast`);
+    ``lexicon`` (a :class:`~voiceclone.text.lexicon.Lexicon`) says how words are said.
     """
     from voiceclone.audio.clips import resample
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
@@ -260,7 +262,7 @@ def render(
 
     if not 0.0 <= pause_s <= MAX_PAUSE_S:
         raise ScriptError(f"the pause between turns must be 0-{MAX_PAUSE_S:g} s, not {pause_s:g}")
-    settings = CloneSettings(float(speed), 0.0, language)
+    settings = CloneSettings(float(speed), 0.0, language, lexicon)
     chunks: list[tuple[str, np.ndarray]] = []  # (speaker or "", audio)
     placed: list[Placed] = []
     at = 0

@@ -17,6 +17,7 @@ nothing is dropped silently.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -155,8 +156,19 @@ def script_of(ch: str) -> str | None:
     return first
 
 
+PHONEME_BLOCK = re.compile(r"\[\[[^\[\]]*\]\]")
+"""Phonemes written out in the text, ``[[ ˈnaɪki ]]`` (IPA, as Piper takes them;
+from the pronunciation lexicon and SSML's ``<phoneme>``): spoken as written,
+never read as letters of a language."""
+
+
+def without_phonemes(text: str) -> str:
+    """``text`` less its :data:`PHONEME_BLOCK` s."""
+    return PHONEME_BLOCK.sub(" ", text)
+
+
 def scripts_in(text: str) -> set[str]:
-    return {s for s in map(script_of, text) if s is not None}
+    return {s for s in map(script_of, without_phonemes(text)) if s is not None}
 
 
 def _script_names(scripts: set[str]) -> str:
@@ -243,6 +255,7 @@ def _latin_language(text: str) -> Language | None:
     """The Latin-script language the detector is confident of (after the
     letter hints), else ``None``; a text of fewer than :data:`MIN_WORDS`
     words is too short to tell."""
+    text = without_phonemes(text)
     lowered = set(text.lower())
     if len(text.split()) < MIN_WORDS:
         return None
