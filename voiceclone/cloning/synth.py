@@ -17,11 +17,12 @@ import numpy as np
 
 from voiceclone.cloning.bank import engine_for
 from voiceclone.cloning.convert import ConversionModel, convert
-from voiceclone.engines.base import SpeechSettings, join_sentences
+from voiceclone.engines.base import MAX_SPEED, MIN_SPEED, SpeechSettings, join_sentences
 from voiceclone.errors import TextError
 from voiceclone.safety.watermark import mark
 from voiceclone.text.languages import language
 from voiceclone.text.lexicon import Lexicon
+from voiceclone.text.ssml import Pause, is_ssml, parse_ssml
 
 MAX_PITCH_SEMITONES = 12.0
 
@@ -77,6 +78,9 @@ def sentences_in_voice(
     (sentence, audio)
         Audio is mono float32 at :func:`output_rate` ``(model)``.
     """
+    if is_ssml(text):
+        yield from _ssml_in_voice(model, text, settings)
+        return
     voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
     speech = SpeechSettings(settings.speed, language=settings.language)
@@ -84,6 +88,24 @@ def sentences_in_voice(
         text = settings.lexicon.apply(text)
     for sentence, audio in voice.sentences(text, speech):
         yield sentence, mark(convert(model, audio, voice.sample_rate), voice.sample_rate)
+
+
+def _ssml_in_voice(
+    model: ConversionModel, text: str, settings: CloneSettings
+) -> Iterator[tuple[str, np.ndarray]]:
+    """An SSML document in the cloned voice: each spoken piece at its prosody's
+    rate and pitch (on top of ``settings``), each break as silence (which
+    :func:`~voiceclone.engines.base.join_sentences` puts in place of the pause)."""
+    rate = output_rate(model)
+    for piece in parse_ssml(text):
+        if isinstance(piece, Pause):
+            yield "", np.zeros(int(round(piece.seconds * rate)), np.float32)
+            continue
+        speed = min(max(settings.speed * piece.rate, MIN_SPEED), MAX_SPEED)
+        pitch = settings.pitch_semitones + piece.pitch
+        pitch = min(max(pitch, -MAX_PITCH_SEMITONES), MAX_PITCH_SEMITONES)
+        plain = dataclasses.replace(settings, speed=speed, pitch_semitones=pitch)
+        yield from sentences_in_voice(model, piece.text, plain)
 
 
 def output_rate(model: ConversionModel) -> int:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.audio.clips import join_clips
 from voiceclone.errors import TextError
 
 MIN_SPEED = 0.5
@@ -82,14 +81,23 @@ class Engine(ABC):
 
 
 def join_sentences(parts, sample_rate: int) -> np.ndarray:
-    """Join sentence audio with ``SENTENCE_PAUSE_S`` pauses.
+    """Join sentence audio with ``SENTENCE_PAUSE_S`` pauses; a part that is
+    all silence (an SSML break) stands in place of the pauses around it.
 
     Raises
     ------
     TextError
         When there is no sentence audio (nothing could be pronounced).
     """
-    joined = join_clips(list(parts), sample_rate, SENTENCE_PAUSE_S)
-    if not len(joined):
+    parts = list(parts)
+    pause = np.zeros(int(round(SENTENCE_PAUSE_S * sample_rate)), np.float32)
+    out: list[np.ndarray] = []
+    for i, part in enumerate(parts):
+        silent = not np.any(part)
+        if i and not silent and np.any(parts[i - 1]):
+            out.append(pause)
+        out.append(np.asarray(part, np.float32))
+    joined = np.concatenate(out) if out else np.zeros(0, np.float32)
+    if not np.any(joined):
         raise TextError("nothing in the text could be pronounced")
     return joined

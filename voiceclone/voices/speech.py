@@ -23,6 +23,7 @@ from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.text.clean import clean_text
 from voiceclone.text.languages import Language, plan
+from voiceclone.text.ssml import spoken_text
 from voiceclone.voices.clips import reference_clips
 from voiceclone.voices.enroll import fit_from_references
 from voiceclone.voices.profile import Profile, ProfileError
@@ -52,7 +53,7 @@ def needs_kokoro(text: str, language: str) -> bool:
     not English (which Piper's joe cannot speak)."""
     if language == "en" or not text:
         return False
-    return any(lang.code != "en" for _, lang in plan(clean_text(text), language))
+    return any(lang.code != "en" for _, lang in spoken_languages(text, language))
 
 
 def nearest_kokoro_of(refs: list[np.ndarray]) -> str:
@@ -71,8 +72,8 @@ def _best_kokoro(scores: dict[str, float]) -> str:
 
 def spoken_languages(text: str, language: str = "auto") -> list[tuple[str, Language]]:
     """``text``'s sentences with the language each is spoken in (the text
-    checked and cleaned first)."""
-    return plan(clean_text(text), language)
+    checked and cleaned first; of SSML, the words it speaks)."""
+    return plan(clean_text(spoken_text(text)), language)
 
 
 def languages_model(voice: Voice) -> ConversionModel:
