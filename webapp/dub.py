@@ -102,6 +102,13 @@ def tab(voice_picker: dict) -> SimpleNamespace:
     return d
 
 
+def _lexicon(request):
+    """This visitor's pronunciation lexicon."""
+    from voiceclone.voices.lexicon import load_lexicon
+
+    return load_lexicon(visitor.library(request))
+
+
 @friendly_errors
 @visitor.rate_limited
 def read_cues(
@@ -196,7 +203,7 @@ def preview_cue(voice_name, rows, number, max_speed, language="auto", request: g
     model = _model(voice_name, False, None, None, request, None, cues, language)
     rate = output_rate(model)
     cue = chosen[0]
-    settings = DubSettings(max_speed=float(max_speed), language=language)
+    settings = DubSettings(float(max_speed), language=language, lexicon=_lexicon(request))
     audio, _ = fit_to_slot(model, cue.text, cue.end - cue.start, settings, rate)
     return rate, pcm16(audio)
 
@@ -233,7 +240,8 @@ def dub_track(
     stem = visitor.file_stem(None if from_source else voice_name, "dub")
     picture = media if is_video(media) else None
     dubbed = dub_media(
-        model, cues, DubSettings(max_speed=float(max_speed), language=language), picture=picture,
+        model, cues, DubSettings(float(max_speed), language=language, lexicon=_lexicon(request)),
+        picture=picture,
         audio_out=folder / f"{stem}.wav",
         video_out=folder / f"{stem}{Path(media).suffix.lower()}" if picture else None,
         reports=(folder / f"{stem}.timing.csv", folder / f"{stem}.timing.json"),

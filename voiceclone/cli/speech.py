@@ -157,6 +157,8 @@ def cmd_dub(args: argparse.Namespace) -> int:
             print(f"wrote {args.segments_out} (edit it, then dub it with --subtitles)")
     if args.out is None and args.out_video is None:
         return 0
+    from voiceclone.voices.lexicon import load_lexicon
+
     language = "en" if cues is None else cues_language(cues, args.lang)
     if not own_voice:
         model = model_for(args, " ".join(c.text for c in cues or source.english), language)
@@ -166,7 +168,10 @@ def cmd_dub(args: argparse.Namespace) -> int:
     with percent_bar() as progress:
         dubbed = dub_media(
             model, cues or source.english,
-            DubSettings(max_speed=args.max_speed, pitch_semitones=args.pitch, language=language),
+            DubSettings(
+                args.max_speed, pitch_semitones=args.pitch, language=language,
+                lexicon=load_lexicon(),
+            ),
             picture=picture, audio_out=args.out, video_out=args.out_video,
             reports=(args.report or report_beside(args.out or args.out_video),),
             mix=args.mix, until_s=len(speech) / SAMPLE_RATE if speech is not None else None,

@@ -36,6 +36,7 @@ import numpy as np
 from voiceclone.cloning.convert import ConversionModel
 from voiceclone.dubbing.subtitles import Cue
 from voiceclone.errors import TextError, VoiceCloneError
+from voiceclone.text.lexicon import Lexicon
 
 ProgressFn = Callable[[float, str], None]
 _SOUND_NOTE = re.compile(r"\[[^\]]*\]|\([^)]*\)")
@@ -77,6 +78,8 @@ class DubSettings:
         The cues' language (:data:`voiceclone.text.languages.LANGUAGES`), or
         ``"auto"``: detected once over all the cues (a cue alone is often too
         short to tell).
+    lexicon : Lexicon or None
+        How words are said (:mod:`voiceclone.text.lexicon`).
     """
 
     max_speed: float = MAX_SPEED_UP
@@ -84,6 +87,7 @@ class DubSettings:
     use_gap: bool = True
     pitch_semitones: float = 0.0
     language: str = "en"
+    lexicon: Lexicon | None = None
 
     def __post_init__(self) -> None:
         if not (1.0 <= self.max_speed <= 2.0 and math.isfinite(self.max_speed)):
@@ -294,7 +298,7 @@ def speak_trimmed(
     ``settings``), with the silence at its two ends trimmed."""
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
 
-    clone = CloneSettings(speed, settings.pitch_semitones, settings.language)
+    clone = CloneSettings(speed, settings.pitch_semitones, settings.language, settings.lexicon)
     audio = speak_in_voice(model, text, clone)
     return trim_edges(audio, output_rate(model))
 

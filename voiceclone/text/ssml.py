@@ -12,8 +12,9 @@ other text is plain, whatever ``<`` it holds. Supported:
   percentage (``80%``) or a factor (``1.2``); pitch in semitones (``+2st``)
   or ``x-low`` .. ``x-high``; nested prosody multiplies rates and adds pitches;
 - ``<say-as interpret-as="characters|spell-out|digits|date">``: letters
-  (each its own word, between commas) or digits one by one; a date (``format`` ``ymd``, the default, ``mdy`` or
-  ``dmy``) as its month's English name, day and year;
+  (each its own word, between commas) or digits one by one; a date
+  (``format`` ``ymd``, the default, ``mdy`` or ``dmy``) as its month's
+  English name, day and year;
 - ``<p>`` and ``<s>``: a paragraph or sentence ends at their close.
 
 It is read with Python's expat parser, which expands no external entity; a
