@@ -3,6 +3,7 @@ from the bundled Piper voice, a second voice from Debian's flite)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -297,3 +298,21 @@ def assert_cut_between_words(sentence: str, language: str) -> None:
     assert len(kokoro_phonemes(parts[0], language)) <= 1.6 * FIRST_PART_TOKENS
     if joiner:
         assert len(parts[0].split()[-1]) > SHORT_WORD, parts
+
+
+@contextlib.contextmanager
+def home_at(home: Path):
+    """``VOICECLONE_HOME`` set to ``home`` (the assembled-model cache linked
+    in) for a module's fixtures; the one before is put back after."""
+    from voiceclone.runtime.paths import cache_dir
+
+    os.symlink(cache_dir(), home / "cache")
+    old = os.environ.get("VOICECLONE_HOME")
+    os.environ["VOICECLONE_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if old is None:
+            os.environ.pop("VOICECLONE_HOME", None)
+        else:
+            os.environ["VOICECLONE_HOME"] = old

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from evaluation.metrics import wer
-from tests.conftest import CONSENTED, cli, clone_16k
+from tests.conftest import CONSENTED, cli, clone_16k, home_at
 from voiceclone.audio.features import pitch_track
 from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
@@ -56,19 +56,10 @@ def voice_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def saved(target_voice, tmp_path_factory):
     """An enrolled voice, in its own home folder."""
-    home = tmp_path_factory.mktemp("home")
-    os.symlink(cache_dir(), home / "cache")
-    old = os.environ.get("VOICECLONE_HOME")
-    os.environ["VOICECLONE_HOME"] = str(home)
-    try:
-        from voiceclone.voices.enroll import enroll
+    from voiceclone.voices.enroll import enroll
 
+    with home_at(tmp_path_factory.mktemp("home")) as home:
         voice = enroll("Slt Test", target_voice[0], consent=CONSENTED)
-    finally:
-        if old is None:
-            os.environ.pop("VOICECLONE_HOME")
-        else:
-            os.environ["VOICECLONE_HOME"] = old
     return home, voice
 
 

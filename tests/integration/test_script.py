@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.conftest import assert_one_line_error, cli
+from tests.conftest import assert_one_line_error, cli, home_at
 from voiceclone.audio.clips import resample
 from voiceclone.constants import SAMPLE_RATE, VAD_SPEECH_PAD_MS
 
@@ -29,23 +29,10 @@ BOB: Yes. It leaves at ten past nine from the old station.
 @pytest.fixture(scope="module")
 def cast(saved_voice, tmp_path_factory):
     """A female and a male saved voice in a library of their own."""
-    import os
-
-    from voiceclone.runtime.paths import cache_dir
-
-    home = tmp_path_factory.mktemp("script-home")
-    os.symlink(cache_dir(), home / "cache")
-    old = os.environ.get("VOICECLONE_HOME")
-    os.environ["VOICECLONE_HOME"] = str(home)
-    try:
+    with home_at(tmp_path_factory.mktemp("script-home")) as home:
         saved_voice("slt", "anna")
         saved_voice("rms kumo", "bob")
         yield home
-    finally:
-        if old is None:
-            os.environ.pop("VOICECLONE_HOME", None)
-        else:
-            os.environ["VOICECLONE_HOME"] = old
 
 
 @pytest.fixture(scope="module")

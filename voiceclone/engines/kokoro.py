@@ -56,6 +56,7 @@ FIRST_CUT_SPAN = (0.15, 0.85)
 """The share of the first sentence's characters within which it may be cut."""
 _CLAUSE_MARKS = ",，、;；:："
 SHORT_WORD = 3
+SHORT_BEFORE = 4
 THREADS = 2
 """onnxruntime intra-op threads (the machine has two cores)."""
 
@@ -112,13 +113,14 @@ def first_parts(sentence: str, language: str, tokens: int) -> list[str]:
 def _cut_cost(sentence: str, at: int, goal: float) -> float:
     """How bad a cut at ``at`` is: its distance from ``goal`` (past it counts
     double, as it delays the first audio), more when it leaves a short word
-    (a word of up to :data:`SHORT_WORD` letters: "a", "to", "las") at the end
-    of the first part, less when the second part starts with one, which is
-    where a phrase usually starts ("leaves | at half past seven")."""
+    (up to :data:`SHORT_BEFORE` letters: "a", "to", "las", "dans", "pour") at
+    the end of the first part, less when the second part starts with a
+    shorter one (up to :data:`SHORT_WORD`), which is where a phrase usually
+    starts ("leaves | at half past seven")."""
     cost = abs(at - goal) * (2 if at > goal else 1) / goal
     before, after = sentence[:at].split()[-1:], sentence[at:].split()[:1]
-    if before and len(before[0]) <= SHORT_WORD:
-        cost += 0.5
+    if before and len(before[0].strip(",.;:")) <= SHORT_BEFORE:
+        cost += 1.0
     if after and len(after[0]) <= SHORT_WORD:
         cost -= 0.25
     return cost
