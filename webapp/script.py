@@ -69,6 +69,7 @@ def render_script(
         parse_script,
         render,
         save_rendered,
+        speakers,
     )
     from voiceclone.voices.lexicon import load_lexicon
     from voiceclone.voices.store import load_voice
@@ -76,7 +77,10 @@ def render_script(
     if extension not in dict(FORMATS).values():
         raise VoiceCloneError(f"unknown format {extension!r}: one of .wav, .flac, .mp3, .opus")
     turns = parse_script(script or "")
-    pairs = {speaker: voice for speaker, voice, *_ in _rows(cast) if speaker}
+    # Rows of speakers no longer in the script are stale, not mistakes (the
+    # table follows the script when the text box loses focus).
+    named = set(speakers(turns))
+    pairs = {speaker: voice for speaker, voice, *_ in _rows(cast) if speaker in named}
     library = visitor.library(request)
     voices = check_cast(turns, pairs, lambda name: load_voice(name, library=library))
     rendered = render(

@@ -81,3 +81,14 @@ def test_short_first_sentences_and_early_commas():
     sentence = "When the sea is calm, the ferry to the island leaves at half past seven."
     parts = first_parts(sentence, "en", len(kokoro_phonemes(sentence)))
     assert parts[0] == "When the sea is calm,"
+
+
+def test_a_first_sentence_is_never_cut_inside_written_phonemes():
+    """Phonemes written out by the lexicon or SSML (``[[ ... ]]``) hold spaces;
+    a cut there would leave both halves unreadable."""
+    from voiceclone.engines.kokoro import first_parts
+
+    sentence = "I would like to say [[ ˈzɔɹblæks ˈzɔɹblæks ˈzɔɹblæks ]] to all who came today."
+    parts = first_parts(sentence, "en", len(kokoro_phonemes(sentence)))
+    assert len(parts) == 2 and " ".join(parts) == sentence
+    assert all(p.count("[[") == p.count("]]") for p in parts), parts

@@ -34,7 +34,7 @@ from voiceclone.runtime.assemble import joined
 from voiceclone.runtime.lazy import loaded_once
 from voiceclone.runtime.paths import cache_dir
 from voiceclone.text.clean import clean_text
-from voiceclone.text.languages import plan
+from voiceclone.text.languages import PHONEME_BLOCK, plan
 
 KOKORO_SAMPLE_RATE = 24_000
 MODEL_PARTS = 4
@@ -102,7 +102,12 @@ def first_parts(sentence: str, language: str, tokens: int) -> list[str]:
         return [sentence]
     goal = len(sentence) * FIRST_PART_TOKENS / tokens
     low, high = (share * len(sentence) for share in FIRST_CUT_SPAN)
-    cuts = [at for at in word_ends(sentence, language) if low <= at <= high]
+    written = [m.span() for m in PHONEME_BLOCK.finditer(sentence)]  # never cut inside
+    cuts = [
+        at
+        for at in word_ends(sentence, language)
+        if low <= at <= high and not any(a < at < b for a, b in written)
+    ]
     if not cuts:
         return [sentence]
     clauses = [at for at in cuts if sentence[at - 1] in _CLAUSE_MARKS and at <= 1.25 * goal]
