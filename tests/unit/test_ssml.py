@@ -29,6 +29,12 @@ def test_each_element_becomes_what_it_says():
     assert spoken_text(doc).startswith("Hello World Wide Web. Call C, A, B")
 
 
+def test_an_xml_declaration_and_comments_are_allowed():
+    doc = '<?xml version="1.0"?>\n<speak version="1.1">Hi <!-- a note -->there.</speak>'
+    assert is_ssml(doc)
+    assert parse_ssml(doc) == [Spoken("Hi there.")]
+
+
 @pytest.mark.parametrize(
     "text",
     ["3 < 4 and 5 > 2.", "<speaker> says hello.", "Use <b>bold</b> here.", "x<speak>y</speak>"],

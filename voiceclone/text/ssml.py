@@ -1,7 +1,7 @@
 """The SSML subset voiceclone speaks, wherever text is accepted.
 
-A text is SSML when it starts with a ``<speak>`` tag (after spaces); any
-other text is plain, whatever ``<`` it holds. Supported:
+A text is SSML when it starts with a ``<speak>`` tag (after spaces and an
+XML declaration, if any); any other text is plain, whatever ``<`` it holds. Supported:
 
 - ``<speak>``: the root, once;
 - ``<break time="500ms"/>`` or ``time="2s"`` (at most :data:`MAX_BREAK_S`);
@@ -64,13 +64,14 @@ class Pause:
     seconds: float
 
 
-_SPEAK = re.compile(r"^\s*<speak[\s/>]")
+_SPEAK = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?<speak[\s/>]")
 
 
 def is_ssml(text: str) -> bool:
-    """Whether ``text`` is meant as SSML: it starts with a ``<speak>`` tag (so
-    a plain text with a ``<`` in it is never taken for markup, and SSML with
-    its end missing is refused, not read aloud)."""
+    """Whether ``text`` is meant as SSML: it starts with a ``<speak>`` tag,
+    after an XML declaration if any (so a plain text with a ``<`` in it is
+    never taken for markup, and SSML with its end missing is refused, not
+    read aloud)."""
     return bool(_SPEAK.match(text or ""))
 
 
@@ -100,6 +101,8 @@ def parse_ssml(text: str) -> list[Spoken | Pause]:
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.text
+    parser.XmlDeclHandler = lambda *_: None  # <?xml version="1.0"?> before <speak>
+    parser.CommentHandler = lambda _: None
     parser.DefaultHandler = reader.refuse_other
     try:
         parser.Parse(text.strip(), True)
