@@ -141,6 +141,8 @@ async def speech(request: Request):
         sentences = _prepare(owner, name, text, language, float(speed))
     except ApiError as exc:
         return exc.response()
+    except VoiceCloneError as exc:  # any other refusal of the request's content
+        return ApiError(400, str(exc)).response()
     chunks = _stream(sentences, fmt) if fmt in STREAMED else _whole(sentences, fmt)
     return StreamingResponse(chunks, media_type=CONTENT_TYPES[fmt])
 
