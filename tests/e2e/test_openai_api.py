@@ -104,6 +104,7 @@ def test_a_key_sees_its_owners_voices_only(app_url, visitors):
         ({"voice": None}, 400, "voice"),
         ({"voice": "nobody"}, 404, "voice"),
         ({"input": "Привет, как дела?", "language": "es"}, 400, "input"),
+        ({"language": "de"}, 400, "input"),
     ],
 )
 def test_bad_requests_get_openais_error_shape(app_url, visitors, change, status, param):
