@@ -40,13 +40,14 @@ from voiceclone.audio.features import pitch_track
 from voiceclone.cloning.bank import BANK_FILE, BANK_SENTENCES, CANDIDATES, MAX_WER_OVER_JOE, engine
 from voiceclone.cloning.convert import logf0_stats
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.engines.base import SpeechSettings
 
 WER_SENTENCES = HELD_OUT_SENTENCES + REFERENCE_SENTENCES[:12]
 
 
 def first_audio_s(voice) -> float:
     start = time.perf_counter()
-    next(iter(voice.sentences(LATENCY_TEXT)))
+    next(iter(voice.sentences(LATENCY_TEXT, SpeechSettings(stream=True))))
     return time.perf_counter() - start
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from voiceclone.audio.clips import load_audio
 from voiceclone.cloning.convert import DEFAULT_BASE
 from voiceclone.constants import SAMPLE_RATE
+from voiceclone.engines.base import SpeechSettings
 
 
 class CloningSystem(Protocol):
@@ -61,7 +62,7 @@ class BaseVoiceSystem:
     def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
         from voiceclone.cloning.bank import engine
 
-        for _, audio in engine(DEFAULT_BASE).sentences(text):
+        for _, audio in engine(DEFAULT_BASE).sentences(text, SpeechSettings(stream=True)):
             yield audio
 
 
@@ -123,9 +124,9 @@ class InstantCloneSystem:
         return speak_in_voice(state, text)
 
     def stream(self, state: object, text: str) -> Iterator[np.ndarray]:
-        from voiceclone.cloning.synth import sentences_in_voice
+        from voiceclone.cloning.synth import CloneSettings, sentences_in_voice
 
-        for _, audio in sentences_in_voice(state, text):
+        for _, audio in sentences_in_voice(state, text, CloneSettings(stream=True)):
             yield audio
 
 

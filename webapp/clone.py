@@ -311,7 +311,8 @@ def speak_cloned(
     from voiceclone.voices.lexicon import load_lexicon
 
     library = visitor.library(request)
-    settings = CloneSettings(float(speed), float(pitch), language, load_lexicon(library))
+    lexicon = load_lexicon(library)
+    settings = CloneSettings(float(speed), float(pitch), language, lexicon, stream=True)
     voice = load_voice(voice_name, library=visitor.library(request))
     model = model_for(voice, text or "", language)
     rate = output_rate(model)

@@ -138,7 +138,7 @@ async def speech(request: Request):
         if not isinstance(language, str):
             raise ApiError(400, "'language' must be a string", "language")
         _count(owner)
-        sentences = _prepare(owner, name, text, language, float(speed))
+        sentences = _prepare(owner, name, text, language, float(speed), fmt in STREAMED)
     except ApiError as exc:
         return exc.response()
     except VoiceCloneError as exc:  # any other refusal of the request's content
@@ -147,7 +147,9 @@ async def speech(request: Request):
     return StreamingResponse(chunks, media_type=CONTENT_TYPES[fmt])
 
 
-def _prepare(owner: str, name: str, text: str, language: str, speed: float) -> Iterator:
+def _prepare(
+    owner: str, name: str, text: str, language: str, speed: float, stream: bool
+) -> Iterator:
     """Every check that can fail before a byte is sent, then the sentence
     iterator (mono float32 at :data:`OUTPUT_RATE`, watermarked)."""
     from voiceclone.audio.clips import resample
@@ -169,7 +171,8 @@ def _prepare(owner: str, name: str, text: str, language: str, speed: float) -> I
     rate = output_rate(model)
     from voiceclone.voices.lexicon import load_lexicon
 
-    settings = CloneSettings(speed, 0.0, language, load_lexicon(visitor.library_of(owner)))
+    lexicon = load_lexicon(visitor.library_of(owner))
+    settings = CloneSettings(speed, 0.0, language, lexicon, stream=stream)
 
     def sentences():
         for _, audio in sentences_in_voice(model, text, settings):

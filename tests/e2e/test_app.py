@@ -289,3 +289,27 @@ def test_the_script_tab_casts_its_speakers_and_speaks_them(page):
     assert len(audio) / rate > 5.0  # three turns
     player = page.locator('#script-audio a[data-testid="download-link"]')
     expect(player).to_have_attribute("href", re.compile(r"\.wav"))
+
+
+@pytest.mark.browser
+def test_the_voice_library_makes_keys_and_sets_pronunciations(page):
+    """A visitor makes an API key (shown once, listed by its first characters)
+    and sets a word's pronunciation, in the Voice library tab."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Voice library").click()
+    page.get_by_text("API keys: your voices from any OpenAI client").click()
+    page.locator("#library-create-key").click()
+    status = page.locator("#library-key-status")
+    expect(status).to_contain_text("vc-")
+    key = re.search(r"vc-[A-Za-z0-9_-]+", status.inner_text()).group()
+    expect(page.locator("#library-keys")).to_contain_text(key[:10])
+    assert key not in page.locator("#library-keys").inner_text()  # listed, never shown again
+    page.get_by_text("Pronunciation lexicon: how your voices say a word").click()
+    page.locator("#library-word textarea, #library-word input").first.fill("Zorblax")
+    page.locator("#library-pronunciation textarea, #library-pronunciation input").first.fill(
+        "banana"
+    )
+    page.locator("#library-set-word").click()
+    expect(page.locator("#library-lexicon")).to_contain_text("zorblax")
+    expect(page.locator("#library-lexicon-status")).to_contain_text("banana")

@@ -43,12 +43,16 @@ class CloneSettings:
         :func:`voiceclone.voices.speech.model_for`).
     lexicon : Lexicon or None
         Pronunciations applied to the text first (:mod:`voiceclone.text.lexicon`).
+    stream : bool
+        The speech is played as it is made: its first audio comes sooner (see
+        :class:`~voiceclone.engines.base.SpeechSettings`).
     """
 
     speed: float = 1.0
     pitch_semitones: float = 0.0
     language: str = "en"
     lexicon: Lexicon | None = None
+    stream: bool = False
 
     def __post_init__(self) -> None:
         SpeechSettings(self.speed)  # validates the range
@@ -83,7 +87,7 @@ def sentences_in_voice(
         return
     voice = engine_for(model.base, model.base_style)
     model = with_pitch_offset(model, settings.pitch_semitones)
-    speech = SpeechSettings(settings.speed, language=settings.language)
+    speech = SpeechSettings(settings.speed, language=settings.language, stream=settings.stream)
     if settings.lexicon:
         text = settings.lexicon.apply(text)
     for sentence, audio in voice.sentences(text, speech):

@@ -38,11 +38,17 @@ class SpeechSettings:
     language : str
         The text's language (a code of :data:`voiceclone.text.languages.LANGUAGES`),
         or ``"auto"``: each sentence's detected. Piper's joe speaks English only.
+    stream : bool
+        The audio is played as it is made, so its first audio matters: a Kokoro
+        voice speaks a long first sentence in two parts (see
+        :func:`voiceclone.engines.kokoro.first_parts`). A whole clip is made
+        without the cut, which costs a little intelligibility.
     """
 
     speed: float = 1.0
     repeatable: bool = False
     language: str = "en"
+    stream: bool = False
 
     def __post_init__(self) -> None:
         if not MIN_SPEED <= self.speed <= MAX_SPEED:

@@ -85,7 +85,8 @@ class KokoroVoice(Engine):
         self, text: str, settings: SpeechSettings = SpeechSettings()
     ) -> Iterator[tuple[str, np.ndarray]]:
         for i, (sentence, language) in enumerate(plan(clean_text(text), settings.language)):
-            parts = self._first_parts(sentence, language.code) if i == 0 else [sentence]
+            cut = i == 0 and settings.stream
+            parts = self._first_parts(sentence, language.code) if cut else [sentence]
             for part in parts:
                 audio = self._model.speak(part, self.style, settings.speed, language.code)
                 if len(audio):
