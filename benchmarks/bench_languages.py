@@ -401,10 +401,11 @@ def main(argv: list[str] | None = None) -> int:
                 "Languages: the first sentence cut in two",
                 machine_line()
                 + ". Command: `.venv/bin/python benchmarks/bench_languages.py --first-cut "
-                f"--sentences {args.sentences}`. A text's first sentence, when long, is "
-                "spoken in two parts so its audio starts sooner. Here every sentence of each "
-                "language is treated as a first sentence (the worst case: in a text only the "
-                "first is cut) and spoken whole and cut by jf_gongitsune unconverted "
+                f"--sentences {args.sentences}`. When speech streams (the Clone tab, the speech "
+                "API), a text's long first sentence is spoken in two parts so its audio "
+                "starts sooner; a whole clip is spoken without the cut. Here every sentence "
+                "of each language is treated as a first sentence (the worst case: in a "
+                "text only the first is cut) and spoken whole and cut by jf_gongitsune unconverted "
                 "(paired). Error: WER, CER for Chinese and Japanese (Whisper base told the "
                 "language). Kokoro's output barely varies between runs (two runs of the same "
                 "sentences whole: Chinese and Spanish identical, French 36.7 and 39.0).",
