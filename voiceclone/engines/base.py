@@ -95,15 +95,14 @@ def join_sentences(parts, sample_rate: int) -> np.ndarray:
     TextError
         When there is no sentence audio (nothing could be pronounced).
     """
-    parts = list(parts)
+    parts = [np.asarray(p, np.float32) for p in parts]
+    voiced = [bool(np.any(p)) for p in parts]  # each part scanned once
     pause = np.zeros(int(round(SENTENCE_PAUSE_S * sample_rate)), np.float32)
     out: list[np.ndarray] = []
     for i, part in enumerate(parts):
-        silent = not np.any(part)
-        if i and not silent and np.any(parts[i - 1]):
+        if i and voiced[i] and voiced[i - 1]:
             out.append(pause)
-        out.append(np.asarray(part, np.float32))
-    joined = np.concatenate(out) if out else np.zeros(0, np.float32)
-    if not np.any(joined):
+        out.append(part)
+    if not any(voiced):
         raise TextError("nothing in the text could be pronounced")
-    return joined
+    return np.concatenate(out)
