@@ -35,7 +35,7 @@ from tqdm import tqdm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from evaluation.corpus import VOICES, build_corpus, take_seconds
+from evaluation.corpus import VOICES, build_corpus, quick_clones
 from evaluation.languages import SENTENCES
 from evaluation.report import machine_line, markdown_table, publish
 from voiceclone.audio.clips import load_audio, resample
@@ -46,10 +46,8 @@ from voiceclone.cloning.bank import engine_for
 from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.engines.base import SpeechSettings
-from voiceclone.safety.consent import Consent
 from voiceclone.text.languages import LANGUAGES
 from voiceclone.text.wer import CHARACTER_LANGUAGES, normalise
-from voiceclone.voices.enroll import enroll
 from voiceclone.voices.speech import model_for
 
 NOTE = (
@@ -138,17 +136,11 @@ def first_audio_s(model, language: str) -> float:
 
 def enrol_voices(names: list[str], seconds: float, library: Path):
     corpus = build_corpus(voices=tuple(v for v in VOICES if v.name in names))
-    voices, ceilings = {}, {}
-    for name in names:
-        refs = corpus.select(name, "reference")
-        clips = take_seconds([u.audio() for u in refs], seconds)
-        texts = [u.text for u in refs[: len(clips)]]
-        voices[name] = enroll(
-            name, clips, texts, consent=Consent(True, via="benchmark"), library=library
-        )
-        held_out = np.concatenate([u.audio() for u in corpus.select(name, "held_out")])
-        ceilings[name] = held_out
-    return voices, ceilings
+    voices = quick_clones(corpus, names, seconds, library)
+    held_out = {
+        name: np.concatenate([u.audio() for u in corpus.select(name, "held_out")]) for name in names
+    }
+    return voices, held_out
 
 
 def run(args) -> dict:

@@ -96,21 +96,27 @@ def speak(
     speed: float = 1.0,
     pitch: float = 0.0,
     language: str = "auto",
+    check: bool = True,
 ) -> tuple[np.ndarray, int]:
     """``text`` in ``voice`` (a :class:`~voiceclone.voices.store.Voice` or a
     saved voice's name) at ``speed`` times the base voice's rate and ``pitch``
     semitones off the voice's own: ``(mono float32 samples, sample rate)``,
     watermarked like every clip voiceclone makes. ``language`` is one of
     :data:`LANGUAGES` (``"en"``, ``"zh"``, ``"ja"``, ``"es"``, ``"fr"``,
-    ``"it"``, ``"pt"``, ``"hi"``) or ``"auto"``: each sentence's detected."""
+    ``"it"``, ``"pt"``, ``"hi"``) or ``"auto"``: each sentence's detected.
+    ``check``: every sentence passes the quality check (heard right by Whisper,
+    like the voice, not clipped or silent; a failed one is spoken again: see
+    :mod:`voiceclone.cloning.check`, whose ``SentenceCheck`` in
+    ``CloneSettings.check`` also reports what it found)."""
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
-    from voiceclone.voices.speech import model_for
+    from voiceclone.voices.speech import model_for, sentence_check
 
     voice = load_voice(voice) if isinstance(voice, str) else voice
     from voiceclone.voices.lexicon import load_lexicon
 
-    settings = CloneSettings(float(speed), float(pitch), language, load_lexicon())
     model = model_for(voice, text, language)
+    checking = sentence_check(voice, model) if check else None
+    settings = CloneSettings(float(speed), float(pitch), language, load_lexicon(), check=checking)
     return speak_in_voice(model, text, settings), output_rate(model)
 
 
@@ -121,13 +127,16 @@ def speak_script(
     language: str = "auto",
     pause_s: float = 0.4,
     speed: float = 1.0,
+    check: bool = True,
 ) -> Rendered:
     """A script of several voices spoken turn by turn. ``script`` holds
     ``NAME: text`` lines (``[pause 1.5s]`` anywhere, ``#`` comments); ``cast``
     maps each NAME to a :class:`~voiceclone.voices.store.Voice` or a saved
     voice's name. The result's ``audio`` (24 kHz), ``stems`` (a track per
     speaker, the same length) and ``placed`` (each turn's start and end) are
-    written with :func:`voiceclone.production.script.save_rendered`."""
+    written with :func:`voiceclone.production.script.save_rendered`; with
+    ``check``, every sentence passes the quality check and the report says
+    which were spoken again."""
     from voiceclone.production.script import check_cast, parse_script, render
     from voiceclone.voices.store import Voice
 
@@ -136,5 +145,6 @@ def speak_script(
     from voiceclone.voices.lexicon import load_lexicon
 
     return render(
-        turns, voices, language=language, pause_s=pause_s, speed=speed, lexicon=load_lexicon()
-    )
+        turns, voices, language=language, pause_s=pause_s, speed=speed,
+        lexicon=load_lexicon(), check=check,
+    )  # fmt: skip

@@ -294,15 +294,18 @@ def speak_cloned(
     speed: float,
     pitch: float,
     language: str = "auto",
+    check: bool = True,
     request: gr.Request = None,
 ):
     """Clone tab: text in the chosen voice and language (``auto``: each
     sentence's, detected), streamed sentence by sentence; the whole clip is
-    offered for download (a WAV file) at the end."""
+    offered for download (a WAV file) at the end, with (``check``) what the
+    quality check on every sentence found (kept in a State: the API's answer
+    stays the audio and the file)."""
     from voiceclone.audio.clips import save_audio
     from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
     from voiceclone.engines.base import join_sentences
-    from voiceclone.voices.speech import model_for
+    from voiceclone.voices.speech import model_for, sentence_check
     from voiceclone.voices.store import load_voice
 
     if not voice_name:
@@ -312,17 +315,34 @@ def speak_cloned(
 
     library = visitor.library(request)
     lexicon = load_lexicon(library)
-    settings = CloneSettings(float(speed), float(pitch), language, lexicon, stream=True)
     voice = load_voice(voice_name, library=visitor.library(request))
     model = model_for(voice, text or "", language)
+    checking = sentence_check(voice, model) if check else None
+    settings = CloneSettings(
+        float(speed), float(pitch), language, lexicon, stream=True, check=checking
+    )
     rate = output_rate(model)
     parts = []
     for _, audio in sentences_in_voice(model, text or "", settings):
         parts.append(audio)
-        yield (rate, pcm16(audio)), gr.skip()
+        yield (rate, pcm16(audio)), gr.skip(), gr.skip()
     out = visitor.scratch(request, "synth-") / f"{file_stem(voice_name)}.wav"
     save_audio(out, join_sentences(parts, rate), rate)
-    yield gr.skip(), str(out)
+    yield gr.skip(), str(out), check_view(checking)
+
+
+def check_view(checking) -> str:
+    """What the quality check found, as Markdown: a line, and one bullet per
+    sentence spoken again."""
+    if checking is None:
+        return "Quality check off."
+    redone = checking.redone
+    head = f"**Quality check**: {len(checking.results)} sentence(s) checked"
+    if len(checking.results) < 1:
+        head = "**Quality check**: nothing to check (the first sentence plays unchecked)"
+    if not redone:
+        return head + ("." if checking.results else "") + " No sentence needed a retake."
+    return head + f", {len(redone)} spoken again:\n" + "\n".join(f"- {c.line()}" for c in redone)
 
 
 def _example_reference(request: gr.Request = None) -> str:
@@ -408,12 +428,18 @@ def tab() -> SimpleNamespace:
             with gr.Row():
                 c.speed = gr.Slider(0.5, 2.0, value=1.0, step=0.05, label="Speed")
                 c.pitch = gr.Slider(-12, 12, value=0, step=0.5, label="Pitch offset (semitones)")
+            c.check = gr.Checkbox(
+                label="Check every sentence (Whisper hears it, the speaker encoder compares "
+                "it; a failed one is spoken again)", value=True, elem_id="clone-check",
+            )  # fmt: skip
             c.speak = gr.Button("Speak", variant="primary", elem_id="clone-speak")
             c.audio = gr.Audio(
                 label="Speech (streams sentence by sentence)", streaming=True, autoplay=True,
                 elem_id="clone-audio",
             )  # fmt: skip
             c.download = gr.File(label="Download (WAV)", elem_id="clone-download")
+            c.check_found = gr.State("")
+            c.check_report = gr.Markdown(elem_id="clone-check-report")
     return c
 
 
@@ -451,10 +477,10 @@ def wire(c: SimpleNamespace, pickers: list) -> None:
     c.voice.change(**fit_panel_event(c))
     c.speak.click(
         speak_cloned,
-        inputs=[c.voice, c.text, c.speed, c.pitch, c.language],
-        outputs=[c.audio, c.download],
+        inputs=[c.voice, c.text, c.speed, c.pitch, c.language, c.check],
+        outputs=[c.audio, c.download, c.check_found],
         api_name="speak",
-    )
+    ).then(lambda found: found, c.check_found, c.check_report, api_visibility="private")
     note = {"fn": language_view, "inputs": [c.text, c.language], "outputs": c.language_note}
     c.text.change(**note, api_visibility="private", show_progress="hidden")
     c.language.change(**note, api_visibility="private", show_progress="hidden")

@@ -2,7 +2,8 @@
 
 - ``POST /v1/audio/speech``: ``{"model", "input", "voice", "response_format",
   "speed"}`` (and ``"language"``, ours: ``auto`` or a code of
-  :data:`voiceclone.text.languages.LANGUAGES`) gives the input spoken in the
+  :data:`voiceclone.text.languages.LANGUAGES`; and ``"check"``, ours: false
+  skips the quality check on every sentence) gives the input spoken in the
   voice, at 24 kHz. ``wav``, ``pcm`` (16-bit little-endian mono) and ``mp3``
   stream sentence by sentence as they are made; ``flac`` and ``opus`` come
   whole when the last sentence is done.
@@ -137,8 +138,12 @@ async def speech(request: Request):
         language = body.get("language", "auto")
         if not isinstance(language, str):
             raise ApiError(400, "'language' must be a string", "language")
+        check = body.get("check", True)
+        if not isinstance(check, bool):
+            raise ApiError(400, "'check' must be true or false", "check")
         _count(owner)
-        sentences = _prepare(owner, name, text, language, float(speed), fmt in STREAMED)
+        stream = fmt in STREAMED
+        sentences = _prepare(owner, name, text, language, float(speed), stream, check)
     except ApiError as exc:
         return exc.response()
     except VoiceCloneError as exc:  # any other refusal of the request's content
@@ -148,13 +153,14 @@ async def speech(request: Request):
 
 
 def _prepare(
-    owner: str, name: str, text: str, language: str, speed: float, stream: bool
+    owner: str, name: str, text: str, language: str, speed: float, stream: bool, check: bool
 ) -> Iterator:
     """Every check that can fail before a byte is sent, then the sentence
-    iterator (mono float32 at :data:`OUTPUT_RATE`, watermarked)."""
+    iterator (mono float32 at :data:`OUTPUT_RATE`, watermarked; each sentence
+    through the quality check when ``check``, the first of a stream excepted)."""
     from voiceclone.audio.clips import resample
     from voiceclone.cloning.synth import CloneSettings, output_rate, sentences_in_voice
-    from voiceclone.voices.speech import model_for, spoken_languages
+    from voiceclone.voices.speech import model_for, sentence_check, spoken_languages
     from voiceclone.voices.store import VoiceNameError, load_voice
 
     try:
@@ -172,7 +178,8 @@ def _prepare(
     from voiceclone.voices.lexicon import load_lexicon
 
     lexicon = load_lexicon(visitor.library_of(owner))
-    settings = CloneSettings(speed, 0.0, language, lexicon, stream=stream)
+    checking = sentence_check(voice, model) if check else None
+    settings = CloneSettings(speed, 0.0, language, lexicon, stream=stream, check=checking)
 
     def sentences():
         for _, audio in sentences_in_voice(model, text, settings):

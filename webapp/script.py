@@ -13,7 +13,7 @@ from webapp.languages import language_choices
 from webapp.voices import pcm16, voices_of
 
 CAST_HEADERS = ["speaker", "voice"]
-REPORT_HEADERS = ["turn", "speaker", "voice", "start s", "end s", "text"]
+REPORT_HEADERS = ["turn", "speaker", "voice", "start s", "end s", "text", "retakes"]
 FORMATS = [("WAV", ".wav"), ("FLAC", ".flac"), ("MP3", ".mp3"), ("Opus", ".opus")]
 EXAMPLE_SCRIPT = """\
 ANNA: Good morning, and welcome to the programme. [pause 1s] Today we talk about trains.
@@ -56,13 +56,15 @@ def render_script(
     language: str = "auto",
     pause_s: float = 0.4,
     extension: str = ".wav",
+    check: bool = True,
     progress=gr.Progress(),
     request: gr.Request = None,
 ):
     """Script tab: speak every turn in its speaker's voice, one after the
-    other; returns the mixed track (to play), the downloads (the track and each
-    speaker's track in the chosen format, the timing report), the report as a
-    table, and a timeline plot."""
+    other (``check``: every sentence through the quality check); returns the
+    mixed track (to play), the downloads (the track and each speaker's track in
+    the chosen format, the timing report), the report as a table (with what
+    the check spoke again), and a timeline plot."""
     from voiceclone.plots import script_figure
     from voiceclone.production.script import (
         check_cast,
@@ -85,12 +87,21 @@ def render_script(
     voices = check_cast(turns, pairs, lambda name: load_voice(name, library=library))
     rendered = render(
         turns, voices, language=language or "auto", pause_s=float(pause_s),
-        lexicon=load_lexicon(library), progress=lambda f, m: progress(f, desc=m),
+        lexicon=load_lexicon(library), check=bool(check),
+        progress=lambda f, m: progress(f, desc=m),
     )  # fmt: skip
     folder = visitor.scratch(request, "script-")
     written = save_rendered(rendered, folder / f"script{extension}", folder / "stems")
     rows = [
-        [p.turn, p.speaker, p.voice, round(p.start_s, 2), round(p.end_s, 2), p.text]
+        [
+            p.turn,
+            p.speaker,
+            p.voice,
+            round(p.start_s, 2),
+            round(p.end_s, 2),
+            p.text,
+            " | ".join(p.retakes),
+        ]
         for p in rendered.placed
     ]
     figure = script_figure(rendered.placed, rendered.duration_s)
@@ -124,6 +135,10 @@ def tab():
                 extension = gr.Dropdown(
                     label="Download format", choices=FORMATS, value=".wav", elem_id="script-format"
                 )
+            check = gr.Checkbox(
+                label="Check every sentence (a sentence Whisper mishears, or that sounds "
+                "unlike the voice, is spoken again)", value=True, elem_id="script-check",
+            )  # fmt: skip
             run = gr.Button("Speak the script", variant="primary", elem_id="script-button")
         with gr.Column():
             audio = gr.Audio(label="The script, all voices", elem_id="script-audio")
@@ -135,7 +150,7 @@ def tab():
     report = gr.Dataframe(headers=REPORT_HEADERS, label="Timing report", elem_id="script-report")
     script.blur(cast_rows, inputs=[script, cast], outputs=cast, api_visibility="private")
     run.click(
-        render_script, inputs=[script, cast, language, pause, extension],
+        render_script, inputs=[script, cast, language, pause, extension, check],
         outputs=[audio, files, report, timeline], api_name="script",
     )  # fmt: skip
     return script, cast

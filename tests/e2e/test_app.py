@@ -179,6 +179,8 @@ def test_example_voice_speaks_with_one_click(page):
     assert 3.0 < len(audio) / rate < 20.0  # two sentences of text
     # The player holds the streamed speech: an <audio> with a source of that length.
     assert_player_holds(page, "clone-audio", len(audio) / rate)
+    # The quality check (on by default) says what it did; the first sentence played unchecked.
+    expect(page.locator("#clone-check-report")).to_contain_text("2 sentence(s) checked")
 
 
 def assert_player_holds(page, element_id: str, seconds: float) -> None:

@@ -88,7 +88,7 @@ def test_streamed_sentences_keep_the_level_of_the_download(voice_home, reference
     assert len(outputs) == 3 and all(isinstance(o, dict) for o in (outputs[0][1], outputs[-1][0]))
     pause = np.zeros(int(SENTENCE_PAUSE_S * rate), dtype=np.int16)
     streamed = []
-    for (sr, chunk), _ in outputs[:-1]:
+    for (sr, chunk), _, _ in outputs[:-1]:
         assert sr == rate
         streamed.extend([convert_to_16_bit_audio(np.asarray(chunk)), pause])
     streamed = np.concatenate(streamed[:-1]).astype(np.int32)

@@ -67,6 +67,21 @@ def test_the_openai_client_speaks_in_a_saved_voice(app_url, visitors, fmt):
     assert detect(audio, rate).watermarked
 
 
+def test_the_sentence_check_can_be_turned_off(app_url, visitors):
+    """The check is on unless the request says ``"check": false`` (the client's
+    extra_body): the speech is the same length either way for a sentence that
+    passes (a Kokoro-based voice reads a text the same way each time)."""
+    client = _client(app_url, visitors[0])
+    lengths = []
+    for extra in ({}, {"check": False}):
+        body = client.audio.speech.create(
+            model="tts-1", voice="example-slt", input=SENTENCE, response_format="flac",
+            extra_body=extra,
+        ).content  # fmt: skip
+        lengths.append(len(sf.read(io.BytesIO(body))[0]))
+    assert lengths[0] == lengths[1] > 24_000
+
+
 def test_a_stream_arrives_sentence_by_sentence(app_url, visitors):
     """The streamed WAV's bytes come in more than one piece: the first
     sentence is sent before the last is made."""
@@ -105,6 +120,7 @@ def test_a_key_sees_its_owners_voices_only(app_url, visitors):
         ({"voice": "nobody"}, 404, "voice"),
         ({"input": "Привет, как дела?", "language": "es"}, 400, "input"),
         ({"language": "de"}, 400, "input"),
+        ({"check": "no"}, 400, "check"),
     ],
 )
 def test_bad_requests_get_openais_error_shape(app_url, visitors, change, status, param):

@@ -11,6 +11,22 @@ from pathlib import Path
 from voiceclone.errors import VoiceCloneError
 
 
+def check_for(args: argparse.Namespace, model):
+    """The check on every sentence asked for (none with --no-check): of
+    --voice, against its reference; of a voice fitted from --reference, by
+    ear and sound only."""
+    from voiceclone.cloning.check import SentenceCheck
+
+    if args.no_check:
+        return None
+    if args.voice:
+        from voiceclone.voices.speech import sentence_check
+        from voiceclone.voices.store import load_voice
+
+        return sentence_check(load_voice(args.voice), model)
+    return SentenceCheck()
+
+
 def model_for(args: argparse.Namespace, text: str = "", language: str = "en"):
     """The conversion model of --voice, or one fitted now from --reference,
     that speaks ``text`` in ``language`` (a clone of Piper's joe speaks the

@@ -66,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--text", required=True, help="text to speak (or @FILE)")
     synth.add_argument("--out", required=True, type=Path, help=OUT_HELP)
     _voice_controls(synth)
+    _check_choice(synth)
     synth.set_defaults(func=cmd_synth)
 
     convert = sub.add_parser("convert", help="re-voice speech into a cloned voice")
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     script.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
     _language_choice(script)
+    _check_choice(script)
     script.set_defaults(func=cmd_script)
 
     enroll = sub.add_parser("enroll", help="build and save a voice from reference clips")
@@ -258,6 +260,15 @@ def _voice_controls(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 0.5-2.0")
     parser.add_argument("--pitch", type=float, default=0.0, help="pitch offset, semitones")
     _language_choice(parser)
+
+
+def _check_choice(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the quality check on every sentence (heard right by Whisper, like the "
+        "voice, not clipped or silent; a failed sentence is spoken again)",
+    )
 
 
 def _language_choice(parser: argparse.ArgumentParser) -> None:

@@ -8,6 +8,7 @@ import sys
 import time
 
 from voiceclone.cli.common import (
+    check_for,
     check_out,
     model_for,
     percent_bar,
@@ -33,10 +34,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
     text = read_text(args.text)
     from voiceclone.voices.lexicon import load_lexicon
 
-    settings = CloneSettings(args.speed, args.pitch, args.lang, load_lexicon())
     spoken = spoken_languages(text, args.lang)
     print(f"language: {describe(spoken, args.lang == AUTO)}")
     model = model_for(args, text, args.lang)
+    check = check_for(args, model)
+    settings = CloneSettings(args.speed, args.pitch, args.lang, load_lexicon(), check=check)
     start = time.perf_counter()
     parts = []
     with tqdm(total=len(spoken), unit="sentence", disable=None, file=sys.stderr) as bar:
@@ -48,6 +50,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
     save_audio(args.out, audio, rate)
     seconds = len(audio) / rate
     print(f"wrote {args.out} ({seconds:.1f} s of audio in {time.perf_counter() - start:.1f} s)")
+    if check is not None:
+        print(check.summary())
     return 0
 
 
@@ -87,10 +91,13 @@ def cmd_script(args: argparse.Namespace) -> int:
             pause_s=args.pause,
             speed=args.speed,
             lexicon=load_lexicon(),
+            check=not args.no_check,
             progress=progress,
         )
     for path in save_rendered(rendered, args.out, args.stems):
         print(f"wrote {path}")
+    if rendered.check_summary():
+        print(rendered.check_summary())
     spent = time.perf_counter() - start
     print(f"{len(turns)} turns, {rendered.duration_s:.1f} s of audio in {spent:.1f} s")
     return 0

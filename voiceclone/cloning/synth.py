@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceclone.cloning.bank import engine_for
+from voiceclone.cloning.bank import engine_for, is_kokoro
+from voiceclone.cloning.check import SentenceCheck, checked
 from voiceclone.cloning.convert import ConversionModel, convert
 from voiceclone.engines.base import MAX_SPEED, MIN_SPEED, SpeechSettings, join_sentences
 from voiceclone.errors import TextError
 from voiceclone.safety.watermark import mark
-from voiceclone.text.languages import language
+from voiceclone.text.languages import language, plan
 from voiceclone.text.lexicon import Lexicon
 from voiceclone.text.ssml import Pause, is_ssml, parse_ssml
 
@@ -46,6 +47,10 @@ class CloneSettings:
     stream : bool
         The speech is played as it is made: its first audio comes sooner (see
         :class:`~voiceclone.engines.base.SpeechSettings`).
+    check : SentenceCheck or None
+        Check every sentence and speak a failed one again
+        (:mod:`voiceclone.cloning.check`); what it found is in its ``results``.
+        None: no check.
     """
 
     speed: float = 1.0
@@ -53,6 +58,7 @@ class CloneSettings:
     language: str = "en"
     lexicon: Lexicon | None = None
     stream: bool = False
+    check: SentenceCheck | None = None
 
     def __post_init__(self) -> None:
         SpeechSettings(self.speed)  # validates the range
@@ -90,8 +96,30 @@ def sentences_in_voice(
     speech = SpeechSettings(settings.speed, language=settings.language, stream=settings.stream)
     if settings.lexicon:
         text = settings.lexicon.apply(text)
-    for sentence, audio in voice.sentences(text, speech):
-        yield sentence, mark(convert(model, audio, voice.sample_rate), voice.sample_rate)
+    rate = voice.sample_rate
+    parts = ((s, mark(convert(model, a, rate), rate)) for s, a in voice.sentences(text, speech))
+    if settings.check is None:
+        yield from parts
+        return
+
+    def retake(sentence: str, factor: float) -> np.ndarray:
+        speed = min(max(speech.speed * factor, MIN_SPEED), MAX_SPEED)
+        again = dataclasses.replace(speech, speed=speed, stream=False)
+        audio = join_sentences((a for _, a in voice.sentences(sentence, again)), rate)
+        return mark(convert(model, audio, rate), rate)
+
+    def language_of(sentence: str) -> str:
+        return plan(sentence, settings.language)[0][1].code
+
+    yield from checked(
+        settings.check,
+        parts,
+        retake,
+        sample_rate=rate,
+        language_of=language_of,
+        varied=not (is_kokoro(model.base) or speech.repeatable),
+        first_unchecked=settings.stream,
+    )
 
 
 def _ssml_in_voice(
@@ -101,6 +129,7 @@ def _ssml_in_voice(
     rate and pitch (on top of ``settings``), each break as silence (which
     :func:`~voiceclone.engines.base.join_sentences` puts in place of the pause)."""
     rate = output_rate(model)
+    spoken = False
     for piece in parse_ssml(text):
         if isinstance(piece, Pause):
             yield "", np.zeros(int(round(piece.seconds * rate)), np.float32)
@@ -108,7 +137,10 @@ def _ssml_in_voice(
         speed = min(max(settings.speed * piece.rate, MIN_SPEED), MAX_SPEED)
         pitch = settings.pitch_semitones + piece.pitch
         pitch = min(max(pitch, -MAX_PITCH_SEMITONES), MAX_PITCH_SEMITONES)
-        plain = dataclasses.replace(settings, speed=speed, pitch_semitones=pitch)
+        plain = dataclasses.replace(
+            settings, speed=speed, pitch_semitones=pitch, stream=settings.stream and not spoken
+        )
+        spoken = True
         yield from sentences_in_voice(model, piece.text, plain)
 
 

@@ -73,6 +73,10 @@ class Placed:
     start_s: float
     end_s: float
     text: str
+    checked: int = 0
+    """Sentences of the turn the quality check judged."""
+    retakes: tuple[str, ...] = ()
+    """The check's line for each sentence spoken again."""
 
 
 @dataclass
@@ -90,14 +94,26 @@ class Rendered:
         return len(self.audio) / self.sample_rate
 
     def report_csv(self) -> str:
-        """The timing report: turn, speaker, voice, start, end (seconds), text."""
+        """The timing report: turn, speaker, voice, start, end (seconds), text,
+        and what the quality check redid in the turn."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["turn", "speaker", "voice", "start_s", "end_s", "text"])
+        writer.writerow(["turn", "speaker", "voice", "start_s", "end_s", "text", "retakes"])
         for p in self.placed:
             start, end = f"{p.start_s:.3f}", f"{p.end_s:.3f}"
-            writer.writerow([p.turn, p.speaker, p.voice, start, end, p.text])
+            writer.writerow([p.turn, p.speaker, p.voice, start, end, p.text, " | ".join(p.retakes)])
         return out.getvalue()
+
+    def check_summary(self) -> str:
+        """What the quality check did, in one line (empty when it did not run)."""
+        checked = sum(p.checked for p in self.placed)
+        if not checked:
+            return ""
+        redone = [f"turn {p.turn}: {line}" for p in self.placed for line in p.retakes]
+        text = f"Quality check: {checked} sentence(s) checked"
+        if not redone:
+            return text + ", none needed a retake."
+        return text + f", {len(redone)} spoken again: " + " | ".join(redone)
 
 
 def parse_script(script: str) -> list[Turn]:
@@ -249,16 +265,21 @@ def render(
     pause_s: float = TURN_PAUSE_S,
     speed: float = 1.0,
     lexicon=None,
+    check: bool = True,
     progress: Callable[[float, str], None] | None = None,
 ) -> Rendered:
     """Speak every turn in its speaker's voice, one after the other.
 
     ``voices`` maps each speaker to a loaded voice (:func:`check_cast`);
-    ``lexicon`` (a :class:`~voiceclone.text.lexicon.Lexicon`) says how words are said.
+    ``lexicon`` (a :class:`~voiceclone.text.lexicon.Lexicon`) says how words
+    are said; ``check``: every sentence passes the quality check
+    (:mod:`voiceclone.cloning.check`), the report says which were spoken again.
     """
+    import dataclasses
+
     from voiceclone.audio.clips import resample
     from voiceclone.cloning.synth import CloneSettings, output_rate, speak_in_voice
-    from voiceclone.voices.speech import model_for
+    from voiceclone.voices.speech import model_for, sentence_check
 
     if not 0.0 <= pause_s <= MAX_PAUSE_S:
         raise ScriptError(f"the pause between turns must be 0-{MAX_PAUSE_S:g} s, not {pause_s:g}")
@@ -275,17 +296,22 @@ def render(
             at += len(chunks[-1][1])
         voice = voices[turn.speaker]
         model = model_for(voice, turn.text, language)
+        checking = sentence_check(voice, model) if check else None
         start = at
         for piece in turn.pieces:
             if isinstance(piece, float):
                 audio = _silence(piece)
             else:
-                spoken = speak_in_voice(model, piece, settings)
+                spoken = speak_in_voice(model, piece, dataclasses.replace(settings, check=checking))
                 audio = resample(spoken, output_rate(model), OUTPUT_RATE)
             chunks.append((turn.speaker, audio))
             at += len(audio)
         start_s, end_s = start / OUTPUT_RATE, at / OUTPUT_RATE
-        placed.append(Placed(number, turn.speaker, voice.name, start_s, end_s, turn.text))
+        found = checking.results if checking else []
+        retakes = tuple(c.line() for c in found if c.redone)
+        placed.append(
+            Placed(number, turn.speaker, voice.name, start_s, end_s, turn.text, len(found), retakes)
+        )
     if progress:
         progress(1.0, "mixing")
     mix = np.concatenate([a for _, a in chunks]).astype(np.float32)

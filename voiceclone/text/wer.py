@@ -97,3 +97,50 @@ def corpus_wer(references: list[str], hypotheses: list[str]) -> float:
     if not any(refs):
         raise ValueError("the references have no words")
     return float(jiwer.wer(refs, hyps))
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*(?:st|nd|rd|th)?")
+_NUM2WORDS = {"en": "en", "es": "es", "fr": "fr", "it": "it", "pt": "pt_BR", "ja": "ja"}
+"""num2words' language for each language code it can spell (not Mandarin, whose
+numerals the normaliser already writes, nor Hindi)."""
+
+
+def spelled_numbers(text: str, language: str = "en", *, years: bool = False) -> str:
+    """``text`` with each written number in words (num2words, in ``language``):
+    ordinals as ordinals, a four-digit number read as a year when ``years``;
+    unchanged in a language num2words cannot spell."""
+    lang = _NUM2WORDS.get(language)
+    if lang is None:
+        return text
+
+    def words(match: re.Match) -> str:
+        from num2words import num2words
+
+        token = match.group(0)
+        digits = token.rstrip("stndrh")
+        try:
+            if digits != token:
+                return num2words(int(digits.replace(",", "")), lang=lang, to="ordinal")
+            if years and len(digits) == 4 and digits.isdigit():
+                return num2words(int(digits), lang=lang, to="year")
+            if "," in digits and re.fullmatch(r"\d{1,3}(,\d{3})+", digits):
+                return num2words(int(digits.replace(",", "")), lang=lang)
+            return " ".join(num2words(int(part), lang=lang) for part in re.split(r"[.,]", digits))
+        except (NotImplementedError, OverflowError, ValueError):
+            return token
+
+    return _NUMBER.sub(words, text)
+
+
+def heard_error(reference: str, hypothesis: str, language: str = "en") -> float:
+    """:func:`error_rate` forgiving how numbers are written: the least of the
+    error with numbers as written and with the numbers of both texts spelled out
+    (as cardinals, and with four-digit numbers read as years). Whisper writes a
+    spoken number in digits or in words as it pleases; either is right."""
+    errors = [error_rate(reference, hypothesis, language)]
+    if _NUMBER.search(reference) or _NUMBER.search(hypothesis):
+        for years in (False, True):
+            spelled = [spelled_numbers(t, language, years=years) for t in (reference, hypothesis)]
+            if normalise(spelled[0], language):
+                errors.append(error_rate(*spelled, language))
+    return min(errors)

@@ -19,6 +19,7 @@ import numpy as np
 
 from voiceclone.audio.clips import load_audio
 from voiceclone.cloning.bank import bank, is_kokoro, pick_base
+from voiceclone.cloning.check import SentenceCheck
 from voiceclone.cloning.convert import ConversionModel
 from voiceclone.constants import SAMPLE_RATE
 from voiceclone.text.clean import clean_text
@@ -113,3 +114,19 @@ def nearest_kokoro(voice: Voice) -> str:
         embedding = np.load(embedding_file) if embedding_file.is_file() else None
         scores = pick_base(reference, embedding=embedding).scores
     return _best_kokoro(scores)
+
+
+def sentence_check(voice: Voice, model: ConversionModel | None = None) -> SentenceCheck:
+    """The check on every sentence of ``voice`` speaking through ``model``
+    (its own by default): likeness against its reference embedding, with the
+    floor of the base voice it speaks from (or, for a base not scored at
+    enrolment, a fitted voice's, of the base it was chosen from)."""
+    model = model or voice.model
+    path = voice.folder / "embedding.npy"
+    try:
+        embedding = np.load(path) if path.is_file() else None
+    except (OSError, ValueError):
+        embedding = None
+    scores = voice.profile.base_scores
+    floor = scores.get(model.base, scores.get(voice.profile.base.get("name", "")))
+    return SentenceCheck(embedding=embedding, floor=floor)
