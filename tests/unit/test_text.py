@@ -18,6 +18,14 @@ def test_splits_on_sentence_ends_not_abbreviations():
     ]
 
 
+def test_titles_and_places_do_not_end_a_sentence():
+    text = "Capt. Morgan and Gen. Ramirez climbed Mt. Everest. They live on Park Rd. now."
+    assert split_sentences(text) == [
+        "Capt. Morgan and Gen. Ramirez climbed Mt. Everest.",
+        "They live on Park Rd. now.",
+    ]
+
+
 def test_paragraph_breaks_end_sentences():
     assert split_sentences("First line\nSecond line") == ["First line", "Second line"]
 

@@ -109,7 +109,10 @@ def sentences_in_voice(
         return mark(convert(model, audio, rate), rate)
 
     def language_of(sentence: str) -> str:
-        return plan(sentence, settings.language)[0][1].code
+        try:
+            return plan(sentence, settings.language)[0][1].code
+        except (TextError, IndexError):  # a fragment the planner reads alone differently
+            return "en" if settings.language == "auto" else settings.language
 
     yield from checked(
         settings.check,

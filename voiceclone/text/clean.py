@@ -17,7 +17,8 @@ MAX_CHUNK_CHARS = 250
 """Longest chunk handed to the synthesiser at once, in characters."""
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e no fig approx dept est inc ltd co".split()
+    "mr mrs ms dr prof sr jr st vs etc e.g i.e no fig approx dept est inc ltd co "
+    "capt gen col lt sgt maj adm gov sen rev hon pres mt ft rd ave blvd".split()
 )
 # A sentence ends at . ! ? or an ellipsis, optionally followed by closing quotes
 # or brackets, then whitespace.
