@@ -1,9 +1,11 @@
 """Hard English sentences for the per-sentence quality check's benchmark.
 
-Written for this project: 200 sentences in eight kinds that trip a text-to-
-speech voice (numbers, money and measures, dates and times, names, abbreviations
-and initialisms, long sentences, questions, and tongue-twisters or rare
-words), 25 of each. None is taken from a corpus.
+200 sentences in eight kinds that trip a text-to-speech voice (numbers,
+money and measures, dates and times, names, abbreviations and initialisms,
+long sentences, questions, and tongue-twisters or rare words), 25 of each.
+Written for this project, except four traditional English tongue-twisters
+among the rare words (the seashells, the sixth sick sheikh, the red and
+yellow lorry, Peter Piper's peppers); none is taken from a speech corpus.
 """
 
 from __future__ import annotations
