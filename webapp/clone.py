@@ -336,12 +336,12 @@ def check_view(checking) -> str:
     sentence spoken again."""
     if checking is None:
         return "Quality check off."
+    if not checking.results:
+        return "**Quality check**: none (the first sentence of a stream plays unchecked)."
     redone = checking.redone
     head = f"**Quality check**: {len(checking.results)} sentence(s) checked"
-    if len(checking.results) < 1:
-        head = "**Quality check**: nothing to check (the first sentence plays unchecked)"
     if not redone:
-        return head + ("." if checking.results else "") + " No sentence needed a retake."
+        return head + ", none needed a retake."
     return head + f", {len(redone)} spoken again:\n" + "\n".join(f"- {c.line()}" for c in redone)
 
 
