@@ -332,17 +332,8 @@ def speak_cloned(
 
 
 def check_view(checking) -> str:
-    """What the quality check found, as Markdown: a line, and one bullet per
-    sentence spoken again."""
-    if checking is None:
-        return "Quality check off."
-    if not checking.results:
-        return "**Quality check**: none (the first sentence of a stream plays unchecked)."
-    redone = checking.redone
-    head = f"**Quality check**: {len(checking.results)} sentence(s) checked"
-    if not redone:
-        return head + ", none needed a retake."
-    return head + f", {len(redone)} spoken again:\n" + "\n".join(f"- {c.line()}" for c in redone)
+    """What the quality check found, as Markdown (a bullet per sentence spoken again)."""
+    return "Quality check off." if checking is None else checking.summary(markdown=True)
 
 
 def _example_reference(request: gr.Request = None) -> str:

@@ -148,15 +148,21 @@ class SentenceCheck:
     def redone(self) -> list[Checked]:
         return [c for c in self.results if c.redone]
 
-    def summary(self) -> str:
-        """One line a person reads: how many sentences were checked and redone."""
+    def summary(self, markdown: bool = False) -> str:
+        """What a person reads: how many sentences were checked and which were
+        spoken again, on one line (or, ``markdown``, a bullet each)."""
+        head = "**Quality check**" if markdown else "Quality check"
         if not self.results:
-            return "Quality check: no sentence checked."
+            return f"{head}: no sentence checked (a stream's first plays unchecked)."
         redone = self.redone
-        text = f"Quality check: {len(self.results)} sentence(s) checked"
+        text = f"{head}: {len(self.results)} sentence(s) checked"
         if not redone:
             return text + ", none needed a retake."
-        return text + f", {len(redone)} spoken again: " + " | ".join(c.line() for c in redone)
+        lines = [c.line() for c in redone]
+        joined = (
+            "\n" + "\n".join(f"- {line}" for line in lines) if markdown else " " + " | ".join(lines)
+        )
+        return text + f", {len(redone)} spoken again:" + joined
 
 
 def judge(
