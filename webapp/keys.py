@@ -109,3 +109,16 @@ def revoke(owner: str | None, shown: str) -> int:
             "DELETE FROM keys WHERE owner = ? AND shown = ?", (owner, shown[:SHOWN_CHARS])
         )
     return cursor.rowcount
+
+
+def owners() -> dict[str, str]:
+    """Every owner holding a key (:data:`SHARED` included), with when their
+    newest key was made (UTC, ISO 8601)."""
+    with _connect() as db:
+        return dict(db.execute("SELECT owner, MAX(created) FROM keys GROUP BY owner"))
+
+
+def forget(owner: str) -> int:
+    """Revoke every key of ``owner`` (a visitor whose data is removed); how many."""
+    with _connect() as db:
+        return db.execute("DELETE FROM keys WHERE owner = ?", (owner,)).rowcount

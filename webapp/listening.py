@@ -21,6 +21,7 @@ from evaluation.listening.design import (
     SessionDesign,
 )
 from evaluation.listening.manifest import extract_zip, parse_manifest, read_manifest
+from evaluation.listening.records import SessionError
 from evaluation.listening.store import ListeningStore
 from webapp import session as visitor
 from webapp.errors import friendly_errors
@@ -128,6 +129,16 @@ def create_session(
         f"- Admin link (results; keep it secret, it is shown only once): [{admin}]({admin})"
     )
     return message, rater, admin, _session_rows(request)
+
+
+@friendly_errors
+def delete_session(session_id, request: gr.Request):
+    """Remove one of this visitor's sessions (ratings and audio)."""
+    session_id = str(session_id or "").strip()
+    if not session_id:
+        raise SessionError("type the id of the session to delete (the table's first column)")
+    listening_store().delete_session(session_id, visitor.owner(request))
+    return f"Deleted session {session_id}.", _session_rows(request)
 
 
 def _uploaded_specs(uploads, work: Path):
@@ -251,8 +262,14 @@ def designer_tab() -> None:
             admin_link = gr.Textbox(label="Admin link", elem_id="lt-admin-link")
     sessions = gr.Dataframe(
         headers=["session", "name", "type", "raters", "ratings", "created (UTC)"],
-        label="Sessions", interactive=False,
+        label="Your sessions", interactive=False,
     )  # fmt: skip
+    with gr.Row():
+        doomed = gr.Textbox(
+            label="Delete a session: its id from the table (its ratings and audio go too)",
+            elem_id="lt-delete-id", scale=3,
+        )  # fmt: skip
+        delete = gr.Button("Delete the session", variant="stop", elem_id="lt-delete", scale=1)
     source.change(
         lambda s: (gr.update(visible=s == "saved voices"), gr.update(visible=s == "upload")),
         inputs=source,
@@ -268,6 +285,9 @@ def designer_tab() -> None:
         outputs=[result, rater_link, admin_link, sessions],
         api_name="listening_create",
     )  # fmt: skip
+    delete.click(
+        delete_session, inputs=doomed, outputs=[result, sessions], api_name="listening_delete"
+    )
     return voices, sessions
 
 

@@ -13,7 +13,7 @@ A request carries ``Authorization: Bearer <key>``, a key its owner created in
 the Voice library tab (:mod:`webapp.keys`); the key sees its owner's library
 only. Errors come in OpenAI's shape, ``{"error": {"message", "type",
 "param", "code"}}``: 400 bad input, 401 no or unknown key, 404 unknown voice,
-413 input too long, 429 over the rate limit.
+413 input too long, 429 over the rate limit, 503 the server's disk nearly full.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from voiceclone.errors import VoiceCloneError
+from voiceclone.safety.storage import StorageError, check_free_space
 from webapp import keys
 from webapp import session as visitor
 
@@ -89,6 +90,10 @@ def _count(owner: str) -> None:
         visitor.count_action(owner or "shared")
     except VoiceCloneError as exc:
         raise ApiError(429, str(exc)) from exc
+    try:
+        check_free_space()
+    except StorageError as exc:
+        raise ApiError(503, str(exc), code="insufficient_storage") from exc
 
 
 async def _body(request: Request) -> dict:

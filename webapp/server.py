@@ -20,7 +20,7 @@ from webapp import dub as dub_page
 from webapp import evaluate as evaluate_page
 from webapp import library as library_page
 from webapp import listening as listening_page
-from webapp import openai_api
+from webapp import openai_api, retention
 from webapp import rating as rating_page
 from webapp import results as results_page
 from webapp import script as script_page
@@ -161,6 +161,7 @@ def main() -> None:
     openai_api.mount(demo.app)
     print("voiceclone: serving; warming up the models", flush=True)
     _start_jobs()
+    retention.prune_daily()
     seconds = warmup.load_models(clone_page.EXAMPLE_VOICE, log)
     log(f"voiceclone: warm in {seconds:.1f} s")
     demo.block_thread()

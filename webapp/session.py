@@ -15,7 +15,6 @@ rate-limited per visitor (:func:`rate_limited`, :mod:`voiceclone.limits`).
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import functools
 import inspect
@@ -23,15 +22,16 @@ import os
 import re
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import gradio as gr
 
-from voiceclone.errors import VoiceCloneError
 from voiceclone.limits import RATE_LIMIT, RATE_WINDOW_S
-from voiceclone.runtime.paths import data_home, file_stem  # noqa: F401 (used as visitor.file_stem)
+from voiceclone.runtime.paths import file_stem  # noqa: F401 (used as visitor.file_stem)
+from voiceclone.safety.rate import RateLimiter
+from voiceclone.safety.storage import check_free_space
+from webapp.retention import mark_used, visitors_root
 
 VISITOR_COOKIE = "voiceclone_visitor"
 _VISITOR = re.compile(r"^[0-9a-f]{32}$")
@@ -64,11 +64,12 @@ def owner(request: gr.Request | None) -> str | None:
     ``None`` for the shared library (a single-user install, or a direct call)."""
     if request is None or shared_library():
         return None
-    cookie = _cookie(request)
-    if cookie:
-        return cookie
-    session = _SESSION.sub("", str(request.session_hash or ""))[:64]
-    return f"session-{session}" if session else "anonymous"
+    who = _cookie(request)
+    if not who:
+        session = _SESSION.sub("", str(request.session_hash or ""))[:64]
+        who = f"session-{session}" if session else "anonymous"
+    mark_used(who)
+    return who
 
 
 def _cookie(request: gr.Request | None) -> str | None:
@@ -85,7 +86,10 @@ def library(request: gr.Request | None) -> Path | None:
 def library_of(who: str | None) -> Path | None:
     """The folder of the saved voices of visitor ``who`` (``None`` or empty:
     the shared one)."""
-    return data_home() / "visitors" / who / "voices" if who else None
+    if not who:
+        return None
+    mark_used(who)
+    return visitors_root() / who / "voices"
 
 
 def _session_root(request: gr.Request | None) -> Path:
@@ -117,36 +121,6 @@ def end_session(request: gr.Request) -> None:
     shutil.rmtree(_session_root(request), ignore_errors=True)
 
 
-class RateLimiter:
-    """At most ``limit`` actions per ``window_s`` seconds per key (a sliding
-    window; ``limit`` 0 lets everything through). Safe across threads."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._hits: dict[str, collections.deque] = collections.defaultdict(collections.deque)
-        self._lock = threading.Lock()
-
-    def check(self, key: str, now: float | None = None) -> None:
-        """Count one action for ``key``, or refuse it with a one-line error."""
-        if self.limit <= 0:
-            return
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            hits = self._hits[key]
-            while hits and hits[0] <= now - self.window_s:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                wait = hits[0] + self.window_s - now
-                raise VoiceCloneError(
-                    f"too many requests: at most {self.limit} every {self.window_s:.0f} s per "
-                    f"visitor; try again in {max(wait, 1):.0f} s"
-                )
-            hits.append(now)
-            if len(self._hits) > 10_000:  # forget idle visitors
-                for idle in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[idle]
-
-
 _RATE = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
 
 
@@ -171,13 +145,17 @@ def count_action(key: str) -> None:
 
 def rate_limited(fn):
     """Count each call of the handler ``fn`` (which takes ``request``) against
-    its visitor's rate (:data:`voiceclone.limits.RATE_LIMIT`); generators stay
-    generators. Put it under ``friendly_errors``, which shows the refusal."""
+    its visitor's rate (:data:`voiceclone.limits.RATE_LIMIT`, shared by every
+    app process: :mod:`voiceclone.safety.rate`), and refuse it while the disk
+    is nearly full (:func:`~voiceclone.safety.storage.check_free_space`);
+    generators stay generators. Put it under ``friendly_errors``, which shows
+    the refusal."""
     signature = inspect.signature(fn)
 
     def check(args, kwargs) -> None:
         request = signature.bind_partial(*args, **kwargs).arguments.get("request")
         _RATE.check(_visitor_key(request))
+        check_free_space()
 
     if inspect.isgeneratorfunction(fn):
 

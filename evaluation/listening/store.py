@@ -37,6 +37,7 @@ from evaluation.listening.stimulus_files import TRAINING, ProgressFn, copy_stimu
 from evaluation.listening.trials import Trial, build_trials, check_specs
 from voiceclone.runtime.paths import data_home
 from voiceclone.runtime.sqlstore import immediate
+from voiceclone.safety.storage import check_free_space, check_session_room, folder_bytes
 
 DB_NAME = "listening.sqlite"
 BUSY_TIMEOUT_S = 60.0
@@ -75,6 +76,19 @@ CREATE TABLE IF NOT EXISTS ratings (
 CREATE TABLE IF NOT EXISTS owners (
     session_id TEXT PRIMARY KEY, owner TEXT NOT NULL);
 """
+
+
+_SESSION_TABLES = (
+    "ratings",
+    "plays",
+    "assignments",
+    "raters",
+    "trials",
+    "stimuli",
+    "owners",
+    "sessions",
+)
+"""Every table holding a session's rows, children first."""
 
 
 def _hash(token: str) -> str:
@@ -143,11 +157,16 @@ class ListeningStore(RaterMixin):
             (the message names the clip and the reason).
         """
         check_specs(design.test_type, specs)
+        if owner is not None:
+            self.check_room(owner)
+        check_free_space(self.root)
         session_id = self._new_session_id()
         token = secrets.token_urlsafe(18)
         tmp = Path(tempfile.mkdtemp(prefix=f".{session_id}-", dir=self.root))
         try:
             planned, rows = copy_stimuli(design, specs, base, confine, tmp, progress)
+            if owner is not None:
+                self.check_room(owner, folder_bytes(tmp))
             trials = build_trials(
                 design.test_type,
                 {sid: s for sid, s in planned.specs.items() if s.kind in ("test", "gold", "trap")},
@@ -209,6 +228,53 @@ class ListeningStore(RaterMixin):
                     for t in trials
                 ],
             )
+
+    def check_room(self, owner: str, adding_bytes: int = 0) -> None:
+        """Refuse ``owner``'s new session (of ``adding_bytes``) when they keep
+        the most sessions, or the most audio, one visitor may
+        (:func:`voiceclone.safety.storage.check_session_room`)."""
+        mine = [s["session_id"] for s in self.sessions(owner)]
+        used = sum(folder_bytes(self.root / sid) for sid in mine) + adding_bytes
+        check_session_room(len(mine), used)
+
+    def owners_activity(self) -> dict[str, str]:
+        """Each visitor who designed a session, with when anything last happened
+        in their sessions (made, joined by a rater, rated): UTC, ISO 8601."""
+        with self._read() as conn:
+            rows = conn.execute(
+                """SELECT o.owner, MAX(s.created_at,
+                       COALESCE((SELECT MAX(joined_at) FROM raters r
+                                 WHERE r.session_id = o.session_id), ''),
+                       COALESCE((SELECT MAX(submitted_at) FROM ratings g
+                                 WHERE g.session_id = o.session_id), '')) AS latest
+                   FROM owners o JOIN sessions s USING (session_id)"""
+            ).fetchall()
+        latest: dict[str, str] = {}
+        for row in rows:
+            latest[row["owner"]] = max(latest.get(row["owner"], ""), row["latest"])
+        return latest
+
+    def delete_session(self, session_id: str, owner: str | None) -> None:
+        """Remove a session, its ratings and its audio. ``owner`` must be who
+        designed it (``None``: an operator, any session).
+
+        Raises
+        ------
+        SessionError
+            No such session, or not ``owner``'s.
+        """
+        session_id = str(session_id)
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT o.owner FROM sessions s LEFT JOIN owners o USING (session_id) "
+                "WHERE s.session_id = ?",
+                (session_id,),
+            ).fetchone()
+            if row is None or (owner is not None and row["owner"] != owner):
+                raise SessionError(f"you have no listening session {session_id!r}")
+            for table in _SESSION_TABLES:
+                conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
+        shutil.rmtree(self.root / session_id, ignore_errors=True)
 
     def _new_session_id(self) -> str:
         for _ in range(100):

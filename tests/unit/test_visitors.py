@@ -100,7 +100,7 @@ def test_a_shared_model_loads_once_under_concurrent_first_use():
     assert model("other") is not got[0] and calls == ["m", "other"]
 
 
-def test_each_visitor_has_their_own_rate_limit(monkeypatch):
+def test_each_visitor_has_their_own_rate_limit(home, monkeypatch):
     limiter = app_session.RateLimiter(3, 60.0)
     for t in (0.0, 1.0, 2.0):
         limiter.check("a", now=t)

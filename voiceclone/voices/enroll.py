@@ -22,6 +22,7 @@ from voiceclone.safety.consent import (
     require_confirmed,
 )
 from voiceclone.safety.consent import record as consent_record
+from voiceclone.safety.storage import check_voice_room
 from voiceclone.voices.clips import joined_reference, prepare_clips, reference_clips
 from voiceclone.voices.profile import Profile, model_settings, now
 from voiceclone.voices.store import (
@@ -84,6 +85,7 @@ def enroll(
     require_confirmed(consent)
     folder = voice_folder(name, library)
     _check_enrolment(folder, name, sources, texts, base, overwrite)
+    check_voice_room(library, folder.name)
     start = time.perf_counter()
     prepared, transcripts = prepare_clips(sources, texts, denoise=denoise, progress=report)
     reports = [ref.report.to_dict() for ref in prepared]
@@ -100,7 +102,15 @@ def enroll(
         enroll_seconds=round(time.perf_counter() - start, 2),
         consent=consent_record(consent, spoken),
     )
-    write_atomically(folder, profile, reference, model, embedding, overwrite)
+    write_atomically(
+        folder,
+        profile,
+        reference,
+        model,
+        embedding,
+        overwrite,
+        room=lambda size: check_voice_room(library, folder.name, size),
+    )
     report(1.0, "saved")
     return Voice(name, folder, profile, model)
 

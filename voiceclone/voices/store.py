@@ -43,6 +43,7 @@ from voiceclone.safety.consent import (
     check_spoken,
     consent_phrase,
 )
+from voiceclone.safety.storage import folder_bytes
 from voiceclone.voices.profile import Profile, ProfileError
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
@@ -151,7 +152,12 @@ def write_atomically(
     model: ConversionModel,
     embedding: np.ndarray,
     overwrite: bool,
+    room: Callable[[int], None] | None = None,
 ) -> None:
+    """Save a voice into ``folder`` all at once: its files are written into a
+    hidden folder beside it, which is renamed into place. ``room`` is called
+    with the new files' size in bytes before that rename, and may refuse
+    (:func:`voiceclone.safety.storage.check_voice_room`): nothing stays."""
     tmp = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -160,6 +166,8 @@ def write_atomically(
         model.save(tmp / "model.npz")
         np.save(tmp / "embedding.npy", embedding)
         (tmp / "profile.json").write_text(json.dumps(profile.to_dict(), indent=2), encoding="utf-8")
+        if room is not None:
+            room(folder_bytes(tmp))
         if folder.exists():
             if not overwrite:
                 raise VoiceNameError(f"a voice named {folder.name!r} appeared meanwhile")

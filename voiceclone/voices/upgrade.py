@@ -19,6 +19,7 @@ from voiceclone.errors import VoiceCloneError
 from voiceclone.safety.consent import (
     ConsentError,
 )
+from voiceclone.safety.storage import check_voice_room, folder_bytes
 from voiceclone.voices.clips import reference_clips
 from voiceclone.voices.enroll import Fit, base_readings, fit_from_references
 from voiceclone.voices.profile import Profile, ProfileError, model_settings
@@ -54,6 +55,7 @@ def train_voice(
             f"training {name!r} needs the speaker's spoken consent: record the consent "
             "phrase for this voice first"
         )
+    check_voice_room(library, voice.folder.name, folder_bytes(voice.folder))
     refs, transcripts = reference_clips(voice)
     report(0.0, "the base voice reads the transcripts")
     bases = base_readings(transcripts, voice.model.base, style=voice.model.base_style)
@@ -69,6 +71,8 @@ def train_voice(
     tmp = Path(tempfile.mkdtemp(prefix=".train-", dir=voice.folder))
     try:
         timbre.save(tmp)
+        # The new checkpoint is inside the voice's folder: counted once (the old one too).
+        check_voice_room(library, voice.folder.name, folder_bytes(voice.folder))
         from voiceclone.cloning.train import CHECKPOINT, SIDECAR
 
         os.replace(tmp / CHECKPOINT, voice.folder / CHECKPOINT)
@@ -105,6 +109,7 @@ def fit_saved_voice(
     report = progress or (lambda fraction, message: None)
     refuse_example(name, library)
     voice = load_voice(name, trained=False, library=library)
+    check_voice_room(library, voice.folder.name, folder_bytes(voice.folder))
     refs, transcripts = reference_clips(voice)
     if len(refs) < MIN_CLIPS:
         raise VoiceCloneError(
