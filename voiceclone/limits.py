@@ -48,6 +48,9 @@ MAX_VOICES = int(os.environ.get("VOICECLONE_MAX_VOICES", "30"))
 MAX_LIBRARY_MB = float(os.environ.get("VOICECLONE_MAX_LIBRARY_MB", "500"))
 """Most bytes one visitor's library may hold, in MB (a voice from 10 minutes of
 reference is about 20 MB; a quick clone from 30 s, about 1 MB)."""
+MAX_UPLOAD_MB_PER_DAY = float(os.environ.get("VOICECLONE_MAX_UPLOAD_MB_PER_DAY", "2000"))
+"""Most bytes one visitor may upload to the web app in a day, in MB (an upload
+counts its declared size, before it is stored)."""
 MAX_SESSIONS = int(os.environ.get("VOICECLONE_MAX_SESSIONS", "20"))
 """Most listening sessions one visitor may keep."""
 MAX_SESSION_MB = float(os.environ.get("VOICECLONE_MAX_SESSION_MB", "300"))

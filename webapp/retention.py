@@ -161,6 +161,29 @@ def _remove(who: str, idle_days: float, store, keys, dry_run: bool) -> Removed:
     return Removed(who, idle_days, voices, len(sessions), len(held_keys), size)
 
 
+def announcement() -> str:
+    """The rule in a sentence, for the About tab."""
+    days, script_days = limits.RETENTION_DAYS, limits.SCRIPT_RETENTION_DAYS
+    if days <= 0:
+        return "this server keeps them for ever."
+    text = f"after {days:g} days without use they are removed, all of it."
+    if script_days > 0:
+        text += (
+            f" Voices made by a script that sent no visitor cookie go after {script_days:g} "
+            "day(s)."
+        )
+    return text
+
+
+def quota() -> str:
+    """What one visitor may keep, for the About tab."""
+    return (
+        f"{limits.MAX_VOICES} voices ({limits.MAX_LIBRARY_MB:g} MB) and "
+        f"{limits.MAX_SESSIONS} listening tests ({limits.MAX_SESSION_MB:g} MB), and upload "
+        f"{limits.MAX_UPLOAD_MB_PER_DAY:g} MB a day"
+    )
+
+
 def prune_daily() -> None:
     """Apply the rule now and then once a day, in a background thread."""
 

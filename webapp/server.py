@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from voiceclone import warmup
 from voiceclone.limits import MAX_UPLOAD_BYTES
@@ -26,6 +27,7 @@ from webapp import results as results_page
 from webapp import script as script_page
 from webapp import session as visitor
 from webapp import train as train_page
+from webapp.uploads import UploadGuard
 from webapp.voices import VOICE_PICKER, fit_tick, list_voices_json, voice_choices
 
 warnings.filterwarnings("ignore", message=".*pkg_resources is deprecated.*")
@@ -84,7 +86,9 @@ def build_app() -> gr.Blocks:
         with gr.Tab("Voice library", id="library"):
             library = library_page.tab()
         with gr.Tab("About", id="about"):
-            gr.Markdown(ABOUT.read_text(encoding="utf-8"), elem_id="about")
+            about = ABOUT.read_text(encoding="utf-8")
+            about = about.replace("{retention}", retention.announcement())
+            gr.Markdown(about.replace("{quota}", retention.quota()), elem_id="about")
         pickers = [clone.voice, convert, dub.voice, train_voice, library.voice, lt_voices]
         pickers.append(library.table)
         clone_page.wire(clone, pickers)
@@ -157,6 +161,7 @@ def main() -> None:
         css=listening_page.CSS,
         head=visitor.HEAD,
         prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(UploadGuard)]},
     )
     openai_api.mount(demo.app)
     print("voiceclone: serving; warming up the models", flush=True)

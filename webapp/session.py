@@ -124,7 +124,7 @@ def end_session(request: gr.Request) -> None:
 _RATE = RateLimiter(RATE_LIMIT, RATE_WINDOW_S)
 
 
-def _visitor_key(request: gr.Request | None) -> str:
+def visitor_key(request: gr.Request | None) -> str:
     """Whom an action counts against: the browser's visitor cookie, else the
     client's address (a script could open a new API session per call; behind a
     proxy such as a Hugging Face Space, the first ``X-Forwarded-For`` entry)."""
@@ -154,7 +154,7 @@ def rate_limited(fn):
 
     def check(args, kwargs) -> None:
         request = signature.bind_partial(*args, **kwargs).arguments.get("request")
-        _RATE.check(_visitor_key(request))
+        _RATE.check(visitor_key(request))
         check_free_space()
 
     if inspect.isgeneratorfunction(fn):

@@ -25,24 +25,27 @@ BUSY_TIMEOUT_S = 10.0
 SWEEP_EVERY = 200
 """Counts between two sweeps of every visitor's expired rows."""
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS hits (who TEXT NOT NULL, at REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS hits_by_who ON hits (who, at);
+CREATE TABLE IF NOT EXISTS spent (
+    kind TEXT NOT NULL, who TEXT NOT NULL, at REAL NOT NULL, amount REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS spent_by_who ON spent (kind, who, at);
 """
 
 
 class RateLimitError(VoiceCloneError):
-    """A visitor asked for more than the rate limit allows."""
+    """A visitor asked for more than the rate limit (or their upload allowance) allows."""
 
 
-class RateLimiter:
-    """At most ``limit`` actions per ``window_s`` seconds per key (a sliding
-    window; ``limit`` 0 lets everything through), counted in the SQLite file
-    ``path`` (default: :data:`~voiceclone.limits.RATE_DATABASE` under
-    ``$VOICECLONE_HOME``, looked up at each count). Safe across threads and
-    processes."""
+class Allowance:
+    """At most ``limit`` (actions, bytes...) of ``kind`` per ``window_s`` seconds
+    per key (a sliding window; ``limit`` 0 lets everything through), counted in
+    the SQLite file ``path`` (default: :data:`~voiceclone.limits.RATE_DATABASE`
+    under ``$VOICECLONE_HOME``, looked up at each count). Safe across threads
+    and processes."""
 
-    def __init__(self, limit: int, window_s: float, path: str | Path | None = None) -> None:
-        self.limit, self.window_s = limit, window_s
+    def __init__(
+        self, kind: str, limit: float, window_s: float, path: str | Path | None = None
+    ) -> None:
+        self.kind, self.limit, self.window_s = kind, limit, window_s
         self._path = Path(path) if path is not None else None
         self._ready: set[Path] = set()
         self._counts = 0
@@ -54,37 +57,57 @@ class RateLimiter:
 
     def _connect(self) -> sqlite3.Connection:
         path = self.path
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         if path not in self._ready:
             path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        if path not in self._ready:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(_SCHEMA)
             with self._lock:
                 self._ready.add(path)
         return conn
 
-    def check(self, key: str, now: float | None = None) -> None:
-        """Count one action for ``key``, or refuse it in one line (nothing counted)."""
+    def take(self, key: str, amount: float = 1.0, now: float | None = None) -> None:
+        """Count ``amount`` for ``key``, or refuse it in one line (:meth:`refusal`;
+        nothing counted)."""
         if self.limit <= 0:
             return
         now = time.time() if now is None else now
+        since = now - self.window_s
         with self._lock:
             self._counts += 1
             sweep = self._counts % SWEEP_EVERY == 0
         with immediate(self._connect) as conn:
             if sweep:
-                conn.execute("DELETE FROM hits WHERE at <= ?", (now - self.window_s,))
+                conn.execute("DELETE FROM spent WHERE at <= ?", (since,))
             else:
                 conn.execute(
-                    "DELETE FROM hits WHERE who = ? AND at <= ?", (key, now - self.window_s)
+                    "DELETE FROM spent WHERE kind = ? AND who = ? AND at <= ?",
+                    (self.kind, key, since),
                 )
             held, first = conn.execute(
-                "SELECT COUNT(*), MIN(at) FROM hits WHERE who = ?", (key,)
+                "SELECT COALESCE(SUM(amount), 0), MIN(at) FROM spent WHERE kind = ? AND who = ?",
+                (self.kind, key),
             ).fetchone()
-            if held >= self.limit:
-                wait = first + self.window_s - now
-                raise RateLimitError(
-                    f"too many requests: at most {self.limit} every {self.window_s:.0f} s per "
-                    f"visitor; try again in {max(wait, 1):.0f} s"
-                )
-            conn.execute("INSERT INTO hits VALUES (?, ?)", (key, now))
+            if held > 0 and held + amount > self.limit:
+                raise RateLimitError(self.refusal(held, max(first + self.window_s - now, 1)))
+            conn.execute(
+                "INSERT INTO spent VALUES (?, ?, ?, ?)", (self.kind, key, now, float(amount))
+            )
+
+    def refusal(self, held: float, wait_s: float) -> str:
+        return (
+            f"too many requests: at most {self.limit:g} every {self.window_s:.0f} s per "
+            f"visitor; try again in {wait_s:.0f} s"
+        )
+
+
+class RateLimiter(Allowance):
+    """The per-visitor rate limit: at most ``limit`` costly actions per ``window_s``."""
+
+    def __init__(self, limit: int, window_s: float, path: str | Path | None = None) -> None:
+        super().__init__("actions", limit, window_s, path)
+
+    def check(self, key: str, now: float | None = None) -> None:
+        """Count one action for ``key``, or refuse it in one line (nothing counted)."""
+        self.take(key, 1.0, now)

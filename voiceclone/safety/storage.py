@@ -104,11 +104,11 @@ def check_session_room(held: int, used_bytes: int) -> None:
     if held >= limits.MAX_SESSIONS:
         raise StorageError(
             f"you keep {held} listening sessions, the most one visitor may keep: delete one "
-            "under Your sessions in the Listening tab first"
+            "under Your sessions in the Listening tests tab first"
         )
     if used_bytes > limits.MAX_SESSION_MB * MB:
         raise StorageError(
             f"your listening sessions would hold {used_bytes / MB:.0f} MB of audio, more than "
             f"the {limits.MAX_SESSION_MB:.0f} MB one visitor may keep: delete a session under "
-            "Your sessions in the Listening tab first"
+            "Your sessions in the Listening tests tab first"
         )
