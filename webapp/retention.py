@@ -169,8 +169,7 @@ def announcement() -> str:
     text = f"after {days:g} days without use they are removed, all of it."
     if script_days > 0:
         text += (
-            f" Voices made by a script that sent no visitor cookie go after {script_days:g} "
-            "day(s)."
+            f" Voices made by a script that sent no visitor cookie go after {script_days:g} day(s)."
         )
     return text
 

@@ -152,6 +152,8 @@ def main() -> None:
     # request waits on them; the models load once the page is served.
     seconds = warmup.assemble_models(log)
     log(f"voiceclone: model files ready in {seconds:.1f} s")
+    for line in finish_interrupted():
+        log(f"voiceclone: {line}")
     demo = build_app().queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
@@ -170,6 +172,21 @@ def main() -> None:
     seconds = warmup.load_models(clone_page.EXAMPLE_VOICE, log)
     log(f"voiceclone: warm in {seconds:.1f} s")
     demo.block_thread()
+
+
+def finish_interrupted() -> list[str]:
+    """Before serving: mend what a server killed mid-write left (a voice moved
+    aside for a replacement that never came back, unfinished temporary
+    files, a listening session never finished), in the shared library and
+    every visitor's."""
+    from voiceclone.voices.store import finish_interrupted as mend_library
+
+    done = mend_library(None)
+    root = retention.visitors_root()
+    if root.is_dir():
+        for library in sorted(root.glob("*/voices")):
+            done += [f"{library.parent.name}: {line}" for line in mend_library(library)]
+    return done + listening_page.listening_store().finish_interrupted()
 
 
 def log(line: str) -> None:

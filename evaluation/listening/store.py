@@ -21,6 +21,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 from pathlib import Path
 
 from evaluation.listening.design import RATING_COLUMNS, SessionDesign, StimulusSpec
@@ -275,6 +276,26 @@ class ListeningStore(RaterMixin):
             for table in _SESSION_TABLES:
                 conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (session_id,))
         shutil.rmtree(self.root / session_id, ignore_errors=True)
+
+    def finish_interrupted(self, older_than_s: float = 3600.0) -> list[str]:
+        """Remove what a process killed while making a session left: a hidden
+        folder of copied stimuli, or a session folder that never got its
+        rows; only those older than ``older_than_s`` (a session being made
+        now is left alone). Returns what was removed, a line each."""
+        with self._read() as conn:
+            known = {r[0] for r in conn.execute("SELECT session_id FROM sessions")}
+        cutoff, done = time.time() - older_than_s, []
+        for entry in self.root.iterdir():
+            if not entry.is_dir() or entry.name in known:
+                continue
+            try:
+                if entry.stat().st_mtime > cutoff:
+                    continue
+            except OSError:
+                continue
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(f"removed listening/{entry.name}, a session never finished")
+        return done
 
     def _new_session_id(self) -> str:
         for _ in range(100):

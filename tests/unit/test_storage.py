@@ -157,3 +157,40 @@ def test_the_retention_rule_removes_unused_data_and_keeps_used(home, tmp_path, c
     assert retention.prune(0, 0, now=later + 1000 * DAY_S) == []
     assert retention.main(["--dry-run", "--days", "0.5"]) == 0
     assert "would remove the data of 0 visitor(s)" in capsys.readouterr().out
+
+
+def test_what_a_killed_writer_left_is_mended_when_the_app_starts(home, tmp_path):
+    from voiceclone.voices.store import finish_interrupted, list_voices
+
+    library = app_session.library_of(VISITOR_A)
+    _library_with_voices(library, 2)
+    gone = 2**22 + 12345  # a process id no process has
+    os.replace(library / "voice0", library / f".voice0.{gone}.old")  # replaced, never arrived
+    shutil.copytree(library / "voice1", library / f".voice1.{gone}-7.tmp")  # a save cut short
+    shutil.copytree(library / "voice1", library / f".voice2.{os.getpid()}-7.tmp")  # still going
+    stale = library / "voice1" / ".train-x1y2"
+    stale.mkdir()
+    os.utime(stale, (time.time() - 7200,) * 2)
+    fresh = library / "voice1" / ".train-z3"
+    fresh.mkdir()
+    assert [v["name"] for v in list_voices(library) if not v["example"]] == ["voice1"]
+
+    done = finish_interrupted(library)
+    assert len(done) == 3 and any("voice 'voice0' put back" in line for line in done)
+    assert sorted(p.name for p in library.iterdir()) == [
+        f".voice2.{os.getpid()}-7.tmp",
+        "voice0",
+        "voice1",
+    ]
+    assert not stale.exists() and fresh.exists()
+    assert [v["name"] for v in list_voices(library) if not v["example"]] == ["voice0", "voice1"]
+    assert load_voice("voice0", trained=False, library=library).model is not None
+
+    # A listening session whose audio was copied but whose rows never came.
+    store = ListeningStore(home / "listening")
+    kept = store.create_session(SessionDesign("Kept", "mos"), _clips(tmp_path), owner=VISITOR_A)
+    orphan = store.root / "0badc0de"
+    shutil.copytree(store.root / kept.session_id, orphan)
+    os.utime(orphan, (time.time() - 7200,) * 2)
+    assert store.finish_interrupted() == ["removed listening/0badc0de, a session never finished"]
+    assert (store.root / kept.session_id).is_dir() and not orphan.exists()

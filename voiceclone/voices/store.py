@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,7 +133,7 @@ def list_voices(library: Path | None = None) -> list[dict]:
             data, damaged = Profile(name=folder.name, reference_seconds=0.0, clips=[]), True
         out.append(
             {
-                "name": data.name,
+                "name": folder.name,  # the loadable name, even if a rename was cut short
                 "created": data.created,
                 "reference_seconds": data.reference_seconds,
                 "base": data.base_name,
@@ -338,6 +339,60 @@ def delete_voice(name: str, library: Path | None = None) -> None:
     trash = folder.with_name(f".{folder.name}.{os.getpid()}-{threading.get_ident()}.deleted")
     os.replace(folder, trash)
     shutil.rmtree(trash, ignore_errors=True)
+
+
+UNFINISHED_AFTER_S = 3600.0
+"""A hidden temporary file or folder whose writer cannot be told this old is
+left over from a process that died (seconds)."""
+_WRITER = re.compile(r"^\.(?P<name>.+?)\.(?P<pid>\d+)(?:-\d+)?\.(?P<kind>tmp|old|deleted)$")
+_LOOSE = re.compile(r"^\.(?:train-.*|profile\.json\..*\.tmp|model-.*\.npz|.*\.\d+\.tmp)$")
+
+
+def finish_interrupted(library: Path | None = None) -> list[str]:
+    """Mend what processes killed mid-write left in a library (``library``,
+    see :func:`voices_dir`); returns what was done, a line each.
+
+    - A voice moved aside (``.name.PID.old``) to be replaced, whose replacement
+      never arrived, is put back;
+    - unfinished writes (``.name.PID-TID.tmp``, deletions half done, a
+      training's ``.train-*``, a model or profile written beside its voice)
+      whose process has ended (or, when it cannot be told, an hour old) are
+      removed.
+    """
+    from voiceclone.jobs.queue import pid_alive
+
+    done = []
+    root = voices_dir(library)
+    now = time.time()
+
+    def dead(path: Path, pid: int | None) -> bool:
+        if pid is not None:
+            return not pid_alive(pid)
+        try:
+            return now - path.stat().st_mtime > UNFINISHED_AFTER_S
+        except OSError:
+            return False
+
+    leftovers = []
+    for entry in root.iterdir():
+        if entry.name.startswith("."):
+            leftovers.append(entry)
+        elif entry.is_dir():
+            leftovers.extend(e for e in entry.iterdir() if _LOOSE.match(e.name))
+    for entry in leftovers:
+        writer = _WRITER.match(entry.name) if entry.parent == root else None
+        if not dead(entry, int(writer["pid"]) if writer else None):
+            continue
+        if writer and writer["kind"] == "old" and not (root / writer["name"]).exists():
+            os.replace(entry, root / writer["name"])
+            done.append(f"voice {writer['name']!r} put back: its replacement never arrived")
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        done.append(f"removed {entry.relative_to(root)}, left by a process that ended mid-write")
+    return done
 
 
 def reference_embedding(voice: Voice) -> np.ndarray:
