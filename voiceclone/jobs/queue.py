@@ -53,6 +53,7 @@ import time
 from pathlib import Path
 
 from voiceclone.runtime.paths import data_home
+from voiceclone.runtime.process import pid_alive
 from voiceclone.runtime.sqlstore import immediate
 from voiceclone.voices.store import VoiceNameError, check_name, voices_dir
 
@@ -213,22 +214,6 @@ def shared_library(database: str | Path | None) -> Path:
 def one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return (text[0] if text else type(exc).__name__)[:MESSAGE_CHARS]
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host and has not exited (a
-    zombie, exited but not yet reaped by its parent, counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return not Path("/proc/self").is_dir()  # no /proc: the signal's answer stands
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def worker_lost(heartbeat: float | None, host: str | None, pid: int | None, now: float) -> bool:

@@ -38,6 +38,7 @@ from voiceclone.constants import SAMPLE_RATE
 from voiceclone.errors import ModelError, OutdatedModelError, VoiceCloneError
 from voiceclone.limits import MAX_TRANSCRIPT_CHARS
 from voiceclone.runtime.paths import PROJECT_ROOT, data_home
+from voiceclone.runtime.process import pid_alive
 from voiceclone.safety.consent import (
     ConsentError,
     SpokenCheck,
@@ -359,8 +360,6 @@ def finish_interrupted(library: Path | None = None) -> list[str]:
       whose process has ended (or, when it cannot be told, an hour old) are
       removed.
     """
-    from voiceclone.jobs.queue import pid_alive
-
     done = []
     root = voices_dir(library)
     now = time.time()
