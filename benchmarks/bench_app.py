@@ -60,7 +60,7 @@ def _status(url: str) -> int | None:
 class App:
     """``python app.py`` in a subprocess with a fresh data folder."""
 
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, env: dict[str, str] | None = None):
         self.home = Path(tempfile.mkdtemp(prefix="bench-app-"))
         (self.home / "cache").symlink_to(cache_dir(), target_is_directory=True)
         port = _free_port()
@@ -70,6 +70,7 @@ class App:
             "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_ANALYTICS_ENABLED": "False",
             "VOICECLONE_CONCURRENCY": str(concurrency), "PYTHONUNBUFFERED": "1",
             "VOICECLONE_RATE_LIMIT": "0",  # every client comes from 127.0.0.1
+            **(env or {}),
         }  # fmt: skip
         self.started = time.perf_counter()
         self.log = open(self.home / "app.log", "wb")
