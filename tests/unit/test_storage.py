@@ -167,7 +167,7 @@ def test_what_a_killed_writer_left_is_mended_when_the_app_starts(home, tmp_path)
     gone = 2**22 + 12345  # a process id no process has
     os.replace(library / "voice0", library / f".voice0.{gone}.old")  # replaced, never arrived
     shutil.copytree(library / "voice1", library / f".voice1.{gone}-7.tmp")  # a save cut short
-    shutil.copytree(library / "voice1", library / f".voice2.{os.getpid()}-7.tmp")  # still going
+    shutil.copytree(library / "voice1", library / f".voice2.{os.getppid()}-7.tmp")  # still going
     stale = library / "voice1" / ".train-x1y2"
     stale.mkdir()
     os.utime(stale, (time.time() - 7200,) * 2)
@@ -178,7 +178,7 @@ def test_what_a_killed_writer_left_is_mended_when_the_app_starts(home, tmp_path)
     done = finish_interrupted(library)
     assert len(done) == 3 and any("voice 'voice0' put back" in line for line in done)
     assert sorted(p.name for p in library.iterdir()) == [
-        f".voice2.{os.getpid()}-7.tmp",
+        f".voice2.{os.getppid()}-7.tmp",
         "voice0",
         "voice1",
     ]

@@ -1,6 +1,8 @@
-"""The per-visitor rate limit, counted where every process sees it.
+"""The per-visitor rate limit (and the upload allowance), counted where every
+process sees it.
 
-Each counted action is a row (who, when) in an SQLite database in WAL mode
+Each counted action (or upload) is a row (kind, who, when, how much) in an
+SQLite database in WAL mode
 (:data:`voiceclone.limits.RATE_DATABASE` under ``$VOICECLONE_HOME``), read
 and written in one ``BEGIN IMMEDIATE`` transaction: two app processes on the
 machine count against one limit, and a restart does not forget who has just
@@ -40,7 +42,8 @@ class Allowance:
     per key (a sliding window; ``limit`` 0 lets everything through), counted in
     the SQLite file ``path`` (default: :data:`~voiceclone.limits.RATE_DATABASE`
     under ``$VOICECLONE_HOME``, looked up at each count). Safe across threads
-    and processes."""
+    and processes. A first amount larger than the whole limit passes (one
+    upload is bounded by the upload size limit); the next is refused."""
 
     def __init__(
         self, kind: str, limit: float, window_s: float, path: str | Path | None = None

@@ -357,16 +357,19 @@ def finish_interrupted(library: Path | None = None) -> list[str]:
       never arrived, is put back;
     - unfinished writes (``.name.PID-TID.tmp``, deletions half done, a
       training's ``.train-*``, a model or profile written beside its voice)
-      whose process has ended (or, when it cannot be told, an hour old) are
-      removed.
+      whose process has ended (or that are an hour old) are removed.
+
+    Run it when nothing in this process is writing (the app, before it serves).
     """
     done = []
     root = voices_dir(library)
     now = time.time()
 
     def dead(path: Path, pid: int | None) -> bool:
-        if pid is not None:
-            return not pid_alive(pid)
+        # A process id may have been given again after a restart (to this very
+        # process, say): an hour-old write is over whoever holds its id now.
+        if pid is not None and (pid == os.getpid() or not pid_alive(pid)):
+            return True
         try:
             return now - path.stat().st_mtime > UNFINISHED_AFTER_S
         except OSError:
