@@ -16,7 +16,15 @@
   paired; the mark's level relative to the speech; time to mark and detect,
   and the cold load of the watermarker.
 
-    .venv/bin/python benchmarks/bench_watermark.py [--clips-per-voice 15] [--write-docs]
+With ``--edits on-the-way`` the transformations are instead the edits a clip
+meets on its way to a listener (:mod:`evaluation.edits`): white and babble
+noise at 20 and 10 dB SNR, speed and time-stretch by 10 % either way, pitch
+by 2 semitones either way, a reverberant room, a telephone line, MP3 at
+32 kbit/s, Opus at 16 kbit/s, mixed under music at -10 dB, two chains, and
+each clip cut into 3 s pieces (each piece detected on its own).
+
+    .venv/bin/python benchmarks/bench_watermark.py [--clips-per-voice 15] [--edits basic|on-the-way]
+        [--skip-cost] [--write-docs]
 """
 
 from __future__ import annotations
@@ -24,18 +32,17 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 from tqdm import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evaluation.corpus import VOICES, build_corpus, take_seconds  # noqa: E402
+from evaluation.edits import codec  # noqa: E402
 from evaluation.report import machine_line, markdown_table, write_section  # noqa: E402
 from evaluation.stats import mean_ci, paired_comparison  # noqa: E402
 from voiceclone.audio.clips import resample  # noqa: E402
@@ -43,20 +50,6 @@ from voiceclone.constants import SAMPLE_RATE  # noqa: E402
 
 REFERENCE_S = 20.0
 SEED = 0
-
-
-def _codec(audio: np.ndarray, sr: int, args: list[str], suffix: str) -> np.ndarray:
-    """``audio`` through an ffmpeg encode and decode (back to ``sr``, mono)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src, enc = Path(tmp) / "in.wav", Path(tmp) / f"enc{suffix}"
-        sf.write(src, audio, sr, subtype="PCM_16")
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), *args, str(enc)], check=True)
-        out = subprocess.run(
-            ["ffmpeg", "-v", "error", "-i", str(enc), "-f", "f32le", "-ac", "1", "-ar",
-             str(sr), "-"],
-            check=True, capture_output=True,
-        ).stdout  # fmt: skip
-    return np.frombuffer(out, dtype=np.float32).copy()
 
 
 def _noise(audio: np.ndarray, snr_db: float, seed: int) -> np.ndarray:
@@ -78,13 +71,11 @@ TRANSFORMS = {
     "gain +6 dB (clipped)": lambda a, sr, i: (_gain(a, 6), sr),
     "noise 20 dB SNR": lambda a, sr, i: (_noise(a, 20, i), sr),
     "noise 10 dB SNR": lambda a, sr, i: (_noise(a, 10, i), sr),
-    "MP3 64 kbit/s": lambda a, sr, i: (
-        _codec(a, sr, ["-c:a", "libmp3lame", "-b:a", "64k"], ".mp3"),
-        sr,
+    "MP3 64 kbit/s": lambda a, sr, i: codec(["-c:a", "libmp3lame", "-b:a", "64k"], ".mp3")(
+        a, sr, None
     ),
-    "Opus 32 kbit/s": lambda a, sr, i: (
-        _codec(a, sr, ["-c:a", "libopus", "-b:a", "32k"], ".ogg"),
-        sr,
+    "Opus 32 kbit/s": lambda a, sr, i: codec(["-c:a", "libopus", "-b:a", "32k"], ".ogg")(
+        a, sr, None
     ),
     "first second trimmed": lambda a, sr, i: (a[sr:], sr),
 }
@@ -142,13 +133,13 @@ def clone_sets(per_voice: int) -> tuple[list[dict], list[dict], dict]:
     return marked, unmarked, timing
 
 
-def detection_rates(clips: list[dict]) -> tuple[dict[str, float], float]:
-    """Share of ``clips`` found marked after each transformation; detect time
-    per second of audio (clean clips)."""
+def detection_rates(clips: list[dict], transforms=None) -> tuple[dict[str, float], float]:
+    """Share of ``clips`` found marked after each transformation (default
+    :data:`TRANSFORMS`); detect time per second of audio (clean clips)."""
     from voiceclone.safety.watermark import detect
 
     rates, detect_s, audio_s = {}, 0.0, 0.0
-    for name, transform in TRANSFORMS.items():
+    for name, transform in (transforms or TRANSFORMS).items():
         found = 0
         for i, clip in enumerate(tqdm(clips, desc=name, file=sys.stderr, leave=False)):
             audio, sr = transform(clip["audio"], clip["sr"], SEED + i)
@@ -159,6 +150,31 @@ def detection_rates(clips: list[dict]) -> tuple[dict[str, float], float]:
                 audio_s += len(audio) / sr
         rates[name] = found / len(clips)
     return rates, detect_s / audio_s
+
+
+def edits_on_the_way(unmarked: list[dict]) -> dict:
+    """:func:`evaluation.edits.edits_on_the_way` in this script's transform
+    shape, the unmarked recordings as the babble's talkers."""
+    from evaluation import edits
+
+    talkers = [(c["audio"], c["sr"]) for c in unmarked if c["voice"] in {v.name for v in VOICES}]
+    table = {"clean": TRANSFORMS["clean"]}
+    for name, edit in edits.edits_on_the_way(talkers).items():
+        table[name] = lambda a, sr, i, edit=edit: edit(a, sr, np.random.default_rng(i))
+    return table
+
+
+def piece_rate(clips: list[dict]) -> float:
+    """Share of the 3 s pieces of ``clips`` found marked, each detected alone."""
+    from evaluation.edits import pieces
+    from voiceclone.safety.watermark import detect
+
+    found = total = 0
+    for clip in tqdm(clips, desc="3 s pieces", file=sys.stderr, leave=False):
+        for piece in pieces(clip["audio"], clip["sr"]):
+            found += detect(piece, clip["sr"]).watermarked
+            total += 1
+    return found / total
 
 
 def quality_cost(clips: list[dict]) -> dict:
@@ -206,11 +222,16 @@ def cold_load_s() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips-per-voice", type=int, default=15)
+    parser.add_argument("--edits", choices=("basic", "on-the-way"), default="basic")
+    parser.add_argument("--skip-cost", action="store_true", help="no WER and DNSMOS cost")
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
 
     cold = cold_load_s()
     marked, unmarked, timing = clone_sets(args.clips_per_voice)
+    if args.edits == "on-the-way":
+        on_the_way(marked, unmarked, args)
+        return
     detected, detect_per_s = detection_rates(marked)
     false_pos, _ = detection_rates(unmarked)
     cost = quality_cost(marked)
@@ -250,6 +271,33 @@ def main() -> None:
             f"(Whisper base, DNSMOS P.835):\n\n{cost_table}\n\n{speed}\n"
         )
         print(write_section("The watermark", body))
+
+
+def on_the_way(marked: list[dict], unmarked: list[dict], args) -> None:
+    """Detection and false positives under the edits on the way (no cost: the
+    mark is the same as in the basic run)."""
+    transforms = edits_on_the_way(unmarked)
+    detected, _ = detection_rates(marked, transforms)
+    false_pos, _ = detection_rates(unmarked, transforms)
+    detected["cut into 3 s pieces"] = piece_rate(marked)
+    false_pos["cut into 3 s pieces"] = piece_rate(unmarked)
+    rows = [[name, f"{100 * detected[name]:.1f} %", f"{100 * false_pos[name]:.1f} %"]
+            for name in detected]  # fmt: skip
+    table = markdown_table(
+        ["edit", f"detected ({len(marked)} clones)",
+         f"false positives ({len(unmarked)} unmarked clips)"], rows
+    )  # fmt: skip
+    print(table)
+    if args.write_docs:
+        body = (
+            f"{machine_line()}\n\nCommand: `.venv/bin/python benchmarks/bench_watermark.py "
+            f"--clips-per-voice {args.clips_per_voice} --edits on-the-way --write-docs`. The "
+            'same clones and unmarked clips as in "The watermark" (fewer per voice), through '
+            "the edits of `evaluation/edits.py`; the 3 s pieces are rated piece by piece. "
+            "PerTh's detector as shipped (one score per clip, threshold 0.5).\n\n"
+            f"{table}\n"
+        )
+        print(write_section("The watermark under the edits on the way", body))
 
 
 if __name__ == "__main__":
