@@ -219,6 +219,16 @@ def cold_load_s() -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def rates_table(what: str, detected: dict, false_pos: dict, marked: int, unmarked: int) -> str:
+    """Detection and false-positive rates, a row per transformation."""
+    rows = [[name, f"{100 * detected[name]:.1f} %", f"{100 * false_pos[name]:.1f} %"]
+            for name in detected]  # fmt: skip
+    return markdown_table(
+        [what, f"detected ({marked} clones)", f"false positives ({unmarked} unmarked clips)"],
+        rows,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips-per-voice", type=int, default=15)
@@ -236,12 +246,7 @@ def main() -> None:
     false_pos, _ = detection_rates(unmarked)
     cost = quality_cost(marked)
 
-    rows = [[name, f"{100 * detected[name]:.1f} %", f"{100 * false_pos[name]:.1f} %"]
-            for name in TRANSFORMS]  # fmt: skip
-    table = markdown_table(
-        ["transformation", f"detected ({len(marked)} clones)",
-         f"false positives ({len(unmarked)} unmarked clips)"], rows
-    )  # fmt: skip
+    table = rates_table("transformation", detected, false_pos, len(marked), len(unmarked))
     cost_rows = []
     for metric, (a, b, cmp) in ((k, cost[k]) for k in ("wer", "dnsmos_ovrl", "dnsmos_sig")):
         cost_rows.append([metric, f"{a.mean:.3f} [{a.low:.3f}, {a.high:.3f}]",
@@ -281,12 +286,7 @@ def on_the_way(marked: list[dict], unmarked: list[dict], args) -> None:
     false_pos, _ = detection_rates(unmarked, transforms)
     detected["cut into 3 s pieces"] = piece_rate(marked)
     false_pos["cut into 3 s pieces"] = piece_rate(unmarked)
-    rows = [[name, f"{100 * detected[name]:.1f} %", f"{100 * false_pos[name]:.1f} %"]
-            for name in detected]  # fmt: skip
-    table = markdown_table(
-        ["edit", f"detected ({len(marked)} clones)",
-         f"false positives ({len(unmarked)} unmarked clips)"], rows
-    )  # fmt: skip
+    table = rates_table("edit", detected, false_pos, len(marked), len(unmarked))
     print(table)
     if args.write_docs:
         body = (
