@@ -24,12 +24,13 @@ by 2 semitones either way, a reverberant room, a telephone line, MP3 at
 each clip cut into 3 s pieces (each piece detected on its own).
 
     .venv/bin/python benchmarks/bench_watermark.py [--clips-per-voice 15] [--edits basic|on-the-way]
-        [--skip-cost] [--write-docs]
+        [--scores scores.json] [--write-docs]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import time
@@ -133,9 +134,12 @@ def clone_sets(per_voice: int) -> tuple[list[dict], list[dict], dict]:
     return marked, unmarked, timing
 
 
-def detection_rates(clips: list[dict], transforms=None) -> tuple[dict[str, float], float]:
+def detection_rates(
+    clips: list[dict], transforms=None, scores: dict | None = None
+) -> tuple[dict[str, float], float]:
     """Share of ``clips`` found marked after each transformation (default
-    :data:`TRANSFORMS`); detect time per second of audio (clean clips)."""
+    :data:`TRANSFORMS`); detect time per second of audio (clean clips). Each
+    clip's score goes into ``scores[transformation]`` when given."""
     from voiceclone.safety.watermark import detect
 
     rates, detect_s, audio_s = {}, 0.0, 0.0
@@ -144,7 +148,10 @@ def detection_rates(clips: list[dict], transforms=None) -> tuple[dict[str, float
         for i, clip in enumerate(tqdm(clips, desc=name, file=sys.stderr, leave=False)):
             audio, sr = transform(clip["audio"], clip["sr"], SEED + i)
             start = time.perf_counter()
-            found += detect(audio, sr).watermarked
+            detection = detect(audio, sr)
+            found += detection.watermarked
+            if scores is not None:
+                scores.setdefault(name, []).append(round(detection.score, 5))
             if name == "clean":
                 detect_s += time.perf_counter() - start
                 audio_s += len(audio) / sr
@@ -164,15 +171,18 @@ def edits_on_the_way(unmarked: list[dict]) -> dict:
     return table
 
 
-def piece_rate(clips: list[dict]) -> float:
-    """Share of the 3 s pieces of ``clips`` found marked, each detected alone."""
+def piece_rate(clips: list[dict], scores: dict) -> float:
+    """Share of the 3 s pieces of ``clips`` found marked, each detected alone
+    (their scores into ``scores``)."""
     from evaluation.edits import pieces
     from voiceclone.safety.watermark import detect
 
     found = total = 0
     for clip in tqdm(clips, desc="3 s pieces", file=sys.stderr, leave=False):
         for piece in pieces(clip["audio"], clip["sr"]):
-            found += detect(piece, clip["sr"]).watermarked
+            detection = detect(piece, clip["sr"])
+            scores.setdefault("cut into 3 s pieces", []).append(round(detection.score, 5))
+            found += detection.watermarked
             total += 1
     return found / total
 
@@ -233,7 +243,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips-per-voice", type=int, default=15)
     parser.add_argument("--edits", choices=("basic", "on-the-way"), default="basic")
-    parser.add_argument("--skip-cost", action="store_true", help="no WER and DNSMOS cost")
+    parser.add_argument(
+        "--scores", type=Path, help="with --edits on-the-way: write every clip's score (JSON)"
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args()
 
@@ -282,12 +294,16 @@ def on_the_way(marked: list[dict], unmarked: list[dict], args) -> None:
     """Detection and false positives under the edits on the way (no cost: the
     mark is the same as in the basic run)."""
     transforms = edits_on_the_way(unmarked)
-    detected, _ = detection_rates(marked, transforms)
-    false_pos, _ = detection_rates(unmarked, transforms)
-    detected["cut into 3 s pieces"] = piece_rate(marked)
-    false_pos["cut into 3 s pieces"] = piece_rate(unmarked)
+    scores = {"marked": {}, "unmarked": {}}
+    detected, _ = detection_rates(marked, transforms, scores["marked"])
+    false_pos, _ = detection_rates(unmarked, transforms, scores["unmarked"])
+    detected["cut into 3 s pieces"] = piece_rate(marked, scores["marked"])
+    false_pos["cut into 3 s pieces"] = piece_rate(unmarked, scores["unmarked"])
     table = rates_table("edit", detected, false_pos, len(marked), len(unmarked))
     print(table)
+    if args.scores:
+        args.scores.write_text(json.dumps(scores, indent=1), encoding="utf-8")
+        print(f"every clip's score: {args.scores}")
     if args.write_docs:
         body = (
             f"{machine_line()}\n\nCommand: `.venv/bin/python benchmarks/bench_watermark.py "
