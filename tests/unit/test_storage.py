@@ -167,7 +167,9 @@ def test_what_a_killed_writer_left_is_mended_when_the_app_starts(home, tmp_path)
     gone = 2**22 + 12345  # a process id no process has
     os.replace(library / "voice0", library / f".voice0.{gone}.old")  # replaced, never arrived
     shutil.copytree(library / "voice1", library / f".voice1.{gone}-7.tmp")  # a save cut short
-    shutil.copytree(library / "voice1", library / f".voice2.{os.getppid()}-7.tmp")  # still going
+    going = library / f".voice2.{os.getppid()}-7.tmp"  # a save still going on
+    shutil.copytree(library / "voice1", going)
+    os.utime(going)  # copytree kept the example's time; this write is new
     stale = library / "voice1" / ".train-x1y2"
     stale.mkdir()
     os.utime(stale, (time.time() - 7200,) * 2)
