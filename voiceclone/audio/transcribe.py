@@ -40,6 +40,12 @@ text when a transcription in that language is asked for: Whisper base, told
 (measured: docs/BENCHMARKS.md, "Languages")."""
 WINDOW_S = 29.0
 """Whisper hears 30 s at a time; short clips are packed into one such window."""
+DECODE_SEED = 0
+"""Seed of the sampling Whisper falls back to on a window it decodes badly at
+temperature 0 (faster-whisper tries again at higher temperatures, which
+samples), set before every clip: a clip's transcript is the same every time
+it is heard (a Hindi clone's hallucinated loop read one way in one run and
+another way in the next)."""
 PACK_GAP_S = 1.0
 """Silence between packed clips, in seconds."""
 MAX_PACK_CLIPS = 4
@@ -180,7 +186,10 @@ class Transcriber:
         prompt = SCRIPT_PROMPTS.get(options.get("language"))
         if prompt and options.get("task", "transcribe") == "transcribe":
             options = {"initial_prompt": prompt, **options}
+        import ctranslate2  # loaded with the model already
+
         with self._lock:
+            ctranslate2.set_random_seed(DECODE_SEED)
             segments, info = self._model.transcribe(
                 np.asarray(audio, dtype=np.float32),
                 vad_filter=False,
